@@ -1,0 +1,1 @@
+"""Thin HTTP layers: parse, call the backend, serialize. One module per plane."""

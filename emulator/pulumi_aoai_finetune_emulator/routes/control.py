@@ -1,0 +1,78 @@
+"""``/_emulator/``: controls that are not part of Azure's API (health, reset, clock, faults, log)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from ..errors import ServiceError
+
+router = APIRouter(prefix="/_emulator")
+
+
+def _backend(request: Request):
+    return request.app.state.backend
+
+
+@router.get("/health")
+def health(request: Request) -> dict[str, Any]:
+    b = _backend(request)
+    return {"status": "ok", "time": b.now(), "time_scale": b.clock.time_scale,
+            "accounts": sorted(b.store["accounts"])}
+
+
+@router.post("/reset")
+def reset(request: Request) -> dict[str, Any]:
+    _backend(request).reset()
+    return {"status": "reset"}
+
+
+@router.get("/clock")
+def get_clock(request: Request) -> dict[str, Any]:
+    b = _backend(request)
+    return {"time": b.now(), "time_scale": b.clock.time_scale}
+
+
+@router.post("/clock")
+async def advance_clock(request: Request) -> dict[str, Any]:
+    body = await request.json()
+    try:
+        seconds = float(body["advance_seconds"])
+        if seconds < 0:
+            raise ValueError
+    except (KeyError, TypeError, ValueError):
+        raise ServiceError(400, "invalidPayload", "advance_seconds must be a non-negative number",
+                           target="advance_seconds") from None
+    b = _backend(request)
+    return {"time": b.advance_clock(seconds), "time_scale": b.clock.time_scale}
+
+
+@router.get("/faults")
+def list_faults(request: Request) -> dict[str, Any]:
+    return {"data": [r.to_dict() for r in _backend(request).faults.rules]}
+
+
+@router.post("/faults", status_code=201)
+async def add_fault(request: Request) -> dict[str, Any]:
+    body = await request.json()
+    try:
+        rule = _backend(request).faults.add(body)
+    except (TypeError, ValueError) as exc:
+        raise ServiceError(400, "invalidPayload", str(exc)) from None
+    return rule.to_dict()
+
+
+@router.delete("/faults", status_code=204)
+def clear_faults(request: Request) -> None:
+    _backend(request).faults.clear()
+
+
+@router.get("/requests")
+def requests_log(request: Request) -> dict[str, Any]:
+    return {"data": _backend(request).faults.requests()}
+
+
+@router.delete("/requests", status_code=204)
+def clear_requests(request: Request) -> None:
+    _backend(request).faults.clear_log()

@@ -1,0 +1,1 @@
+"""Pulumi resources for Azure OpenAI fine-tuning."""

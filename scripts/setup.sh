@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Set up from nothing: a virtualenv in .venv with the project (editable) and its test extras, and
+# the Pulumi CLI (scripts/pulumi-cli.sh). Idempotent; prints the directory of the Pulumi CLI last.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+py="${PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+  echo "setup: creating .venv" >&2
+  "$py" -m venv .venv
+fi
+stamp=.venv/.installed
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  echo "setup: installing the project and its dependencies into .venv" >&2
+  .venv/bin/python -m pip install -q --upgrade pip >&2
+  .venv/bin/python -m pip install -q -e ".[test,azure]" >&2
+  touch "$stamp"
+fi
+bash scripts/pulumi-cli.sh

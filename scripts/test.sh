@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Run the test suite: sets up what is missing (scripts/setup.sh), then pytest. Extra arguments go
+# to pytest. Fails when a test fails and when no test ran.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+pulumi_bin="$(bash scripts/setup.sh)"
+export PATH="$pulumi_bin:$PATH"
+export PULUMI_SKIP_UPDATE_CHECK=1 PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+set +e
+.venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+rc=$?
+set -e
+if [ "$rc" -eq 5 ]; then echo "test.sh: no test ran" >&2; exit 1; fi
+exit "$rc"
