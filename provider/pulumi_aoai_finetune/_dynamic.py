@@ -1,0 +1,148 @@
+"""The thin adapter between Pulumi's dynamic-provider protocol and the resource controllers.
+
+Controllers (one per resource module) hold the logic over plain, validated inputs and know nothing
+of pickling, ``__provider`` or gRPC; :class:`DynamicProvider` subclasses only name their controller.
+The same controllers could be served by a schema-based provider plugin later.
+
+Facts of the dynamic protocol handled here (see pulumi-notes.md):
+- ``olds`` in diff/update are the old *outputs*, so outputs always repeat the inputs;
+- integers come back as floats;
+- unknown values at preview arrive as :data:`UNKNOWN`;
+- the provider object is pickled (by reference, this module is importable) into the state: it
+  holds no client, credential or setting; settings are loaded in ``configure`` in the provider
+  process.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from pulumi.dynamic import (
+    CheckFailure,
+    CheckResult,
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    ResourceProvider,
+    UpdateResult,
+)
+
+from .errors import AoaiFinetuneError
+from .settings import ProviderSettings
+
+# The value the engine sends for an input not known yet at preview.
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+
+
+def is_unknown(value: Any) -> bool:
+    if value == UNKNOWN:
+        return True
+    if isinstance(value, dict):
+        return any(is_unknown(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(is_unknown(v) for v in value)
+    return False
+
+
+def strip_internal(props: dict[str, Any] | None) -> dict[str, Any]:
+    return {k: v for k, v in (props or {}).items() if not k.startswith("__")}
+
+
+def as_int(value: Any) -> Any:
+    """Integers come back from the state as floats (1.0); give them back their type."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+@dataclass
+class Diff:
+    changes: bool = False
+    replaces: list[str] = field(default_factory=list)
+    updates: list[str] = field(default_factory=list)
+    delete_before_replace: bool = False
+
+
+class Controller:
+    """Base of the per-resource logic. Subclasses implement the lifecycle over plain dicts."""
+
+    def __init__(self, settings: ProviderSettings) -> None:
+        self.settings = settings
+
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        return news, []
+
+    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> Diff:  # pragma: no cover
+        raise NotImplementedError
+
+    def create(self, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:  # pragma: no cover
+        raise NotImplementedError
+
+    def read(self, id_: str, props: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:  # pragma: no cover
+        raise NotImplementedError
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dict[str, Any]:  # pragma: no cover
+        raise NotImplementedError
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+
+class ProviderError(Exception):
+    """What the engine shows for a failed operation: the message, without our stack frames."""
+
+
+class DynamicProvider(ResourceProvider):
+    controller: ClassVar[type[Controller]]
+
+    def configure(self, req) -> None:
+        # Runs in the provider process only: keep error output to the message users need.
+        sys.tracebacklimit = 0
+        try:
+            self._settings = ProviderSettings.load(req.config)
+        except AoaiFinetuneError as exc:
+            self._settings_error = str(exc)
+
+    def _controller(self) -> Controller:
+        error = getattr(self, "_settings_error", None)
+        if error:
+            raise ProviderError(error)
+        settings = getattr(self, "_settings", None) or ProviderSettings.load()
+        return self.controller(settings)
+
+    def check(self, _olds, news):
+        try:
+            inputs, failures = self._controller().check(strip_internal(_olds), strip_internal(news))
+        except AoaiFinetuneError as exc:
+            return CheckResult(strip_internal(news), [CheckFailure("", str(exc))])
+        return CheckResult(inputs, [CheckFailure(p, r) for p, r in failures])
+
+    def diff(self, _id, _olds, _news):
+        d = _call(self._controller().diff, _id, strip_internal(_olds), strip_internal(_news))
+        stables = None
+        return DiffResult(changes=d.changes, replaces=d.replaces or None, stables=stables,
+                          delete_before_replace=d.delete_before_replace)
+
+    def create(self, props):
+        id_, outs = _call(self._controller().create, strip_internal(props))
+        return CreateResult(id_, outs)
+
+    def read(self, id_, props):
+        new_id, outs = _call(self._controller().read, id_, strip_internal(props))
+        return ReadResult(new_id, outs)
+
+    def update(self, _id, _olds, _news):
+        outs = _call(self._controller().update, _id, strip_internal(_olds), strip_internal(_news))
+        return UpdateResult(outs)
+
+    def delete(self, _id, _props):
+        _call(self._controller().delete, _id, strip_internal(_props))
+
+
+def _call(fn, *args):
+    try:
+        return fn(*args)
+    except AoaiFinetuneError as exc:
+        raise ProviderError(f"{type(exc).__name__}: {exc}") from None

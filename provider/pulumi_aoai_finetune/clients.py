@@ -1,0 +1,244 @@
+"""The only place that builds SDK clients and maps their errors.
+
+- Data plane: the real ``openai.AzureOpenAI`` client (api key from ``AZURE_OPENAI_API_KEY``, else
+  Entra tokens from the configured credential).
+- Management plane: the real ARM client ``azure.mgmt.cognitiveservices.CognitiveServicesManagementClient``.
+- Credentials: ``azure.identity.DefaultAzureCredential`` by default, or a static bearer token from
+  ``AOAI_FT_ACCESS_TOKEN``. Built per process, never stored on a provider object or in state.
+
+Plain ``http://`` is refused unless the target is a loopback address *and* the explicit setting
+``allowInsecureLoopback`` is on (the local emulator); certificate verification is never turned off.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import os
+import threading
+import time
+from typing import Any, Iterator
+from urllib.parse import urlparse
+
+from . import errors
+from .account import AccountRef
+from .settings import ProviderSettings
+
+COGNITIVE_SCOPE = "https://cognitiveservices.azure.com/.default"
+API_KEY_ENV = "AZURE_OPENAI_API_KEY"
+TOKEN_ENV = "AOAI_FT_ACCESS_TOKEN"
+
+_lock = threading.Lock()
+_credentials: dict[tuple, Any] = {}
+_endpoints: dict[str, str] = {}
+
+
+# -- credentials ---------------------------------------------------------------------------
+class StaticTokenCredential:
+    """A TokenCredential over a bearer token taken from the environment (e.g. the emulator, or a
+    token from ``az account get-access-token``)."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def get_token(self, *scopes: str, **kwargs: Any):
+        from azure.core.credentials import AccessToken
+
+        return AccessToken(self._token, int(time.time()) + 3600)
+
+    def get_token_info(self, *scopes: str, options: Any = None):
+        from azure.core.credentials import AccessTokenInfo
+
+        return AccessTokenInfo(self._token, int(time.time()) + 3600)
+
+    def __repr__(self) -> str:  # never show the token
+        return "StaticTokenCredential(<redacted>)"
+
+
+def credential(settings: ProviderSettings):
+    key = (settings.credential,)
+    with _lock:
+        cred = _credentials.get(key)
+        if cred is None:
+            if settings.credential == "token":
+                token = os.environ.get(TOKEN_ENV, "").strip()
+                if not token:
+                    raise errors.CredentialError(
+                        f"credential 'token' needs a bearer token in the environment variable {TOKEN_ENV}")
+                cred = StaticTokenCredential(token)
+            else:
+                from azure.identity import DefaultAzureCredential
+
+                cred = DefaultAzureCredential(exclude_interactive_browser_credential=True)
+            _credentials[key] = cred
+        return cred
+
+
+# -- transport security ---------------------------------------------------------------------
+def is_loopback(url: str) -> bool:
+    host = (urlparse(url).hostname or "").strip("[]")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def require_secure(url: str, settings: ProviderSettings, what: str) -> None:
+    scheme = urlparse(url).scheme
+    if scheme == "https":
+        return
+    if scheme == "http" and is_loopback(url) and settings.allow_insecure_loopback:
+        return
+    if scheme == "http" and is_loopback(url):
+        raise errors.ConfigurationError(
+            f"{what} {url} is plain http; set aoai-finetune:allowInsecureLoopback=true to talk to a local emulator")
+    raise errors.ConfigurationError(f"{what} {url} must be https (plain http is only allowed for loopback emulators)")
+
+
+def _loopback_bearer_policy(cred, scope: str):
+    """A policy adding the bearer token for a plain-http loopback ARM endpoint. azure-core's bearer
+    policy refuses non-TLS URLs, rightly; this one is used only where require_secure allowed it."""
+    from azure.core.pipeline.policies import SansIOHTTPPolicy
+
+    class LoopbackBearerPolicy(SansIOHTTPPolicy):
+        def on_request(self, request) -> None:
+            request.http_request.headers["Authorization"] = f"Bearer {cred.get_token(scope).token}"
+
+    return LoopbackBearerPolicy()
+
+
+# -- clients ---------------------------------------------------------------------------------
+def arm(settings: ProviderSettings, subscription_id: str):
+    from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
+
+    base = settings.arm_endpoint.rstrip("/")
+    require_secure(base, settings, "ARM endpoint")
+    cred = credential(settings)
+    kwargs: dict[str, Any] = dict(
+        base_url=base,
+        api_version=settings.arm_api_version,
+        polling_interval=settings.poll_interval,
+        retry_total=settings.max_retries,
+        retry_backoff_factor=min(0.8, settings.poll_interval),
+        retry_backoff_max=60,
+    )
+    scope = base + "/.default"
+    if base.startswith("https://"):
+        kwargs["credential_scopes"] = [scope]
+    else:
+        kwargs["authentication_policy"] = _loopback_bearer_policy(cred, scope)
+    return CognitiveServicesManagementClient(cred, subscription_id, **kwargs)
+
+
+def endpoint(settings: ProviderSettings, account: AccountRef) -> str:
+    """The account's data-plane endpoint: given, or read from ARM (cached per process)."""
+    if account.endpoint:
+        return account.endpoint
+    with _lock:
+        cached = _endpoints.get(account.key)
+    if cached:
+        return cached
+    with arm_errors(f"reading account {account.name}"):
+        acct = arm(settings, account.subscription_id).accounts.get(account.resource_group, account.name)
+    found = getattr(acct.properties, "endpoint", None) if acct.properties else None
+    if not found:
+        raise errors.ConfigurationError(
+            f"account {account.name} has no data-plane endpoint in ARM (properties.endpoint); give account.endpoint")
+    with _lock:
+        _endpoints[account.key] = found
+    return found
+
+
+def data_plane(settings: ProviderSettings, account: AccountRef, *, api_version: str | None = None,
+               timeout: float = 600.0):
+    from openai import AzureOpenAI
+
+    url = endpoint(settings, account)
+    require_secure(url, settings, f"endpoint of account {account.name}")
+    common: dict[str, Any] = dict(
+        azure_endpoint=url,
+        api_version=api_version or settings.api_version,
+        max_retries=settings.max_retries,
+        timeout=timeout,
+    )
+    key = os.environ.get(API_KEY_ENV, "").strip()
+    if key:
+        return AzureOpenAI(api_key=key, **common)
+    cred = credential(settings)
+    return AzureOpenAI(azure_ad_token_provider=lambda: cred.get_token(COGNITIVE_SCOPE).token, **common)
+
+
+# -- error mapping --------------------------------------------------------------------------
+def _service_message(body: Any, fallback: str) -> tuple[str, str | None]:
+    if isinstance(body, dict):
+        err = body.get("error", body)
+        if isinstance(err, dict):
+            return str(err.get("message") or fallback), (str(err["code"]) if err.get("code") else None)
+    return fallback, None
+
+
+@contextlib.contextmanager
+def openai_errors(operation: str) -> Iterator[None]:
+    """Map openai SDK exceptions raised inside the block to :mod:`.errors`."""
+    import openai
+
+    try:
+        yield
+    except openai.APIStatusError as exc:
+        message, code = _service_message(exc.body, exc.message)
+        status = exc.status_code
+        cls: type[errors.ServiceError] = errors.ServiceError
+        if status == 404:
+            cls = errors.NotFoundError
+        elif status == 409:
+            cls = errors.ConflictError
+        elif status in (401, 403):
+            raise errors.CredentialError(f"{operation}: the service refused the credential [{status}]: {message}") from exc
+        elif status == 429 or status >= 500:
+            cls = errors.TransientError
+        raise cls(message, status=status, code=code, operation=operation) from exc
+    except openai.APITimeoutError as exc:
+        raise errors.TransientError("the request timed out (after retries)", operation=operation) from exc
+    except openai.APIConnectionError as exc:
+        raise errors.TransientError(f"could not reach the service (after retries): {exc.__class__.__name__}",
+                                    operation=operation) from exc
+
+
+@contextlib.contextmanager
+def arm_errors(operation: str) -> Iterator[None]:
+    """Map azure-core exceptions raised inside the block to :mod:`.errors`."""
+    from azure.core import exceptions as az
+
+    try:
+        yield
+    except az.ClientAuthenticationError as exc:
+        raise errors.CredentialError(f"{operation}: authentication failed: {_azure_message(exc)}") from exc
+    except az.ResourceNotFoundError as exc:
+        raise errors.NotFoundError(_azure_message(exc), status=404, code=_azure_code(exc), operation=operation) from exc
+    except az.HttpResponseError as exc:
+        status = exc.status_code
+        cls: type[errors.ServiceError] = errors.ServiceError
+        if status == 409:
+            cls = errors.ConflictError
+        elif status == 429 or (status or 0) >= 500:
+            cls = errors.TransientError
+        raise cls(_azure_message(exc), status=status, code=_azure_code(exc), operation=operation) from exc
+    except (az.ServiceRequestError, az.ServiceResponseError) as exc:
+        raise errors.TransientError(f"could not reach ARM (after retries): {exc.__class__.__name__}",
+                                    operation=operation) from exc
+    except az.AzureError as exc:
+        raise errors.ServiceError(str(exc.message if hasattr(exc, "message") else exc), operation=operation) from exc
+
+
+def _azure_message(exc) -> str:
+    err = getattr(exc, "error", None)
+    if err is not None and getattr(err, "message", None):
+        return str(err.message)
+    return str(getattr(exc, "message", None) or exc)
+
+
+def _azure_code(exc) -> str | None:
+    err = getattr(exc, "error", None)
+    return getattr(err, "code", None) if err is not None else None

@@ -1,0 +1,447 @@
+"""FineTuningJob: one training run of a base model (or a fine-tuned model) on training files.
+
+Inputs
+    account                  AccountArgs of the account that trains
+    base_model               e.g. ``gpt-4o-mini-2024-07-18``, or a fine-tuned model (continuous fine-tuning)
+    training_file            a TrainingFile, or a file id
+    validation_file          optional, likewise
+    hyperparameters          {n_epochs, batch_size, learning_rate_multiplier}; each a number or "auto"
+    suffix, seed, method     as the service takes them (method: "supervised" | "dpo" | a method object)
+    wait                     wait until the job ends (default true); progress is logged
+    timeout_seconds          how long to wait (default: the create custom_timeout, else 24 h)
+    delete_model_on_destroy  on destroy, delete the fine-tuned model too (default false: keep it)
+    adopt_job_id             bring an existing job under management (read, never fabricated)
+
+Outputs: the inputs plus ``job_id``, ``status``, ``fine_tuned_model``, ``result_files``,
+``trained_tokens``, ``checkpoints``, ``metrics`` (from results.csv), ``error``, ``created_at``,
+``finished_at``, ``estimated_finish``, ``resolved_hyperparameters``.
+
+Every training input forces a replacement: a new, paid training run, which the preview shows as
+such. Creating never starts a second run for the same inputs: it first looks for a job of the same
+account, base model, files, suffix, seed and hyperparameters that is running or succeeded (left by
+an interrupted ``pulumi up``) and attaches to it. Destroying a running job cancels it; a succeeded
+job's model is kept unless ``delete_model_on_destroy`` (with ``retain_on_delete`` Pulumi does not
+call destroy at all).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any, Optional
+
+import pulumi
+from pulumi.dynamic import Resource
+
+from . import clients, results
+from ._common import check_account, rfc3339, same_account
+from ._dynamic import Controller, Diff, DynamicProvider, as_int, is_unknown
+from ._wait import create_once, poll
+from .account import AccountArgs, AccountRef, account_inputs
+from .errors import NotFoundError, TrainingFailedError
+
+SUFFIX = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+HYPERPARAMETERS = ("n_epochs", "batch_size", "learning_rate_multiplier")
+METHODS = ("supervised", "dpo")
+ACTIVE = ("validating_files", "queued", "pending", "running", "pausing", "paused", "resuming")
+TERMINAL = ("succeeded", "failed", "cancelled")
+DEFAULT_TIMEOUT = 24 * 3600.0
+REPLACE_KEYS = ("base_model", "suffix", "seed", "method", "adopt_job_id")
+UPDATE_KEYS = ("wait", "timeout_seconds", "delete_model_on_destroy")
+OUTPUTS = ("job_id", "status", "fine_tuned_model", "result_files", "trained_tokens", "checkpoints",
+           "metrics", "error", "created_at", "finished_at", "estimated_finish", "resolved_hyperparameters")
+
+
+def normalize_hyperparameters(value: Any) -> dict[str, Any]:
+    return {k: as_int(v) for k, v in (value or {}).items() if v is not None}
+
+
+def normalize_method(value: Any) -> Any:
+    if isinstance(value, str):
+        return {"type": value}
+    if isinstance(value, dict):
+        return {k: (normalize_method(v) if isinstance(v, dict) else as_int(v)) for k, v in value.items()}
+    return value
+
+
+class FineTuningJobController(Controller):
+    # -- preview -------------------------------------------------------------------------
+    def check(self, olds, news):
+        inputs = dict(news)
+        failures: list[tuple[str, str]] = []
+        check_account(inputs, failures)
+        inputs.setdefault("wait", True)
+        inputs.setdefault("delete_model_on_destroy", False)
+        if inputs.get("timeout_seconds") is None:
+            inputs["timeout_seconds"] = DEFAULT_TIMEOUT
+        base = inputs.get("base_model")
+        if not is_unknown(base) and (not isinstance(base, str) or not base.strip()):
+            failures.append(("base_model", "base_model is required, e.g. gpt-4o-mini-2024-07-18"))
+        for key in ("training_file", "validation_file"):
+            value = inputs.get(key)
+            if value is None or is_unknown(value):
+                if key == "training_file" and value is None and not inputs.get("adopt_job_id"):
+                    failures.append((key, "training_file is required: a TrainingFile or a file id"))
+                continue
+            if not isinstance(value, str) or not value.strip():
+                failures.append((key, f"{key} must be a file id (or a TrainingFile)"))
+        failures.extend(_check_hyperparameters(inputs.get("hyperparameters")))
+        if inputs.get("hyperparameters") is not None and not is_unknown(inputs["hyperparameters"]):
+            inputs["hyperparameters"] = normalize_hyperparameters(inputs["hyperparameters"])
+        suffix = inputs.get("suffix")
+        if suffix is not None and not is_unknown(suffix) and (not isinstance(suffix, str) or not SUFFIX.match(suffix)):
+            failures.append(("suffix", f"suffix {suffix!r} must be 1 to 40 characters of a-z A-Z 0-9 - _"))
+        seed = inputs.get("seed")
+        if seed is not None and not is_unknown(seed):
+            seed = as_int(seed)
+            if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed <= 2**31 - 1:
+                failures.append(("seed", f"seed {inputs['seed']!r} must be an integer from 0 to 2147483647"))
+            else:
+                inputs["seed"] = seed
+        method = inputs.get("method")
+        if method is not None and not is_unknown(method):
+            method = normalize_method(method)
+            if not isinstance(method, dict) or method.get("type") not in METHODS:
+                failures.append(("method", f"method {inputs['method']!r}: type must be one of {', '.join(METHODS)}"))
+            else:
+                inputs["method"] = method
+        timeout = inputs.get("timeout_seconds")
+        if not is_unknown(timeout) and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))
+                                        or not math.isfinite(timeout) or timeout <= 0):
+            failures.append(("timeout_seconds", "timeout_seconds must be a positive number of seconds"))
+        for key in ("wait", "delete_model_on_destroy"):
+            if not is_unknown(inputs.get(key)) and not isinstance(inputs.get(key), bool):
+                failures.append((key, f"{key} must be true or false"))
+        return inputs, failures
+
+    def diff(self, id_, olds, news):
+        d = Diff()
+        if not same_account(olds.get("account"), news.get("account")):
+            d.replaces.append("account")
+        for key in REPLACE_KEYS:
+            old, new = olds.get(key), news.get(key)
+            if key == "method":
+                old, new = normalize_method(old), normalize_method(new)
+            if key == "seed":
+                old, new = as_int(old), as_int(new)
+            if old != new:
+                d.replaces.append(key)
+        if normalize_hyperparameters(olds.get("hyperparameters")) != normalize_hyperparameters(news.get("hyperparameters")):
+            d.replaces.append("hyperparameters")
+        for key in ("training_file", "validation_file"):
+            if olds.get(key) == news.get(key):
+                continue
+            old_hash, new_hash = olds.get(f"{key}_sha256"), news.get(f"{key}_sha256")
+            if old_hash and new_hash and old_hash == new_hash and not is_unknown(new_hash):
+                d.updates.append(key)  # the same data re-uploaded: no new training run
+            else:
+                d.replaces.append(key)
+        for key in UPDATE_KEYS:
+            if olds.get(key) != news.get(key):
+                d.updates.append(key)
+        d.changes = bool(d.replaces or d.updates)
+        return d
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def create(self, inputs):
+        account = AccountRef.parse(inputs["account"])
+        client = clients.data_plane(self.settings, account)
+        if inputs.get("adopt_job_id"):
+            with clients.openai_errors(f"reading job {inputs['adopt_job_id']}"):
+                job = client.fine_tuning.jobs.retrieve(inputs["adopt_job_id"])
+            pulumi.log.info(f"adopted fine-tuning job {job.id} ({job.status}) in account {account.name}")
+        else:
+            job = self._find_same(client, inputs)
+            if job is not None:
+                pulumi.log.info(f"attaching to fine-tuning job {job.id} ({job.status}), started earlier with the "
+                                "same inputs: no second training run")
+            else:
+                job = create_once(lambda: self._send_create(client, inputs), lambda: self._find_same(client, inputs),
+                                  attempts=self.settings.max_retries + 1)
+                pulumi.log.info(f"created fine-tuning job {job.id} in account {account.name}: "
+                                f"{inputs['base_model']} on {inputs.get('training_file')}")
+        if inputs.get("wait", True):
+            job = self._wait(client, job, inputs)
+        return job.id, self._outputs(client, inputs, job)
+
+    def _send_create(self, client, inputs):
+        kwargs: dict[str, Any] = {"model": inputs["base_model"], "training_file": inputs["training_file"]}
+        if inputs.get("validation_file"):
+            kwargs["validation_file"] = inputs["validation_file"]
+        if inputs.get("hyperparameters"):
+            kwargs["hyperparameters"] = normalize_hyperparameters(inputs["hyperparameters"])
+        for key in ("suffix", "seed"):
+            if inputs.get(key) is not None:
+                kwargs[key] = as_int(inputs[key])
+        if inputs.get("method") is not None:
+            kwargs["method"] = normalize_method(inputs["method"])
+        with clients.openai_errors("creating the fine-tuning job"):
+            return client.with_options(max_retries=0).fine_tuning.jobs.create(**kwargs)
+
+    def _find_same(self, client, inputs):
+        """A running or succeeded job with exactly these training inputs, if one exists."""
+        wanted_hp = normalize_hyperparameters(inputs.get("hyperparameters"))
+        with clients.openai_errors("listing fine-tuning jobs"):
+            page = client.fine_tuning.jobs.list(limit=100)
+            for n, job in enumerate(page):
+                if n >= 500:
+                    break
+                if job.status not in ACTIVE and job.status != "succeeded":
+                    continue
+                if (job.model != inputs["base_model"] or job.training_file != inputs.get("training_file")
+                        or (job.validation_file or None) != (inputs.get("validation_file") or None)):
+                    continue
+                if inputs.get("seed") is not None and as_int(job.seed) != as_int(inputs["seed"]):
+                    continue
+                job_suffix = getattr(job, "suffix", None) or (job.model_extra or {}).get("suffix")
+                if (inputs.get("suffix") or None) != (job_suffix or None) and job_suffix is not None:
+                    continue
+                got = job.hyperparameters.model_dump() if job.hyperparameters else {}
+                if any(v != "auto" and got.get(k) not in (None, "auto") and as_int(got.get(k)) != v
+                       for k, v in wanted_hp.items()):
+                    continue
+                return job
+        return None
+
+    def _wait(self, client, job, inputs):
+        seen: set[str] = set()
+        last_status = [job.status]
+
+        def fetch():
+            with clients.openai_errors(f"reading job {job.id}"):
+                return client.fine_tuning.jobs.retrieve(job.id)
+
+        def progress(current):
+            if current.status != last_status[0]:
+                pulumi.log.info(f"job {job.id}: {last_status[0]} -> {current.status}")
+                last_status[0] = current.status
+            try:
+                with clients.openai_errors(f"reading events of {job.id}"):
+                    events = list(client.fine_tuning.jobs.list_events(job.id, limit=50).data)
+            except Exception:  # progress is best effort; the status poll decides
+                return
+            for event in sorted(events, key=lambda e: (e.created_at, e.id)):
+                if event.id not in seen:
+                    seen.add(event.id)
+                    pulumi.log.info(f"job {job.id}: {event.message}")
+
+        final = poll(fetch, lambda j: j.status in TERMINAL, timeout=float(inputs.get("timeout_seconds") or DEFAULT_TIMEOUT),
+                     interval=self.settings.poll_interval, what=f"fine-tuning job {job.id}", on_poll=progress)
+        if final.status == "failed":
+            message = final.error.message if final.error and final.error.message else "no error message"
+            raise TrainingFailedError(f"fine-tuning job {final.id} failed: {message}")
+        if final.status == "cancelled":
+            raise TrainingFailedError(f"fine-tuning job {final.id} was cancelled (outside Pulumi); "
+                                      "run `pulumi up` again to start a new run")
+        pulumi.log.info(f"job {final.id} succeeded: {final.fine_tuned_model}")
+        return final
+
+    def _outputs(self, client, inputs: dict, job) -> dict:
+        outs = dict(inputs)
+        outs.update({
+            "job_id": job.id,
+            "status": job.status,
+            "fine_tuned_model": job.fine_tuned_model,
+            "result_files": list(job.result_files or []),
+            "trained_tokens": job.trained_tokens,
+            "error": job.error.model_dump(exclude_none=True) if job.error and job.error.message else None,
+            "created_at": rfc3339(job.created_at),
+            "finished_at": rfc3339(job.finished_at),
+            "estimated_finish": rfc3339(getattr(job, "estimated_finish", None)),
+            "resolved_hyperparameters": job.hyperparameters.model_dump(exclude_none=True) if job.hyperparameters else None,
+            "checkpoints": [],
+            "metrics": None,
+        })
+        if job.status == "succeeded":
+            outs["checkpoints"] = self._checkpoints(client, job.id)
+            outs["metrics"] = self._metrics(client, job)
+        return outs
+
+    def _checkpoints(self, client, job_id: str) -> list[dict]:
+        with clients.openai_errors(f"listing checkpoints of {job_id}"):
+            items = list(client.fine_tuning.jobs.checkpoints.list(job_id, limit=100))
+        items.sort(key=lambda c: c.step_number)
+        return [{"id": c.id, "model": c.fine_tuned_model_checkpoint, "step_number": c.step_number,
+                 "metrics": c.metrics.model_dump(exclude_none=True) if c.metrics else None} for c in items]
+
+    def _metrics(self, client, job) -> dict | None:
+        for file_id in job.result_files or []:
+            try:
+                with clients.openai_errors(f"downloading results of {job.id}"):
+                    text = client.files.content(file_id).text
+            except NotFoundError:
+                continue
+            rows = results.parse(text)
+            if rows:
+                summary = results.summarize(rows)
+                summary["results_file"] = file_id
+                return summary
+        return None
+
+    def read(self, id_, props):
+        account = AccountRef.parse(props["account"])
+        client = clients.data_plane(self.settings, account)
+        try:
+            with clients.openai_errors(f"reading job {id_}"):
+                job = client.fine_tuning.jobs.retrieve(id_)
+        except NotFoundError:
+            return None, {}
+        if job.status in ("failed", "cancelled"):
+            pulumi.log.warn(f"fine-tuning job {id_} is {job.status}: the next `pulumi up` starts a new run")
+            return None, {}
+        if job.status == "succeeded" and job.fine_tuned_model:
+            try:
+                with clients.openai_errors(f"reading model {job.fine_tuned_model}"):
+                    client.models.retrieve(job.fine_tuned_model)
+            except NotFoundError:
+                pulumi.log.warn(f"the model {job.fine_tuned_model} of job {id_} was deleted outside Pulumi")
+                return None, {}
+        if props.get("status") == job.status and props.get("checkpoints") is not None and job.status == "succeeded":
+            outs = dict(props)  # nothing moved: no need to download the results again
+            return id_, outs
+        return id_, self._outputs(client, props, job)
+
+    def update(self, id_, olds, news):
+        outs = dict(olds)
+        outs.update({k: v for k, v in news.items() if not (k in OUTPUTS and v is None)})
+        if news.get("wait", True) and olds.get("status") not in TERMINAL:
+            account = AccountRef.parse(news["account"])
+            client = clients.data_plane(self.settings, account)
+            with clients.openai_errors(f"reading job {id_}"):
+                job = client.fine_tuning.jobs.retrieve(id_)
+            job = self._wait(client, job, news)
+            outs.update({k: v for k, v in self._outputs(client, news, job).items() if k in OUTPUTS})
+        return outs
+
+    def delete(self, id_, props):
+        account = AccountRef.parse(props["account"])
+        client = clients.data_plane(self.settings, account)
+        try:
+            with clients.openai_errors(f"reading job {id_}"):
+                job = client.fine_tuning.jobs.retrieve(id_)
+        except NotFoundError:
+            return
+        if job.status in ACTIVE:
+            pulumi.log.info(f"cancelling fine-tuning job {id_} ({job.status})")
+            try:
+                with clients.openai_errors(f"cancelling job {id_}"):
+                    client.fine_tuning.jobs.cancel(id_)
+            except NotFoundError:
+                return
+            return
+        if job.status == "succeeded" and props.get("delete_model_on_destroy") and job.fine_tuned_model:
+            try:
+                with clients.openai_errors(f"deleting model {job.fine_tuned_model}"):
+                    client.models.delete(job.fine_tuned_model)
+                pulumi.log.info(f"deleted model {job.fine_tuned_model}")
+            except NotFoundError:
+                pass
+        elif job.status == "succeeded" and job.fine_tuned_model:
+            pulumi.log.info(f"keeping model {job.fine_tuned_model} of job {id_} (delete_model_on_destroy is false)")
+
+
+def _check_hyperparameters(value: Any) -> list[tuple[str, str]]:
+    if value is None or is_unknown(value):
+        return []
+    if not isinstance(value, dict):
+        return [("hyperparameters", "hyperparameters must be an object with n_epochs, batch_size, learning_rate_multiplier")]
+    failures = []
+    for key, raw in value.items():
+        field = f"hyperparameters.{key}"
+        if key not in HYPERPARAMETERS:
+            failures.append((field, f"unknown hyperparameter {key!r}; use {', '.join(HYPERPARAMETERS)}"))
+            continue
+        if raw is None or raw == "auto" or is_unknown(raw):
+            continue
+        v = as_int(raw)
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            failures.append((field, f"{field} is {raw!r}; use a number or \"auto\""))
+        elif key == "n_epochs" and (not isinstance(v, int) or not 1 <= v <= 50):
+            failures.append((field, f"{field} is {raw!r}; use an integer from 1 to 50 or \"auto\""))
+        elif key == "batch_size" and (not isinstance(v, int) or not 1 <= v <= 256):
+            failures.append((field, f"{field} is {raw!r}; use an integer from 1 to 256 or \"auto\""))
+        elif key == "learning_rate_multiplier" and not 0 < v <= 10:
+            failures.append((field, f"{field} is {raw!r}; use a positive number (0.02 to 0.2 is usual)"))
+    return failures
+
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(h|m|s|ms)")
+
+
+def parse_duration(text: str) -> float:
+    """Pulumi's custom_timeouts strings ("1h30m", "90s", "45m") -> seconds."""
+    total, pos = 0.0, 0
+    text = text.strip()
+    for m in _DURATION.finditer(text):
+        if m.start() != pos:
+            break
+        total += float(m[1]) * {"h": 3600, "m": 60, "s": 1, "ms": 0.001}[m[2]]
+        pos = m.end()
+    if pos != len(text) or not text:
+        raise ValueError(f"{text!r} is not a duration like 2h, 45m or 1h30m")
+    return total
+
+
+class FineTuningJobProvider(DynamicProvider):
+    controller = FineTuningJobController
+
+
+def _file_parts(value: Any) -> tuple[Any, Any]:
+    """A TrainingFile gives its id and content hash; a plain id gives only the id."""
+    from .training_file import TrainingFile
+
+    if isinstance(value, TrainingFile):
+        return value.file_id, value.sha256
+    return value, None
+
+
+class FineTuningJob(Resource):
+    """A fine-tuning run (see the module docs)."""
+
+    job_id: pulumi.Output[str]
+    status: pulumi.Output[str]
+    fine_tuned_model: pulumi.Output[Optional[str]]
+    result_files: pulumi.Output[list]
+    trained_tokens: pulumi.Output[Optional[int]]
+    checkpoints: pulumi.Output[list]
+    metrics: pulumi.Output[Optional[dict]]
+    error: pulumi.Output[Optional[dict]]
+    created_at: pulumi.Output[str]
+    finished_at: pulumi.Output[Optional[str]]
+    estimated_finish: pulumi.Output[Optional[str]]
+    resolved_hyperparameters: pulumi.Output[Optional[dict]]
+
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        account: "AccountArgs | pulumi.Input[dict] | str",
+        base_model: pulumi.Input[str],
+        training_file: Any = None,
+        validation_file: Any = None,
+        hyperparameters: Optional[pulumi.Input[dict]] = None,
+        suffix: Optional[pulumi.Input[str]] = None,
+        seed: Optional[pulumi.Input[int]] = None,
+        method: Optional[pulumi.Input[Any]] = None,
+        wait: pulumi.Input[bool] = True,
+        timeout_seconds: Optional[pulumi.Input[float]] = None,
+        delete_model_on_destroy: pulumi.Input[bool] = False,
+        adopt_job_id: Optional[pulumi.Input[str]] = None,
+        opts: Optional[pulumi.ResourceOptions] = None,
+    ) -> None:
+        if timeout_seconds is None and opts is not None and opts.custom_timeouts is not None \
+                and opts.custom_timeouts.create:
+            timeout_seconds = parse_duration(opts.custom_timeouts.create)
+        training_id, training_sha = _file_parts(training_file)
+        validation_id, validation_sha = _file_parts(validation_file)
+        props: dict[str, Any] = {
+            "account": account_inputs(account), "base_model": base_model,
+            "training_file": training_id, "training_file_sha256": training_sha,
+            "validation_file": validation_id, "validation_file_sha256": validation_sha,
+            "hyperparameters": hyperparameters, "suffix": suffix, "seed": seed, "method": method,
+            "wait": wait, "timeout_seconds": timeout_seconds,
+            "delete_model_on_destroy": delete_model_on_destroy, "adopt_job_id": adopt_job_id,
+        }
+        for key in OUTPUTS:
+            props.setdefault(key, None)
+        super().__init__(FineTuningJobProvider(), resource_name, props, opts)

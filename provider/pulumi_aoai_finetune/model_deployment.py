@@ -1,0 +1,300 @@
+"""ModelDeployment: a deployment of a fine-tuned model, a checkpoint or a base model, through ARM.
+
+Inputs
+    account                 AccountArgs of the account that serves the deployment
+    model                   the model name: ``<base>.ft-<id>``, a checkpoint (``...:ckpt-step-N``) or a base model
+    deployment_name         the name callers use (default: the resource name)
+    sku                     {name: Standard | GlobalStandard | DeveloperTier | ProvisionedManaged | ..., capacity: int}
+    source_account          AccountArgs of the account that trained the model, when it is another one
+                            (another region or subscription): sent as ``properties.model.source``
+    model_format            "OpenAI" (default); model_version "1" (default)
+    rai_policy_name, version_upgrade_option   passed through when set
+    adopt_existing          take over a deployment of that name that exists with another model
+    timeout_seconds         how long to wait for the deployment to provision (default 3600)
+
+Outputs: the inputs plus ``deployment_id``, ``provisioning_state``, ``endpoint`` (the account's
+inference endpoint), ``deployed_model`` and ``deployed_sku`` (as ARM reports them).
+
+A change of sku or capacity updates in place; a change of model, name, source or account replaces
+(deleting first when the name or the model stays the same, as Azure allows one deployment per name
+and one per fine-tuned model). Operations on one account are serialized in the provider process and
+retried when ARM answers 409 "Another operation is being performed on the parent resource".
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from typing import Any, Optional
+
+import pulumi
+from pulumi.dynamic import Resource
+from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_exponential
+
+from . import clients
+from ._common import check_account, same_account
+from ._dynamic import Controller, Diff, DynamicProvider, as_int, is_unknown
+from .account import AccountArgs, AccountRef, account_inputs
+from .errors import ConfigurationError, ConflictError, DeploymentFailedError, NotFoundError, WaitTimeoutError
+
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{1,63}$")
+SKUS = ("Standard", "GlobalStandard", "DataZoneStandard", "DeveloperTier", "Developer",
+        "ProvisionedManaged", "GlobalProvisionedManaged", "DataZoneProvisionedManaged")
+MAX_CAPACITY = 10_000
+REPLACE_KEYS = ("deployment_name", "model", "model_format", "model_version")
+UPDATE_KEYS = ("rai_policy_name", "version_upgrade_option", "timeout_seconds", "adopt_existing")
+OUTPUTS = ("deployment_id", "provisioning_state", "endpoint", "deployed_model", "deployed_sku")
+BUSY = "Another operation is being performed"
+
+_account_locks: dict[str, threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+
+def _account_lock(account: AccountRef) -> threading.Lock:
+    with _locks_guard:
+        return _account_locks.setdefault(account.key, threading.Lock())
+
+
+def _is_busy(exc: BaseException) -> bool:
+    return isinstance(exc, ConflictError) and BUSY.lower() in str(exc).lower()
+
+
+def normalize_sku(value: Any) -> dict[str, Any]:
+    sku = dict(value or {})
+    if "capacity" in sku:
+        sku["capacity"] = as_int(sku["capacity"])
+    return sku
+
+
+class ModelDeploymentController(Controller):
+    # -- preview -------------------------------------------------------------------------
+    def check(self, olds, news):
+        inputs = dict(news)
+        failures: list[tuple[str, str]] = []
+        check_account(inputs, failures)
+        if inputs.get("source_account") is not None:
+            check_account(inputs, failures, "source_account")
+        inputs.setdefault("model_format", "OpenAI")
+        inputs.setdefault("model_version", "1")
+        inputs.setdefault("timeout_seconds", 3600)
+        inputs.setdefault("adopt_existing", False)
+        if inputs.get("sku") is None:
+            inputs["sku"] = {"name": "Standard", "capacity": 1}
+        name = inputs.get("deployment_name")
+        if not is_unknown(name) and (not isinstance(name, str) or not NAME.match(name)):
+            failures.append(("deployment_name", f"deployment_name {name!r} must be 2 to 64 characters of letters, "
+                                                "digits, '-', '_' and '.', starting with a letter or digit"))
+        model = inputs.get("model")
+        if not is_unknown(model) and (not isinstance(model, str) or not model.strip()):
+            failures.append(("model", "model is required: a fine-tuned model, a checkpoint or a base model name"))
+        sku = inputs.get("sku")
+        if not is_unknown(sku):
+            if not isinstance(sku, dict):
+                failures.append(("sku", "sku must be an object {name, capacity}"))
+            else:
+                unknown = set(sku) - {"name", "capacity"}
+                if unknown:
+                    failures.append(("sku", f"unknown sku keys {sorted(unknown)}; use name and capacity"))
+                sku_name = sku.get("name", "Standard")
+                if not is_unknown(sku_name) and sku_name not in SKUS:
+                    failures.append(("sku.name", f"sku.name {sku_name!r} is not a deployment sku; use one of {', '.join(SKUS)}"))
+                capacity = as_int(sku.get("capacity", 1))
+                if not is_unknown(capacity) and (isinstance(capacity, bool) or not isinstance(capacity, int)
+                                                 or not 1 <= capacity <= MAX_CAPACITY):
+                    failures.append(("sku.capacity", f"sku.capacity {sku.get('capacity')!r} must be an integer from 1 "
+                                                     f"to {MAX_CAPACITY}"))
+                else:
+                    inputs["sku"] = {"name": sku_name, "capacity": capacity}
+        return inputs, failures
+
+    def diff(self, id_, olds, news):
+        d = Diff()
+        if not same_account(olds.get("account"), news.get("account")):
+            d.replaces.append("account")
+        old_src, new_src = olds.get("source_account"), news.get("source_account")
+        if (old_src is None) != (new_src is None) or (old_src is not None and not same_account(old_src, new_src)):
+            d.replaces.append("source_account")
+        for key in REPLACE_KEYS:
+            if olds.get(key) != news.get(key):
+                d.replaces.append(key)
+        if normalize_sku(olds.get("sku")) != normalize_sku(news.get("sku")):
+            d.updates.append("sku")
+        for key in UPDATE_KEYS:
+            if olds.get(key) != news.get(key):
+                d.updates.append(key)
+        if d.replaces:
+            same_name = "deployment_name" not in d.replaces and "account" not in d.replaces
+            same_model = "model" not in d.replaces
+            d.delete_before_replace = same_name or same_model
+        d.changes = bool(d.replaces or d.updates)
+        return d
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def _client(self, account: AccountRef):
+        return clients.arm(self.settings, account.subscription_id)
+
+    def _serialized(self, account: AccountRef, what: str, fn):
+        """Run an ARM operation alone on its account, retrying 409 'another operation'."""
+        with _account_lock(account):
+            for attempt in Retrying(retry=retry_if_exception(_is_busy), reraise=True,
+                                    stop=stop_after_delay(max(600.0, self.settings.poll_interval * 60)),
+                                    wait=wait_exponential(multiplier=min(1.0, self.settings.poll_interval), max=30)):
+                with attempt:
+                    if attempt.retry_state.attempt_number > 1:
+                        pulumi.log.info(f"{what}: the account is busy with another operation; retrying")
+                    with clients.arm_errors(what):
+                        return fn()
+
+    def _body(self, inputs: dict):
+        from azure.mgmt.cognitiveservices.models import Deployment, DeploymentModel, DeploymentProperties, Sku
+
+        sku = normalize_sku(inputs.get("sku"))
+        source = AccountRef.parse(inputs["source_account"]).resource_id if inputs.get("source_account") else None
+        props = DeploymentProperties(
+            model=DeploymentModel(format=inputs.get("model_format") or "OpenAI", name=inputs["model"],
+                                  version=inputs.get("model_version") or "1", source=source),
+            rai_policy_name=inputs.get("rai_policy_name"),
+            version_upgrade_option=inputs.get("version_upgrade_option"),
+        )
+        return Deployment(sku=Sku(name=sku.get("name", "Standard"), capacity=sku.get("capacity", 1)), properties=props)
+
+    def _get(self, client, account: AccountRef, name: str):
+        try:
+            with clients.arm_errors(f"reading deployment {name}"):
+                return client.deployments.get(account.resource_group, account.name, name)
+        except NotFoundError:
+            return None
+
+    def _put(self, account: AccountRef, inputs: dict, verb: str):
+        client = self._client(account)
+        name = inputs["deployment_name"]
+        timeout = float(inputs.get("timeout_seconds") or 3600)
+
+        def run():
+            poller = client.deployments.begin_create_or_update(account.resource_group, account.name, name,
+                                                               self._body(inputs))
+            result = poller.result(timeout=timeout)
+            if not poller.done():
+                raise WaitTimeoutError(f"deployment {name}: still provisioning after {timeout:.0f} s")
+            return result
+
+        pulumi.log.info(f"{verb} deployment {name} of {inputs['model']} in account {account.name}")
+        result = self._serialized(account, f"{verb} deployment {name} in {account.name}", run)
+        state = result.properties.provisioning_state if result.properties else None
+        if state != "Succeeded":
+            raise DeploymentFailedError(f"deployment {name} in {account.name} ended {state}")
+        return result
+
+    def create(self, inputs):
+        account = AccountRef.parse(inputs["account"])
+        client = self._client(account)
+        name = inputs["deployment_name"]
+        existing = self._get(client, account, name)
+        if existing is not None and existing.properties and existing.properties.model \
+                and existing.properties.model.name != inputs["model"] and not inputs.get("adopt_existing"):
+            raise ConfigurationError(
+                f"deployment {name} already exists in account {account.name} with model "
+                f"{existing.properties.model.name}; choose another deployment_name or set adopt_existing=True "
+                "to take it over")
+        if existing is not None:
+            pulumi.log.info(f"deployment {name} exists in {account.name}: bringing it to the declared state")
+        try:
+            result = self._put(account, inputs, "creating")
+        except DeploymentFailedError:
+            self._delete(account, name)  # leave nothing half-made
+            raise
+        return result.id, self._outputs(account, inputs, result)
+
+    def _outputs(self, account: AccountRef, inputs: dict, result) -> dict:
+        outs = dict(inputs)
+        model = result.properties.model if result.properties else None
+        outs.update({
+            "deployment_id": result.id,
+            "provisioning_state": result.properties.provisioning_state if result.properties else None,
+            "endpoint": clients.endpoint(self.settings, account),
+            "deployed_model": {"name": model.name, "version": model.version, "format": model.format,
+                               "source": getattr(model, "source", None)} if model else None,
+            "deployed_sku": {"name": result.sku.name, "capacity": result.sku.capacity} if result.sku else None,
+        })
+        return outs
+
+    def read(self, id_, props):
+        account = AccountRef.parse(props["account"])
+        name = props.get("deployment_name") or id_.rsplit("/", 1)[-1]
+        result = self._get(self._client(account), account, name)
+        if result is None:
+            pulumi.log.warn(f"deployment {name} is gone from account {account.name} (deleted outside Pulumi, or by "
+                            "Azure after 15 days without completions / 24 h for the developer tier); "
+                            "the next `pulumi up` deploys it again from the existing model")
+            return None, {}
+        outs = self._outputs(account, props, result)
+        if result.sku:
+            outs["sku"] = {"name": result.sku.name, "capacity": result.sku.capacity}  # drift shows in the next diff
+        return id_, outs
+
+    def update(self, id_, olds, news):
+        account = AccountRef.parse(news["account"])
+        result = self._put(account, news, "updating")
+        return self._outputs(account, news, result)
+
+    def _delete(self, account: AccountRef, name: str) -> None:
+        client = self._client(account)
+
+        def run():
+            client.deployments.begin_delete(account.resource_group, account.name, name).result()
+
+        try:
+            self._serialized(account, f"deleting deployment {name} in {account.name}", run)
+        except NotFoundError:
+            pass  # already gone: delete is idempotent
+
+    def delete(self, id_, props):
+        account = AccountRef.parse(props["account"])
+        name = props.get("deployment_name") or id_.rsplit("/", 1)[-1]
+        self._delete(account, name)
+        pulumi.log.info(f"deleted deployment {name} from account {account.name}")
+
+
+class ModelDeploymentProvider(DynamicProvider):
+    controller = ModelDeploymentController
+
+
+class ModelDeployment(Resource):
+    """A model deployment in an Azure OpenAI account (see the module docs)."""
+
+    deployment_id: pulumi.Output[str]
+    deployment_name: pulumi.Output[str]
+    provisioning_state: pulumi.Output[str]
+    endpoint: pulumi.Output[str]
+    deployed_model: pulumi.Output[dict]
+    deployed_sku: pulumi.Output[dict]
+
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        account: "AccountArgs | pulumi.Input[dict] | str",
+        model: pulumi.Input[str],
+        deployment_name: Optional[pulumi.Input[str]] = None,
+        sku: Optional[pulumi.Input[dict]] = None,
+        source_account: "AccountArgs | pulumi.Input[dict] | str | None" = None,
+        model_format: pulumi.Input[str] = "OpenAI",
+        model_version: pulumi.Input[str] = "1",
+        rai_policy_name: Optional[pulumi.Input[str]] = None,
+        version_upgrade_option: Optional[pulumi.Input[str]] = None,
+        adopt_existing: pulumi.Input[bool] = False,
+        timeout_seconds: pulumi.Input[float] = 3600,
+        opts: Optional[pulumi.ResourceOptions] = None,
+    ) -> None:
+        props: dict[str, Any] = {
+            "account": account_inputs(account), "model": model,
+            "deployment_name": deployment_name if deployment_name is not None else resource_name,
+            "sku": sku if sku is not None else {"name": "Standard", "capacity": 1},
+            "source_account": account_inputs(source_account) if source_account is not None else None,
+            "model_format": model_format, "model_version": model_version,
+            "rai_policy_name": rai_policy_name, "version_upgrade_option": version_upgrade_option,
+            "adopt_existing": adopt_existing, "timeout_seconds": timeout_seconds,
+        }
+        for key in OUTPUTS:
+            props.setdefault(key, None)
+        super().__init__(ModelDeploymentProvider(), resource_name, props, opts)

@@ -1,0 +1,110 @@
+"""Provider settings: read at run time from the stack configuration and the environment.
+
+Nothing here is an input of a resource, so nothing here reaches the state. Keys (stack config
+``aoai-finetune:<key>``, or the environment variable):
+
+=========================  ===============================  =====================================
+config key                 environment variable             meaning
+=========================  ===============================  =====================================
+``armEndpoint``            ``AOAI_FT_ARM_ENDPOINT``         ARM base URL (default Azure public cloud)
+``credential``             ``AOAI_FT_CREDENTIAL``           ``default`` (DefaultAzureCredential) or
+                                                            ``token`` (a bearer token from
+                                                            ``AOAI_FT_ACCESS_TOKEN``)
+``allowInsecureLoopback``  ``AOAI_FT_ALLOW_INSECURE_LOOPBACK``  ``true``: allow ``http://`` to a
+                                                            loopback address (the local emulator)
+``apiVersion``             ``AOAI_FT_API_VERSION``          data-plane api-version
+``armApiVersion``          ``AOAI_FT_ARM_API_VERSION``      ARM api-version for deployments
+``pollInterval``           ``AOAI_FT_POLL_INTERVAL``        seconds between status polls
+``maxRetries``             ``AOAI_FT_MAX_RETRIES``          retries of a throttled/failed call
+=========================  ===============================  =====================================
+
+Secrets are read from the environment only (``AZURE_OPENAI_API_KEY`` for the data plane,
+``AOAI_FT_ACCESS_TOKEN`` for a static bearer token): the engine does not hand secret config values
+to dynamic providers, and an input would be written to the state.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from typing import Any, Mapping
+
+from .errors import ConfigurationError
+
+NAMESPACE = "aoai-finetune"
+AZURE_ARM_ENDPOINT = "https://management.azure.com"
+DEFAULT_API_VERSION = "2024-10-21"
+DEFAULT_ARM_API_VERSION = "2025-06-01"
+
+_KEYS = {
+    # field: (config key, environment variable)
+    "arm_endpoint": ("armEndpoint", "AOAI_FT_ARM_ENDPOINT"),
+    "credential": ("credential", "AOAI_FT_CREDENTIAL"),
+    "allow_insecure_loopback": ("allowInsecureLoopback", "AOAI_FT_ALLOW_INSECURE_LOOPBACK"),
+    "api_version": ("apiVersion", "AOAI_FT_API_VERSION"),
+    "arm_api_version": ("armApiVersion", "AOAI_FT_ARM_API_VERSION"),
+    "poll_interval": ("pollInterval", "AOAI_FT_POLL_INTERVAL"),
+    "max_retries": ("maxRetries", "AOAI_FT_MAX_RETRIES"),
+}
+CREDENTIAL_KINDS = ("default", "token")
+
+
+@dataclass(frozen=True)
+class ProviderSettings:
+    arm_endpoint: str = AZURE_ARM_ENDPOINT
+    credential: str = "default"
+    allow_insecure_loopback: bool = False
+    api_version: str = DEFAULT_API_VERSION
+    arm_api_version: str = DEFAULT_ARM_API_VERSION
+    poll_interval: float = 10.0
+    max_retries: int = 6
+
+    @classmethod
+    def load(cls, config: Any = None, environ: Mapping[str, str] | None = None) -> "ProviderSettings":
+        """Stack config (``config.get("aoai-finetune:key")``) wins over the environment."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for name, (key, env) in _KEYS.items():
+            raw = None
+            if config is not None:
+                raw = config.get(f"{NAMESPACE}:{key}")
+            if raw is None:
+                raw = environ.get(env)
+            if raw is None or raw == "":
+                continue
+            values[name] = _coerce(name, raw, f"{NAMESPACE}:{key} / {env}")
+        settings = replace(cls(), **values)
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        if self.credential not in CREDENTIAL_KINDS:
+            raise ConfigurationError(
+                f"{NAMESPACE}:credential is {self.credential!r}; use one of {', '.join(CREDENTIAL_KINDS)}")
+        if not self.arm_endpoint.startswith(("https://", "http://")):
+            raise ConfigurationError(f"{NAMESPACE}:armEndpoint {self.arm_endpoint!r} is not an http(s) URL")
+        if self.poll_interval <= 0:
+            raise ConfigurationError(f"{NAMESPACE}:pollInterval must be a positive number of seconds")
+        if self.max_retries < 0:
+            raise ConfigurationError(f"{NAMESPACE}:maxRetries must be zero or more")
+
+
+def _coerce(name: str, raw: Any, where: str) -> Any:
+    kind = {f.name: f.type for f in fields(ProviderSettings)}[name]
+    try:
+        if kind == "bool":
+            if isinstance(raw, bool):
+                return raw
+            text = str(raw).strip().lower()
+            if text in ("true", "1", "yes"):
+                return True
+            if text in ("false", "0", "no"):
+                return False
+            raise ValueError
+        if kind == "float":
+            return float(raw)
+        if kind == "int":
+            return int(raw)
+        return str(raw).strip()
+    except (TypeError, ValueError):
+        raise ConfigurationError(f"{where}: {raw!r} is not a valid {kind}") from None
