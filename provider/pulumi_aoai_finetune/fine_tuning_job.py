@@ -86,7 +86,7 @@ class FineTuningJobController(Controller):
             if not isinstance(value, str) or not value.strip():
                 failures.append((key, f"{key} must be a file id (or a TrainingFile)"))
         failures.extend(_check_hyperparameters(inputs.get("hyperparameters")))
-        if inputs.get("hyperparameters") is not None and not is_unknown(inputs["hyperparameters"]):
+        if isinstance(inputs.get("hyperparameters"), dict) and not is_unknown(inputs["hyperparameters"]):
             inputs["hyperparameters"] = normalize_hyperparameters(inputs["hyperparameters"])
         suffix = inputs.get("suffix")
         if suffix is not None and not is_unknown(suffix) and (not isinstance(suffix, str) or not SUFFIX.match(suffix)):

@@ -1,0 +1,153 @@
+"""Drive the real Pulumi CLI on a local file backend: one :class:`Stack` per test.
+
+The CLI comes from scripts/pulumi-cli.sh (PATH is set by scripts/test.sh, or the harness runs the
+script itself). The program runs in the repository's .venv (Pulumi.yaml ``virtualenv``), and the
+dynamic providers it declares run in ``pulumi-resource-pulumi-python`` processes the engine starts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+PROGRAMS = Path(__file__).resolve().parent / "programs"
+PASSPHRASE = "e2e-test-passphrase"
+API_KEY = "e2e-emulator-key-3f9c1a"  # searched for in state and logs by the secret tests
+ACCESS_TOKEN = "e2e-arm-token-77d0e2"
+
+
+def pulumi_bin_dir() -> str:
+    found = shutil.which("pulumi")
+    if found and shutil.which("pulumi-language-python"):
+        return os.path.dirname(found)
+    out = subprocess.run(["bash", str(REPO / "scripts" / "pulumi-cli.sh")], check=True,
+                         capture_output=True, text=True, timeout=3000)
+    return out.stdout.strip().splitlines()[-1]
+
+
+class PulumiError(AssertionError):
+    def __init__(self, args, result):
+        self.result = result
+        super().__init__(f"pulumi {' '.join(args)} exited {result.returncode}\n--- stdout\n{result.stdout[-6000:]}"
+                         f"\n--- stderr\n{result.stderr[-3000:]}")
+
+
+@dataclass
+class Stack:
+    workdir: Path
+    bin_dir: str
+    emulator_url: str
+    program: str = "pipeline"
+    name: str = "test"
+    extra_env: dict[str, str] = field(default_factory=dict)
+    log: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.project = self.workdir / "project"
+        shutil.copytree(PROGRAMS / self.program, self.project)
+        (self.project / "Pulumi.yaml").write_text(
+            f"name: e2e-{self.program}\n"
+            "runtime:\n  name: python\n  options:\n"
+            f"    virtualenv: {REPO / '.venv'}\n", encoding="utf-8")
+        self.state = self.workdir / "state"
+        self.state.mkdir()
+        self.home = self.workdir / "pulumi-home"
+        self.home.mkdir()
+        self.run("login", f"file://{self.state}")
+        self.run("stack", "init", self.name)
+        for key, value in {
+            "aoai-finetune:armEndpoint": self.emulator_url,
+            "aoai-finetune:credential": "token",
+            "aoai-finetune:allowInsecureLoopback": "true",
+            "aoai-finetune:pollInterval": "0.2",
+            "aoai-finetune:maxRetries": "4",
+        }.items():
+            self.run("config", "set", key, value)
+
+    def env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("PULUMI_", "AOAI_FT_", "AZURE_"))}
+        env.update({
+            "PATH": f"{self.bin_dir}{os.pathsep}{REPO / '.venv' / 'bin'}{os.pathsep}{env.get('PATH', '')}",
+            "PULUMI_HOME": str(self.home),
+            "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
+            "PULUMI_SKIP_UPDATE_CHECK": "1",
+            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+            "PULUMI_RUNTIME_VIRTUALENV": str(REPO / ".venv"),
+            "AZURE_OPENAI_API_KEY": API_KEY,
+            "AOAI_FT_ACCESS_TOKEN": ACCESS_TOKEN,
+        })
+        env.update(self.extra_env)
+        return env
+
+    def run(self, *args: str, check: bool = True, timeout: float = 600) -> subprocess.CompletedProcess:
+        result = subprocess.run(["pulumi", *args, "--non-interactive"] if args[0] not in ("login", "version") else ["pulumi", *args],
+                                cwd=self.project, env=self.env(), capture_output=True, text=True, timeout=timeout)
+        self.log.append(f"$ pulumi {' '.join(args)}\n{result.stdout}\n{result.stderr}")
+        if check and result.returncode != 0:
+            raise PulumiError(args, result)
+        return result
+
+    # -- the verbs a test uses -------------------------------------------------------------
+    def set_spec(self, spec: dict[str, Any]) -> None:
+        self.run("config", "set", "test:spec", json.dumps(spec))
+
+    def config_set(self, key: str, value: str) -> None:
+        self.run("config", "set", key, value)
+
+    def up(self, *extra: str, check: bool = True) -> subprocess.CompletedProcess:
+        return self.run("up", "--yes", "--skip-preview", "--diff", *extra, check=check)
+
+    def preview(self, *extra: str, check: bool = True) -> subprocess.CompletedProcess:
+        return self.run("preview", "--diff", *extra, check=check)
+
+    def preview_json(self) -> dict[str, Any]:
+        return json.loads(self.run("preview", "--json").stdout)
+
+    def refresh(self) -> subprocess.CompletedProcess:
+        return self.run("refresh", "--yes", "--skip-preview")
+
+    def destroy(self) -> subprocess.CompletedProcess:
+        return self.run("destroy", "--yes", "--skip-preview")
+
+    def outputs(self) -> dict[str, Any]:
+        return json.loads(self.run("stack", "output", "--json", "--show-secrets").stdout)
+
+    def export(self, show_secrets: bool = False) -> dict[str, Any]:
+        args = ["stack", "export"] + (["--show-secrets"] if show_secrets else [])
+        return json.loads(self.run(*args).stdout)
+
+    def resources(self, type_suffix: str | None = None) -> list[dict[str, Any]]:
+        res = self.export()["deployment"].get("resources", [])
+        res = [r for r in res if r["type"].startswith("pulumi-python:dynamic")]
+        if type_suffix:
+            res = [r for r in res if r["urn"].split("::")[-2].endswith(type_suffix)]
+        return res
+
+    def all_logs(self) -> str:
+        return "\n".join(self.log)
+
+
+def write_chat_jsonl(path: Path, n: int = 12, *, marker: str = "", system: str = "You are a helpful assistant.") -> Path:
+    lines = []
+    for i in range(n):
+        user = f"Question {i}: what is {i} + {i}?"
+        if marker and i == 3:
+            user += f" {marker}"
+        lines.append(json.dumps({"messages": [
+            {"role": "system", "content": system},
+            {"role": "user", "content": user},
+            {"role": "assistant", "content": f"{i} + {i} = {2 * i}."},
+        ]}))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def python() -> str:
+    return sys.executable

@@ -1,0 +1,41 @@
+import pytest
+
+from pulumi_aoai_finetune import clients
+from pulumi_aoai_finetune.errors import ConfigurationError, CredentialError
+from pulumi_aoai_finetune.settings import ProviderSettings
+
+
+@pytest.mark.parametrize("url, loopback", [
+    ("http://127.0.0.1:8080", True), ("http://localhost", True), ("http://[::1]:9", True),
+    ("http://127.5.0.1", True), ("http://10.0.0.1", False), ("https://example.com", False),
+])
+def test_loopback_detection(url, loopback):
+    assert clients.is_loopback(url) is loopback
+
+
+def test_plain_http_needs_the_explicit_loopback_setting():
+    strict = ProviderSettings()
+    with pytest.raises(ConfigurationError, match="allowInsecureLoopback"):
+        clients.require_secure("http://127.0.0.1:1234", strict, "ARM endpoint")
+    clients.require_secure("http://127.0.0.1:1234", ProviderSettings(allow_insecure_loopback=True), "ARM endpoint")
+
+
+def test_plain_http_to_a_remote_host_is_always_refused():
+    with pytest.raises(ConfigurationError, match="must be https"):
+        clients.require_secure("http://example.com", ProviderSettings(allow_insecure_loopback=True), "ARM endpoint")
+
+
+def test_token_credential_needs_the_environment(monkeypatch):
+    monkeypatch.delenv("AOAI_FT_ACCESS_TOKEN", raising=False)
+    clients._credentials.clear()
+    with pytest.raises(CredentialError, match="AOAI_FT_ACCESS_TOKEN"):
+        clients.credential(ProviderSettings(credential="token"))
+
+
+def test_static_token_credential_never_shows_the_token(monkeypatch):
+    monkeypatch.setenv("AOAI_FT_ACCESS_TOKEN", "very-secret-token")
+    clients._credentials.clear()
+    cred = clients.credential(ProviderSettings(credential="token"))
+    assert cred.get_token("scope").token == "very-secret-token"
+    assert "very-secret-token" not in repr(cred)
+    clients._credentials.clear()

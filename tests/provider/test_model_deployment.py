@@ -1,0 +1,71 @@
+import pytest
+
+from pulumi_aoai_finetune.model_deployment import ModelDeploymentController
+from pulumi_aoai_finetune.settings import ProviderSettings
+
+A = {"resource_id": "/subscriptions/s/resourceGroups/r/providers/Microsoft.CognitiveServices/accounts/acct-a"}
+B = {"resource_id": "/subscriptions/s/resourceGroups/r/providers/Microsoft.CognitiveServices/accounts/acct-b"}
+BASE = {"account": A, "model": "gpt-4o-mini-2024-07-18.ft-abc", "deployment_name": "chat"}
+
+
+@pytest.fixture
+def ctl():
+    return ModelDeploymentController(ProviderSettings())
+
+
+def checked(ctl, **extra):
+    inputs, failures = ctl.check({}, {**BASE, **extra})
+    assert failures == []
+    return inputs
+
+
+@pytest.mark.parametrize("extra, field, message", [
+    ({"sku": {"name": "Standard", "capacity": 0}}, "sku.capacity", "integer from 1"),
+    ({"sku": {"name": "Standard", "capacity": 10**9}}, "sku.capacity", "integer from 1"),
+    ({"sku": {"name": "Standard", "capacity": 1.5}}, "sku.capacity", "integer from 1"),
+    ({"sku": {"name": "Standard", "capacity": "1"}}, "sku.capacity", "integer from 1"),
+    ({"sku": {"name": "Premium", "capacity": 1}}, "sku.name", "not a deployment sku"),
+    ({"sku": {"name": "Standard", "capacity": 1, "tier": "x"}}, "sku", "unknown sku keys"),
+    ({"deployment_name": "a"}, "deployment_name", "2 to 64"),
+    ({"deployment_name": "bad name!"}, "deployment_name", "2 to 64"),
+    ({"model": ""}, "model", "required"),
+    ({"source_account": {"resource_id": "nope"}}, "source_account", "not an account id"),
+])
+def test_check_failures_name_the_field(ctl, extra, field, message):
+    _, failures = ctl.check({}, {**BASE, **extra})
+    assert any(f == field and message in m for f, m in failures), failures
+
+
+def test_defaults(ctl):
+    inputs = checked(ctl)
+    assert inputs["sku"] == {"name": "Standard", "capacity": 1}
+    assert inputs["model_format"] == "OpenAI" and inputs["model_version"] == "1"
+
+
+def test_capacity_and_sku_update_in_place(ctl):
+    olds = checked(ctl, sku={"name": "Standard", "capacity": 1})
+    olds["sku"] = {"name": "Standard", "capacity": 1.0}  # as the state gives it back
+    news = checked(ctl, sku={"name": "Standard", "capacity": 5})
+    d = ctl.diff("id", olds, news)
+    assert d.replaces == [] and d.updates == ["sku"]
+    assert not ctl.diff("id", olds, checked(ctl, sku={"name": "Standard", "capacity": 1})).changes
+
+
+def test_model_change_replaces_deleting_first(ctl):
+    d = ctl.diff("id", checked(ctl), checked(ctl, model="gpt-4o-mini-2024-07-18.ft-def"))
+    assert d.replaces == ["model"] and d.delete_before_replace
+
+
+def test_rename_keeping_the_model_deletes_first(ctl):
+    d = ctl.diff("id", checked(ctl), checked(ctl, deployment_name="chat-2"))
+    assert d.replaces == ["deployment_name"] and d.delete_before_replace
+
+
+def test_rename_and_new_model_creates_first(ctl):
+    d = ctl.diff("id", checked(ctl), checked(ctl, deployment_name="chat-2", model="m.ft-x"))
+    assert set(d.replaces) == {"deployment_name", "model"} and not d.delete_before_replace
+
+
+def test_source_account_change_replaces(ctl):
+    d = ctl.diff("id", checked(ctl, source_account=A), checked(ctl, source_account=B))
+    assert d.replaces == ["source_account"]

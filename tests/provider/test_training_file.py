@@ -1,0 +1,101 @@
+import json
+import pickle
+
+import dill
+import pytest
+
+from pulumi_aoai_finetune._dynamic import UNKNOWN
+from pulumi_aoai_finetune.settings import ProviderSettings
+from pulumi_aoai_finetune.training_file import TrainingFileController, TrainingFileProvider
+
+ACCOUNT = {"resource_id": "/subscriptions/s/resourceGroups/r/providers/Microsoft.CognitiveServices/accounts/acct-a"}
+
+
+def chat_file(path, n=12, salt=""):
+    rows = [{"messages": [{"role": "system", "content": "sys"}, {"role": "user", "content": f"q{i}{salt}"},
+                          {"role": "assistant", "content": f"a{i}"}]} for i in range(n)]
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    return str(path)
+
+
+@pytest.fixture
+def ctl():
+    return TrainingFileController(ProviderSettings())
+
+
+def test_check_hashes_the_content_and_sets_defaults(ctl, tmp_path):
+    path = chat_file(tmp_path / "t.jsonl")
+    inputs, failures = ctl.check({}, {"account": ACCOUNT, "path": path})
+    assert failures == []
+    assert inputs["purpose"] == "fine-tune" and inputs["validate"] is True
+    assert len(inputs["content_sha256"]) == 64 and inputs["content_bytes"] > 0
+
+
+def test_check_rejects_invalid_data_at_preview_naming_file_and_line(ctl, tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(chat_file(tmp_path / "ok.jsonl") and (tmp_path / "ok.jsonl").read_text() + "{not json\n")
+    inputs, failures = ctl.check({}, {"account": ACCOUNT, "path": str(bad)})
+    assert failures and failures[0][0] == "path"
+    assert "bad.jsonl:13" in failures[0][1]
+
+
+@pytest.mark.parametrize("news, field, message", [
+    ({"account": ACCOUNT}, "path", "exactly one of path"),
+    ({"account": ACCOUNT, "path": "/nope.jsonl"}, "path", "no such file"),
+    ({"account": ACCOUNT, "content_url": "file:///etc/passwd"}, "content_url", "not an http(s) URL"),
+    ({"path": "x"}, "account", "account is required"),
+    ({"account": ACCOUNT, "content_url": "https://x/y.jsonl", "purpose": "assistants"}, "purpose", "not supported"),
+    ({"account": ACCOUNT, "content_url": "https://x/y.jsonl", "timeout_seconds": -5}, "timeout_seconds", "positive"),
+    ({"account": ACCOUNT, "content_url": "https://x/y.jsonl", "filename": "../x"}, "filename", "base name"),
+])
+def test_check_failures_name_the_field(ctl, news, field, message):
+    _, failures = ctl.check({}, news)
+    assert any(f == field and message in m for f, m in failures), failures
+
+
+def test_check_tolerates_unknowns_at_preview(ctl):
+    _, failures = ctl.check({}, {"account": UNKNOWN, "content_url": UNKNOWN})
+    assert failures == []
+
+
+def test_rename_with_same_content_updates_in_place(ctl, tmp_path):
+    a = chat_file(tmp_path / "a.jsonl")
+    b = chat_file(tmp_path / "b.jsonl")
+    olds, _ = ctl.check({}, {"account": ACCOUNT, "path": a})
+    olds.update(file_id="file-1", filename="a.jsonl")
+    news, _ = ctl.check(olds, {"account": ACCOUNT, "path": b})
+    d = ctl.diff("file-1", olds, news)
+    assert d.changes and d.replaces == [] and d.updates == ["path"]
+
+
+def test_content_change_replaces(ctl, tmp_path):
+    a = chat_file(tmp_path / "a.jsonl")
+    olds, _ = ctl.check({}, {"account": ACCOUNT, "path": a})
+    chat_file(tmp_path / "a.jsonl", salt="!")
+    news, _ = ctl.check(olds, {"account": ACCOUNT, "path": a})
+    assert ctl.diff("file-1", olds, news).replaces == ["path"]
+
+
+def test_account_change_replaces_but_case_does_not(ctl, tmp_path):
+    a = chat_file(tmp_path / "a.jsonl")
+    olds, _ = ctl.check({}, {"account": ACCOUNT, "path": a})
+    same = {"resource_id": ACCOUNT["resource_id"].upper().replace("/SUBSCRIPTIONS/", "/subscriptions/")}
+    news, _ = ctl.check(olds, {"account": same, "path": a})
+    assert not ctl.diff("f", olds, news).changes
+    other = {"resource_id": ACCOUNT["resource_id"][:-1] + "x"}
+    news, _ = ctl.check(olds, {"account": other, "path": a})
+    assert ctl.diff("f", olds, news).replaces == ["account"]
+
+
+def test_no_change_is_no_change(ctl, tmp_path):
+    a = chat_file(tmp_path / "a.jsonl")
+    olds, _ = ctl.check({}, {"account": ACCOUNT, "path": a})
+    news, _ = ctl.check(olds, {"account": ACCOUNT, "path": a})
+    assert not ctl.diff("f", olds, news).changes
+
+
+def test_provider_pickles_by_reference_without_state():
+    blob = dill.dumps(TrainingFileProvider())
+    assert b"pulumi_aoai_finetune.training_file" in blob
+    assert len(blob) < 300  # a reference, not a copy of the code or any client
+    assert isinstance(pickle.loads(blob), TrainingFileProvider)
