@@ -37,7 +37,11 @@ UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
 
 def is_unknown(value: Any) -> bool:
-    if value == UNKNOWN:
+    """Not known yet (at preview): the engine's sentinel, an ``Unknown``, or an output value."""
+    from pulumi import Output
+    from pulumi.output import Unknown
+
+    if isinstance(value, (Unknown, Output)) or (isinstance(value, str) and value == UNKNOWN):
         return True
     if isinstance(value, dict):
         return any(is_unknown(v) for v in value.values())

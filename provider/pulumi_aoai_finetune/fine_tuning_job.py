@@ -52,8 +52,12 @@ OUTPUTS = ("job_id", "status", "fine_tuned_model", "result_files", "trained_toke
            "metrics", "error", "created_at", "finished_at", "estimated_finish", "resolved_hyperparameters")
 
 
-def normalize_hyperparameters(value: Any) -> dict[str, Any]:
-    return {k: as_int(v) for k, v in (value or {}).items() if v is not None}
+def normalize_hyperparameters(value: Any) -> Any:
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or is_unknown(value):
+        return value
+    return {k: as_int(v) for k, v in value.items() if v is not None}
 
 
 def normalize_method(value: Any) -> Any:

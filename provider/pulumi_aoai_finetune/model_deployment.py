@@ -59,8 +59,10 @@ def _is_busy(exc: BaseException) -> bool:
     return isinstance(exc, ConflictError) and BUSY.lower() in str(exc).lower()
 
 
-def normalize_sku(value: Any) -> dict[str, Any]:
-    sku = dict(value or {})
+def normalize_sku(value: Any) -> Any:
+    if not isinstance(value, dict) or is_unknown(value):
+        return value
+    sku = dict(value)
     if "capacity" in sku:
         sku["capacity"] = as_int(sku["capacity"])
     return sku

@@ -45,7 +45,39 @@ def base_spec(emulator, tmp_path) -> dict:
         "subscription": emulator.config.subscription_id,
         "resource_group": emulator.config.resource_group,
         "files": {"train": {"account": "aoai-ncus", "path": str(data)}},
-        "job": {"account": "aoai-ncus", "base_model": "gpt-4o-mini-2024-07-18", "training_file": "train",
-                "hyperparameters": {"n_epochs": 3}, "suffix": "e2e", "seed": 42},
-        "deployments": {"ncus": {"account": "aoai-ncus", "model": "job", "sku": {"name": "Standard", "capacity": 1}}},
+        "jobs": {"job": {"account": "aoai-ncus", "base_model": "gpt-4o-mini-2024-07-18", "training_file": "train",
+                         "hyperparameters": {"n_epochs": 3}, "suffix": "e2e", "seed": 42}},
+        "deployments": {"ncus": {"account": "aoai-ncus", "model": "job:job",
+                                 "sku": {"name": "Standard", "capacity": 1}}},
     }
+
+
+class RequestLog:
+    """The emulator's log of requests served, to count calls between two points of a test."""
+
+    def __init__(self, client: httpx.Client) -> None:
+        self.client = client
+
+    def all(self) -> list[dict]:
+        return self.client.get("/_emulator/requests").json()["data"]
+
+    def mark(self) -> int:
+        return len(self.all())
+
+    def since(self, mark: int) -> list[dict]:
+        return self.all()[mark:]
+
+    @staticmethod
+    def writes(entries: list[dict]) -> list[dict]:
+        return [e for e in entries if e["method"] in ("POST", "PUT", "PATCH", "DELETE")]
+
+    @staticmethod
+    def matching(entries: list[dict], method: str, pattern: str) -> list[dict]:
+        import re
+
+        return [e for e in entries if e["method"] == method and re.search(pattern, e["path"])]
+
+
+@pytest.fixture
+def requests_log(emu) -> RequestLog:
+    return RequestLog(emu)

@@ -123,11 +123,12 @@ class Stack:
         args = ["stack", "export"] + (["--show-secrets"] if show_secrets else [])
         return json.loads(self.run(*args).stdout)
 
-    def resources(self, type_suffix: str | None = None) -> list[dict[str, Any]]:
+    def resources(self, name: str | None = None) -> list[dict[str, Any]]:
+        """The dynamic resources in the state, optionally only the one of that resource name."""
         res = self.export()["deployment"].get("resources", [])
-        res = [r for r in res if r["type"].startswith("pulumi-python:dynamic")]
-        if type_suffix:
-            res = [r for r in res if r["urn"].split("::")[-2].endswith(type_suffix)]
+        res = [r for r in res if r["type"] == "pulumi-python:dynamic:Resource"]
+        if name:
+            res = [r for r in res if r["urn"].split("::")[-1] == name]
         return res
 
     def all_logs(self) -> str:
