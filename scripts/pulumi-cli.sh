@@ -20,8 +20,8 @@ if [ -z "${PULUMI_CLI_FORCE_BUILD:-}" ] && command -v pulumi >/dev/null 2>&1 \
   dirname "$(command -v pulumi)"; exit 0
 fi
 
-if [ -x "$DEST/pulumi" ] && [ -x "$DEST/pulumi-language-python" ] \
-   && [ -x "$DEST/pulumi-resource-pulumi-python" ] && [ -x "$DEST/pulumi-language-python-exec" ]; then
+BUILD_REVISION=3  # bump when what this script writes changes: cached copies are then redone
+if [ -f "$DEST/.complete-r$BUILD_REVISION" ] || [ -f "$DEST/.official-install" ]; then
   echo "$DEST"; exit 0
 fi
 
@@ -32,7 +32,7 @@ if [ -z "${PULUMI_CLI_FORCE_BUILD:-}" ] && command -v curl >/dev/null 2>&1 \
    && curl -fsS --max-time 10 -o "$CACHE/install.sh" https://get.pulumi.com 2>/dev/null; then
   log "installing $VERSION with the official installer"
   if sh "$CACHE/install.sh" --version "${VERSION#v}" --install-root "$CACHE/pulumi-$VERSION" --no-edit-path >&2; then
-    echo "$DEST"; exit 0
+    touch "$DEST/.official-install"; echo "$DEST"; exit 0
   fi
   log "the official installer failed; building from Go modules"
 fi
@@ -76,8 +76,25 @@ printf '//go:build tools\n\npackage tools\n\nimport _ "github.com/pulumi/pulumi/
 sdkdir=$(cd "$cli" && go list -m -f '{{.Dir}}' github.com/pulumi/pulumi/sdk/v3)
 install -m 0755 "$sdkdir/python/cmd/pulumi-language-python-exec" "$DEST/pulumi-language-python-exec"
 
-# The launcher the engine runs for dynamic providers, shipped in the pinned SDK module.
-install -m 0755 "$sdkdir/python/dist/pulumi-resource-pulumi-python" "$DEST/pulumi-resource-pulumi-python"
+# The launcher the engine runs for dynamic providers, shipped in the pinned SDK module. The engine
+# hands it the Pulumi.yaml `virtualenv` option as given and starts it in the program directory
+# (`main:`), where a relative path means something else: this wrapper resolves it against the
+# project directory, as Pulumi documents the option, then runs the shipped launcher.
+install -m 0755 "$sdkdir/python/dist/pulumi-resource-pulumi-python" "$DEST/pulumi-resource-pulumi-python-launcher"
+cat > "$DEST/pulumi-resource-pulumi-python" <<'SH'
+#!/bin/sh
+venv="${PULUMI_RUNTIME_VIRTUALENV:-}"
+case "$venv" in
+  ""|/*) ;;
+  *) dir="$PWD"
+     while [ "$dir" != "/" ] && [ ! -f "$dir/Pulumi.yaml" ] && [ ! -f "$dir/Pulumi.yml" ]; do dir=$(dirname "$dir"); done
+     if [ -f "$dir/Pulumi.yaml" ] || [ -f "$dir/Pulumi.yml" ]; then
+       PULUMI_RUNTIME_VIRTUALENV="$dir/$venv"; export PULUMI_RUNTIME_VIRTUALENV
+     fi ;;
+esac
+exec "$(dirname "$0")/pulumi-resource-pulumi-python-launcher" "$@"
+SH
+chmod +x "$DEST/pulumi-resource-pulumi-python"
 
 # The v3.79 host takes the project's virtualenv as a `-virtualenv` flag, which today's CLI no longer
 # passes (it sends it in the RunRequest). This wrapper passes it: from PULUMI_RUNTIME_VIRTUALENV, else
@@ -85,14 +102,17 @@ install -m 0755 "$sdkdir/python/dist/pulumi-resource-pulumi-python" "$DEST/pulum
 mv "$DEST/pulumi-language-python" "$DEST/pulumi-language-python-$LANGHOST_VERSION"
 cat > "$DEST/pulumi-language-python" <<SH
 #!/bin/sh
+# runs the $LANGHOST_VERSION Python language host
 host="\$(dirname "\$0")/pulumi-language-python-$LANGHOST_VERSION"
 venv="\${PULUMI_RUNTIME_VIRTUALENV:-}"
 if [ -z "\$venv" ] && [ -f Pulumi.yaml ]; then
   venv=\$(sed -n 's/^[[:space:]]*virtualenv:[[:space:]]*["'"'"']\{0,1\}\([^"'"'"' #]*\).*/\1/p' Pulumi.yaml | head -n 1)
 fi
+case "\$venv" in ""|/*) ;; *) venv="\$PWD/\$venv" ;; esac  # absolute: providers start in other directories
 if [ -n "\$venv" ]; then exec "\$host" -root="\$PWD" -virtualenv="\$venv" "\$@"; fi
 exec "\$host" "\$@"
 SH
 chmod +x "$DEST/pulumi-language-python"
 "$DEST/pulumi" version >&2
+touch "$DEST/.complete-r$BUILD_REVISION"
 echo "$DEST"

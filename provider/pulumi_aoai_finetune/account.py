@@ -54,7 +54,7 @@ def account_inputs(account: "AccountArgs | Mapping[str, Any] | str") -> dict[str
     if isinstance(account, Mapping):
         return dict(account)
     if isinstance(account, pulumi.Output):
-        return {"resource_id": account}
+        return account  # resolves to an id, a mapping, or None (the provider parses either)
     raise TypeError("account must be an AccountArgs, a mapping with resource_id, or an ARM resource id")
 
 

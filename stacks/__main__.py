@@ -1,0 +1,118 @@
+"""The project's program: a fine-tuning pipeline declared from the stack's configuration.
+
+Reads ``finetune:pipeline`` (see config.py), then declares: the accounts (existing, or created with
+azure-native), the training and validation files, the fine-tuning job, and one deployment per target
+-- cross-region deployments name the training account as ``source``. A promoting stack trains
+nothing: it deploys the model another stack trained (StackReference) or a pinned model id, after a
+metrics gate.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pulumi
+
+from pulumi_aoai_finetune import AccountArgs, FineTuningJob, ModelDeployment, TrainingFile
+from config import ConfigError, Pipeline, parse  # the program's directory is on sys.path
+
+try:
+    pipeline: Pipeline = parse(pulumi.Config("finetune").require_object("pipeline"))
+except ConfigError as exc:
+    raise pulumi.RunError(str(exc)) from None
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def account_ids() -> dict[str, pulumi.Input[str]]:
+    if pipeline.azure is None:
+        return {key: pipeline.account_id(key) for key in pipeline.accounts}
+    from azure_resources import create_accounts  # only real-Azure stacks need azure-native
+
+    return create_accounts(pipeline)
+
+
+ids = account_ids()
+accounts = {key: AccountArgs(resource_id=rid) for key, rid in ids.items()}
+
+
+def data_source(value: str) -> dict[str, str]:
+    if value.startswith(("https://", "http://")):
+        return {"content_url": value}
+    return {"path": value if os.path.isabs(value) else os.path.join(ROOT, value)}
+
+
+deployable: dict[int | None, pulumi.Output[str]] = {}
+source_key: str | None = None
+source_id: pulumi.Input[str] | None = None
+
+if pipeline.training is not None:
+    t = pipeline.training
+    source_key = t.account
+    if t.base_model_stack:
+        base_model = pulumi.StackReference(t.base_model_stack).require_output("fine_tuned_model")
+    else:
+        base_model = t.base_model
+    model_for_data = base_model if isinstance(base_model, str) else None
+    training_file = TrainingFile("training-data", account=accounts[t.account], model=model_for_data,
+                                 **data_source(t.training_data))
+    validation_file = None
+    if t.validation_data:
+        validation_file = TrainingFile("validation-data", account=accounts[t.account], model=model_for_data,
+                                       **data_source(t.validation_data))
+    opts = pulumi.ResourceOptions(custom_timeouts=pulumi.CustomTimeouts(create=t.timeout) if t.timeout else None)
+    job = FineTuningJob(
+        "fine-tune", account=accounts[t.account], base_model=base_model, training_file=training_file,
+        validation_file=validation_file, hyperparameters=t.hyperparameters or None, suffix=t.suffix, seed=t.seed,
+        method=t.method, wait=t.wait, delete_model_on_destroy=not t.keep_model_on_destroy, opts=opts)
+    deployable[None] = job.fine_tuned_model
+    for d in pipeline.deployments:
+        if d.checkpoint is not None:
+            deployable[d.checkpoint] = job.checkpoints.apply(lambda cps, i=d.checkpoint: cps[i]["model"])
+    pulumi.export("training_account_id", ids[t.account])
+    pulumi.export("job_id", job.job_id)
+    pulumi.export("fine_tuned_model", job.fine_tuned_model)
+    pulumi.export("checkpoints", job.checkpoints)
+    pulumi.export("metrics", job.metrics)
+    pulumi.export("training_file", training_file.file_id)
+else:
+    p = pipeline.promote
+    if p.stack:
+        ref = pulumi.StackReference(p.stack)
+        model = ref.require_output("fine_tuned_model")
+        source_id = ref.require_output("training_account_id")
+        metrics = ref.get_output("metrics")
+    else:
+        model, source_id, metrics = pulumi.Output.from_input(p.model), p.source_account, pulumi.Output.from_input(None)
+
+    def gate(args):
+        name, recorded = args
+        if p.gate is None:
+            if not recorded:
+                pulumi.log.warn(f"promoting {name} without recorded metrics and without a gate")
+            return name
+        problems = p.gate.failures(recorded)
+        if problems:
+            raise pulumi.RunError(f"finetune:pipeline.promote.gate: refusing to promote {name}: " + "; ".join(problems))
+        return name
+
+    deployable[None] = pulumi.Output.all(model, metrics).apply(gate)
+    pulumi.export("fine_tuned_model", deployable[None])
+    pulumi.export("training_account_id", source_id)
+    pulumi.export("metrics", metrics)
+
+deployments = {}
+for d in pipeline.deployments:
+    # cross-account (other region or subscription): name the training account as the source
+    if pipeline.training is not None:
+        source = accounts[source_key] if d.account != source_key else None
+    else:  # the promoted model's account, unless it is this very account
+        source = pulumi.Output.all(source_id, ids[d.account]).apply(
+            lambda a: a[0] if a[0] and str(a[0]).lower() != str(a[1]).lower() else None)
+    dep = ModelDeployment(f"{d.account}-{d.name}", account=accounts[d.account], deployment_name=d.name,
+                          model=deployable[d.checkpoint], sku=d.sku, source_account=source)
+    deployments[f"{d.account}/{d.name}"] = pulumi.Output.all(
+        dep.provisioning_state, dep.endpoint, dep.deployed_model, dep.deployed_sku).apply(
+        lambda a, region=pipeline.accounts[d.account].region: {
+            "region": region, "state": a[0], "endpoint": a[1], "model": (a[2] or {}).get("name"), "sku": a[3]})
+pulumi.export("deployments", deployments)

@@ -1,0 +1,317 @@
+"""The stack's configuration, typed and validated: ``finetune:pipeline`` in ``Pulumi.<stack>.yaml``.
+
+Every error names the config key it is about (``finetune:pipeline.training.suffix: ...``) and is
+raised before any resource is declared, so ``pulumi preview`` fails with it and nothing is created.
+
+Shape (YAML)::
+
+    finetune:pipeline:
+      subscription: <id>            # default for accounts given by name
+      resource_group: <name>
+      azure:                        # optional: create what surrounds fine-tuning with azure-native
+        location: swedencentral
+        principal_id: <object id>   # gets "Cognitive Services OpenAI Contributor" on each account
+      accounts:                     # key -> an existing account (id, or name) or one to create
+        train: {name: aoai-ncus, region: northcentralus}
+        swc:   {id: /subscriptions/.../accounts/x, region: swedencentral}
+      training:                     # omit when promoting a model trained elsewhere
+        account: train
+        base_model: gpt-4o-mini-2024-07-18      # or {stack: org/project/dev} (continuous fine-tuning)
+        data: {training: data/train.jsonl, validation: data/valid.jsonl}   # paths or https URLs
+        hyperparameters: {n_epochs: 3, batch_size: auto, learning_rate_multiplier: 0.1}
+        suffix: support, seed: 42, method: supervised, wait: true, timeout: 4h
+        keep_model_on_destroy: true
+      promote:                      # deploy a model trained by another stack, no training here
+        stack: organization/finetune/dev        # StackReference, or
+        model: gpt-4o-mini-2024-07-18.ft-...    # a pinned, reviewable model id
+        source_account: /subscriptions/.../accounts/aoai-ncus   # with a pinned model
+        gate: {max_final_valid_loss: 0.6, min_final_valid_token_accuracy: 0.8}
+      deployments:
+        - {account: train, name: support, sku: {name: Standard, capacity: 1}}
+        - {account: swc, name: support, sku: {name: Standard, capacity: 2}, checkpoint: -1?}
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+KEY = "finetune:pipeline"
+SUFFIX = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+DEPLOYMENT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{1,63}$")
+ACCOUNT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{1,62}$")
+ACCOUNT_ID = re.compile(r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.CognitiveServices/accounts/[^/]+$",
+                        re.IGNORECASE)
+SKUS = ("Standard", "GlobalStandard", "DataZoneStandard", "DeveloperTier", "ProvisionedManaged")
+METHODS = ("supervised", "dpo")
+MAX_CAPACITY = 10_000
+DEFAULT_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
+# Azure public regions (az account list-locations, 2026); an unknown one is a typo.
+REGIONS = frozenset("""
+australiacentral australiacentral2 australiaeast australiasoutheast austriaeast belgiumcentral brazilsouth
+brazilsoutheast canadacentral canadaeast centralindia centralus chilecentral eastasia eastus eastus2 francecentral
+francesouth germanynorth germanywestcentral indonesiacentral israelcentral italynorth japaneast japanwest
+koreacentral koreasouth malaysiawest mexicocentral newzealandnorth northcentralus northeurope norwayeast
+norwaywest polandcentral qatarcentral southafricanorth southafricawest southcentralus southeastasia southindia
+spaincentral swedencentral swedensouth switzerlandnorth switzerlandwest uaecentral uaenorth uksouth ukwest
+westcentralus westeurope westindia westus westus2 westus3
+""".split())
+
+
+class ConfigError(ValueError):
+    """A stack configuration problem; the message starts with the config key."""
+
+
+def _err(path: str, message: str) -> ConfigError:
+    return ConfigError(f"{KEY}.{path}: {message}")
+
+
+def _obj(value: Any, path: str, allowed: set[str], required: tuple[str, ...] = ()) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise _err(path, f"expected a mapping, got {type(value).__name__}")
+    unknown = sorted(set(value) - allowed)
+    if unknown:
+        raise _err(f"{path}.{unknown[0]}" if path else unknown[0], f"unknown key; allowed: {', '.join(sorted(allowed))}")
+    for key in required:
+        if value.get(key) is None:
+            raise _err(f"{path}.{key}" if path else key, "is required")
+    return value
+
+
+def _str(value: Any, path: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise _err(path, f"expected a non-empty string, got {value!r}")
+    return value.strip()
+
+
+def _int(value: Any, path: str, lo: int, hi: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        raise _err(path, f"must be an integer from {lo} to {hi}, got {value!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class Account:
+    key: str
+    region: str
+    id: Optional[str] = None      # an existing account
+    name: Optional[str] = None    # an account by name (in subscription/resource_group), or to create
+
+    def resource_id(self, subscription: str, resource_group: str) -> str:
+        if self.id:
+            return self.id
+        return (f"/subscriptions/{subscription}/resourceGroups/{resource_group}"
+                f"/providers/Microsoft.CognitiveServices/accounts/{self.name}")
+
+
+@dataclass(frozen=True)
+class Training:
+    account: str
+    base_model: str | None
+    base_model_stack: str | None
+    training_data: str
+    validation_data: str | None
+    hyperparameters: dict[str, Any]
+    suffix: str | None
+    seed: int | None
+    method: str | None
+    wait: bool
+    timeout: str | None
+    keep_model_on_destroy: bool
+
+
+@dataclass(frozen=True)
+class Gate:
+    max_final_valid_loss: float | None = None
+    min_final_valid_token_accuracy: float | None = None
+    max_final_train_loss: float | None = None
+
+    def failures(self, metrics: dict[str, Any] | None) -> list[str]:
+        if not metrics:
+            return ["the model has no recorded metrics (results.csv) to check the gate against"]
+        out = []
+        checks = (("final_valid_loss", self.max_final_valid_loss, "<="),
+                  ("final_valid_token_accuracy", self.min_final_valid_token_accuracy, ">="),
+                  ("final_train_loss", self.max_final_train_loss, "<="))
+        for metric, bound, op in checks:
+            if bound is None:
+                continue
+            value = metrics.get(metric)
+            if value is None:
+                out.append(f"{metric} is not recorded (needed: {op} {bound})")
+            elif (op == "<=" and value > bound) or (op == ">=" and value < bound):
+                out.append(f"{metric} is {value} (needed: {op} {bound})")
+        return out
+
+
+@dataclass(frozen=True)
+class Promote:
+    stack: str | None
+    model: str | None
+    source_account: str | None
+    gate: Gate | None
+
+
+@dataclass(frozen=True)
+class Deployment:
+    account: str
+    name: str
+    sku: dict[str, Any]
+    checkpoint: int | None = None
+
+
+@dataclass(frozen=True)
+class Azure:
+    location: str
+    principal_id: str | None
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    subscription: str
+    resource_group: str
+    accounts: dict[str, Account]
+    training: Training | None
+    promote: Promote | None
+    deployments: list[Deployment] = field(default_factory=list)
+    azure: Azure | None = None
+
+    def account_id(self, key: str) -> str:
+        return self.accounts[key].resource_id(self.subscription, self.resource_group)
+
+
+def parse(raw: Any) -> Pipeline:
+    top = _obj(raw, "", {"subscription", "resource_group", "accounts", "training", "promote", "deployments", "azure"},
+               ("accounts", "deployments"))
+    subscription = _str(top.get("subscription", DEFAULT_SUBSCRIPTION), "subscription")
+    resource_group = _str(top.get("resource_group", "aoai-finetune"), "resource_group")
+    azure = _parse_azure(top["azure"]) if top.get("azure") is not None else None
+    accounts = _parse_accounts(top["accounts"], azure)
+    training = _parse_training(top["training"], accounts) if top.get("training") is not None else None
+    promote = _parse_promote(top["promote"]) if top.get("promote") is not None else None
+    if (training is None) == (promote is None):
+        raise _err("training", "give exactly one of training (train here) or promote (deploy a model trained elsewhere)")
+    deployments = _parse_deployments(top["deployments"], accounts, training)
+    return Pipeline(subscription, resource_group, accounts, training, promote, deployments, azure)
+
+
+def _parse_azure(raw: Any) -> Azure:
+    o = _obj(raw, "azure", {"location", "principal_id"}, ("location",))
+    location = _str(o["location"], "azure.location").lower()
+    if location not in REGIONS:
+        raise _err("azure.location", f"unknown Azure region {location!r}")
+    return Azure(location, o.get("principal_id"))
+
+
+def _parse_accounts(raw: Any, azure: Azure | None) -> dict[str, Account]:
+    if not isinstance(raw, dict) or not raw:
+        raise _err("accounts", "expected a non-empty mapping of account keys")
+    out = {}
+    for key, value in raw.items():
+        path = f"accounts.{key}"
+        o = _obj(value, path, {"id", "name", "region"}, ("region",))
+        region = _str(o["region"], f"{path}.region").lower()
+        if region not in REGIONS:
+            raise _err(f"{path}.region", f"unknown Azure region {region!r}")
+        if (o.get("id") is None) == (o.get("name") is None):
+            raise _err(path, "give exactly one of id (an existing account's ARM id) or name")
+        if o.get("id") is not None and not ACCOUNT_ID.match(_str(o["id"], f"{path}.id")):
+            raise _err(f"{path}.id", "is not a Microsoft.CognitiveServices account resource id")
+        if o.get("name") is not None and not ACCOUNT_NAME.match(_str(o["name"], f"{path}.name")):
+            raise _err(f"{path}.name", f"{o['name']!r} is not a valid account name (2-64 letters, digits, '-')")
+        out[key] = Account(key, region, o.get("id"), o.get("name"))
+    return out
+
+
+def _parse_training(raw: Any, accounts: dict[str, Account]) -> Training:
+    o = _obj(raw, "training", {"account", "base_model", "data", "hyperparameters", "suffix", "seed", "method", "wait",
+                               "timeout", "keep_model_on_destroy"}, ("account", "base_model", "data"))
+    account = _str(o["account"], "training.account")
+    if account not in accounts:
+        raise _err("training.account", f"{account!r} is not one of the accounts ({', '.join(accounts)})")
+    base_model, base_stack = None, None
+    if isinstance(o["base_model"], dict):
+        b = _obj(o["base_model"], "training.base_model", {"stack"}, ("stack",))
+        base_stack = _str(b["stack"], "training.base_model.stack")
+    else:
+        base_model = _str(o["base_model"], "training.base_model")
+    data = _obj(o["data"], "training.data", {"training", "validation"}, ("training",))
+    hp = _obj(o.get("hyperparameters") or {}, "training.hyperparameters",
+              {"n_epochs", "batch_size", "learning_rate_multiplier"})
+    for key, value in hp.items():
+        path = f"training.hyperparameters.{key}"
+        if value == "auto":
+            continue
+        if key == "n_epochs":
+            _int(value, path, 1, 50)
+        elif key == "batch_size":
+            _int(value, path, 1, 256)
+        elif isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+            raise _err(path, f"must be a positive number or auto, got {value!r}")
+    suffix = o.get("suffix")
+    if suffix is not None and (not isinstance(suffix, str) or not SUFFIX.match(suffix)):
+        raise _err("training.suffix", f"{suffix!r} must be 1 to 40 characters of a-z A-Z 0-9 - _")
+    seed = _int(o["seed"], "training.seed", 0, 2**31 - 1) if o.get("seed") is not None else None
+    method = o.get("method")
+    if method is not None and method not in METHODS:
+        raise _err("training.method", f"{method!r} must be one of {', '.join(METHODS)}")
+    for key in ("wait", "keep_model_on_destroy"):
+        if key in o and not isinstance(o[key], bool):
+            raise _err(f"training.{key}", "must be true or false")
+    timeout = o.get("timeout")
+    if timeout is not None and (not isinstance(timeout, str) or not re.fullmatch(r"(\d+(\.\d+)?(h|m|s))+", timeout)):
+        raise _err("training.timeout", f"{timeout!r} must be a duration like 4h, 90m or 1h30m")
+    return Training(account, base_model, base_stack, _str(data["training"], "training.data.training"),
+                    data.get("validation"), dict(hp), suffix, seed, method, o.get("wait", True), timeout,
+                    o.get("keep_model_on_destroy", True))
+
+
+def _parse_promote(raw: Any) -> Promote:
+    o = _obj(raw, "promote", {"stack", "model", "source_account", "gate"})
+    if (o.get("stack") is None) == (o.get("model") is None):
+        raise _err("promote", "give exactly one of stack (read the model from that stack) or model (a pinned model id)")
+    if o.get("model") is not None and o.get("source_account") is None:
+        raise _err("promote.source_account", "is required with a pinned model: the ARM id of the account that trained it")
+    if o.get("source_account") is not None and not ACCOUNT_ID.match(_str(o["source_account"], "promote.source_account")):
+        raise _err("promote.source_account", "is not a Microsoft.CognitiveServices account resource id")
+    gate = None
+    if o.get("gate") is not None:
+        g = _obj(o["gate"], "promote.gate", {"max_final_valid_loss", "min_final_valid_token_accuracy",
+                                              "max_final_train_loss"})
+        for key, value in g.items():
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+                raise _err(f"promote.gate.{key}", f"must be a non-negative number, got {value!r}")
+        gate = Gate(**g)
+    return Promote(o.get("stack"), o.get("model"), o.get("source_account"), gate)
+
+
+def _parse_deployments(raw: Any, accounts: dict[str, Account], training: Training | None) -> list[Deployment]:
+    if not isinstance(raw, list):
+        raise _err("deployments", "expected a list of deployments")
+    out, seen = [], set()
+    for i, value in enumerate(raw):
+        path = f"deployments[{i}]"
+        o = _obj(value, path, {"account", "name", "sku", "checkpoint"}, ("account", "name"))
+        account = _str(o["account"], f"{path}.account")
+        if account not in accounts:
+            raise _err(f"{path}.account", f"{account!r} is not one of the accounts ({', '.join(accounts)})")
+        name = _str(o["name"], f"{path}.name")
+        if not DEPLOYMENT_NAME.match(name):
+            raise _err(f"{path}.name", f"{name!r} must be 2 to 64 characters of letters, digits, '-', '_', '.'")
+        if (account, name) in seen:
+            raise _err(f"{path}.name", f"{name!r} is declared twice in account {account!r}")
+        seen.add((account, name))
+        sku = _obj(o.get("sku") or {"name": "Standard", "capacity": 1}, f"{path}.sku", {"name", "capacity"})
+        sku_name = sku.get("name", "Standard")
+        if sku_name not in SKUS:
+            raise _err(f"{path}.sku.name", f"{sku_name!r} must be one of {', '.join(SKUS)}")
+        capacity = _int(sku.get("capacity", 1), f"{path}.sku.capacity", 1, MAX_CAPACITY)
+        checkpoint = o.get("checkpoint")
+        if checkpoint is not None:
+            if training is None:
+                raise _err(f"{path}.checkpoint", "checkpoints can only be deployed by the stack that trains")
+            _int(checkpoint, f"{path}.checkpoint", -3, -1)
+        out.append(Deployment(account, name, {"name": sku_name, "capacity": capacity}, checkpoint))
+    return out
