@@ -1,0 +1,113 @@
+"""stacks/config.py: every stack file parses; every mistake names its config key."""
+
+from __future__ import annotations
+
+import copy
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "stacks"))
+
+from config import ConfigError, parse  # noqa: E402
+
+STACKS = sorted(p.name.split(".")[1] for p in (REPO / "stacks").glob("Pulumi.*.yaml"))
+
+
+def pipeline_of(stack: str) -> dict:
+    return yaml.safe_load((REPO / "stacks" / f"Pulumi.{stack}.yaml").read_text())["config"]["finetune:pipeline"]
+
+
+def test_the_four_environments_exist():
+    assert set(STACKS) >= {"local", "dev", "staging", "prod"}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_stack_file_is_valid(stack):
+    p = parse(pipeline_of(stack))
+    assert p.deployments
+
+
+LOCAL = pipeline_of("local")
+
+
+def mutate(path: str, value):
+    cfg = copy.deepcopy(LOCAL)
+    node = cfg
+    keys = path.split(".")
+    for key in keys[:-1]:
+        node = node[int(key)] if isinstance(node, list) else node[key]
+    last = keys[-1]
+    if value is KeyError:
+        del node[last]
+    elif isinstance(node, list):
+        node[int(last)] = value
+    else:
+        node[last] = value
+    return cfg
+
+
+@pytest.mark.parametrize("path, value, key, message", [
+    ("accounts.ncus.region", "mars-central", "accounts.ncus.region", "unknown Azure region"),
+    ("accounts.ncus.colour", "blue", "accounts.ncus.colour", "unknown key"),
+    ("accounts.ncus.name", "bad name!", "accounts.ncus.name", "not a valid account name"),
+    ("accounts.ncus.id", "/subscriptions/x", "accounts.ncus", "exactly one of id"),
+    ("accounts", {}, "accounts", "non-empty mapping"),
+    ("trainning", {}, "trainning", "unknown key"),
+    ("training.suffix", "x" * 41, "training.suffix", "1 to 40 characters"),
+    ("training.suffix", "a;b", "training.suffix", "1 to 40 characters"),
+    ("training.account", "westeu", "training.account", "not one of the accounts"),
+    ("training.base_model", KeyError, "training.base_model", "is required"),
+    ("training.data", {"validation": "x"}, "training.data.training", "is required"),
+    ("training.hyperparameters", {"n_epochs": 0}, "training.hyperparameters.n_epochs", "integer from 1 to 50"),
+    ("training.hyperparameters", {"n_epochs": "3"}, "training.hyperparameters.n_epochs", "integer from 1 to 50"),
+    ("training.hyperparameters", {"learning_rate_multiplier": float("nan")},
+     "training.hyperparameters.learning_rate_multiplier", "positive number"),
+    ("training.hyperparameters", {"learning_rate_multiplier": -0.1},
+     "training.hyperparameters.learning_rate_multiplier", "positive number"),
+    ("training.hyperparameters", {"warmup": 3}, "training.hyperparameters.warmup", "unknown key"),
+    ("training.seed", -1, "training.seed", "integer from 0"),
+    ("training.method", "rlhf", "training.method", "must be one of"),
+    ("training.timeout", "forever", "training.timeout", "duration"),
+    ("training.wait", "yes", "training.wait", "true or false"),
+    ("deployments.0.sku", {"name": "Standard", "capacity": 0}, "deployments[0].sku.capacity", "integer from 1"),
+    ("deployments.0.sku", {"name": "Standard", "capacity": 10**9}, "deployments[0].sku.capacity", "integer from 1"),
+    ("deployments.0.sku", {"name": "Standard", "capacity": "2"}, "deployments[0].sku.capacity", "integer from 1"),
+    ("deployments.0.sku", {"name": "Gold", "capacity": 1}, "deployments[0].sku.name", "must be one of"),
+    ("deployments.0.account", "nowhere", "deployments[0].account", "not one of the accounts"),
+    ("deployments.0.name", "x", "deployments[0].name", "2 to 64"),
+    ("deployments.1.account", "ncus", "deployments[1].name", "declared twice"),
+    ("deployments.0.checkpoint", -4, "deployments[0].checkpoint", "integer from -3 to -1"),
+    ("deployments", {"a": 1}, "deployments", "expected a list"),
+])
+def test_mistakes_name_the_config_key(path, value, key, message):
+    with pytest.raises(ConfigError) as err:
+        parse(mutate(path, value))
+    text = str(err.value)
+    assert text.startswith(f"finetune:pipeline.{key}:"), text
+    assert message in text
+
+
+def test_training_and_promote_are_exclusive():
+    cfg = copy.deepcopy(LOCAL)
+    cfg["promote"] = {"stack": "organization/finetune/dev"}
+    with pytest.raises(ConfigError, match="exactly one of training"):
+        parse(cfg)
+
+
+def test_pinned_promotion_needs_the_source_account():
+    cfg = pipeline_of("prod")
+    del cfg["promote"]["source_account"]
+    with pytest.raises(ConfigError, match="promote.source_account: is required"):
+        parse(cfg)
+
+
+def test_gate_failures_quote_the_numbers():
+    gate = parse(pipeline_of("staging")).promote.gate
+    assert gate.failures({"final_valid_loss": 0.5, "final_valid_token_accuracy": 0.9}) == []
+    problems = gate.failures({"final_valid_loss": 0.75, "final_valid_token_accuracy": 0.7})
+    assert problems == ["final_valid_loss is 0.75 (needed: <= 0.6)", "final_valid_token_accuracy is 0.7 (needed: >= 0.8)"]
+    assert "no recorded metrics" in gate.failures(None)[0]
