@@ -48,20 +48,31 @@ class Stack:
     name: str = "test"
     extra_env: dict[str, str] = field(default_factory=dict)
     log: list[str] = field(default_factory=list)
+    passphrase: str = PASSPHRASE
+    state: Path | None = None  # share a backend between stacks (StackReference)
 
     def __post_init__(self) -> None:
         self.project = self.workdir / "project"
-        shutil.copytree(PROGRAMS / self.program, self.project)
-        (self.project / "Pulumi.yaml").write_text(
-            f"name: e2e-{self.program}\n"
-            "runtime:\n  name: python\n  options:\n"
-            f"    virtualenv: {REPO / '.venv'}\n", encoding="utf-8")
-        self.state = self.workdir / "state"
-        self.state.mkdir()
+        if self.program == "root":  # the repository's own project: Pulumi.yaml, stacks/, data/
+            self.project.mkdir(parents=True)
+            for part in ("stacks", "data"):
+                shutil.copytree(REPO / part, self.project / part)
+            shutil.copy(REPO / "Pulumi.yaml", self.project / "Pulumi.yaml")
+        else:
+            shutil.copytree(PROGRAMS / self.program, self.project)
+            (self.project / "Pulumi.yaml").write_text(
+                f"name: e2e-{self.program}\n"
+                "runtime:\n  name: python\n  options:\n"
+                f"    virtualenv: {REPO / '.venv'}\n", encoding="utf-8")
+        if not (self.project / ".venv").exists():
+            (self.project / ".venv").symlink_to(REPO / ".venv")
+        if self.state is None:
+            self.state = self.workdir / "state"
+            self.state.mkdir()
         self.home = self.workdir / "pulumi-home"
-        self.home.mkdir()
+        self.home.mkdir(exist_ok=True)
         self.run("login", f"file://{self.state}")
-        self.run("stack", "init", self.name)
+        self.run("stack", "select", "--create", self.name)
         for key, value in {
             "aoai-finetune:armEndpoint": self.emulator_url,
             "aoai-finetune:credential": "token",
@@ -76,10 +87,9 @@ class Stack:
         env.update({
             "PATH": f"{self.bin_dir}{os.pathsep}{REPO / '.venv' / 'bin'}{os.pathsep}{env.get('PATH', '')}",
             "PULUMI_HOME": str(self.home),
-            "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
+            "PULUMI_CONFIG_PASSPHRASE": self.passphrase,
             "PULUMI_SKIP_UPDATE_CHECK": "1",
             "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
-            "PULUMI_RUNTIME_VIRTUALENV": str(REPO / ".venv"),
             "AZURE_OPENAI_API_KEY": API_KEY,
             "AOAI_FT_ACCESS_TOKEN": ACCESS_TOKEN,
         })
