@@ -1,0 +1,149 @@
+"""Which base models exist, and where each can be fine-tuned.
+
+Source: the "Fine-tuning models" tables of Microsoft's Azure OpenAI documentation
+(MicrosoftDocs/azure-ai-docs, ``articles/ai-services/openai/includes/fine-tune-models.md``), read in
+November 2026 in two versions: the one dated 2024-10-31 (babbage-002, davinci-002, gpt-35-turbo 0613 /
+1106 / 0125, gpt-4 0613, gpt-4o-mini 2024-07-18, gpt-4o 2024-08-06) and the Build 2025 one that adds
+gpt-4.1 / gpt-4.1-mini / gpt-4.1-nano (2025-04-14, North Central US and Sweden Central) and the
+reinforcement fine-tuning of o4-mini (2025-04-16, East US 2 and Sweden Central). The methods per model
+follow the DPO and RFT how-to pages of the same documentation. The "Standard training regions"
+column is used; Global training is accepted for any model that has at least one Standard region.
+
+Simplifications (the emulator's, not Azure's):
+
+- every model of the table can be *deployed* (inference) in every region; only fine-tuning is
+  restricted to the listed regions;
+- the ``deprecation`` dates are placeholders chosen beyond the emulator's working life (Azure
+  publishes real dates on its model-retirement page and changes them); the emulator never refuses a
+  job because of them;
+- ``safety_evaluation`` marks the models whose fine-tuning Azure screens (GPT-4, GPT-4o, GPT-4o-mini,
+  GPT-4.1 family, o4-mini): only their jobs react to the ``RAI-TRIGGER`` / ``RAI-MODEL-TRIGGER``
+  markers of the emulator.
+"""
+
+from __future__ import annotations
+
+import calendar
+from typing import Any
+
+NCUS, SWC, EUS2, SWW = "northcentralus", "swedencentral", "eastus2", "switzerlandwest"
+
+_LEGACY = frozenset({NCUS, SWC, SWW})
+_TURBO = frozenset({EUS2, NCUS, SWC, SWW})
+_NCUS_SWC = frozenset({NCUS, SWC})
+
+
+def _ts(date: str) -> int:
+    year, month, day = (int(p) for p in date.split("-"))
+    return calendar.timegm((year, month, day, 0, 0, 0))
+
+
+def _model(model_id: str, arm_name: str, arm_version: str, *, kind: str, created: str,
+           regions: frozenset[str] = frozenset(), methods: tuple[str, ...] = (), safety: bool = False,
+           speed: float = 1.0, lifecycle: str = "generally-available", max_tokens: int = 65536,
+           fine_tune_until: str = "2027-12-31", inference_until: str = "2028-12-31") -> dict[str, Any]:
+    return {
+        "id": model_id,
+        "arm_name": arm_name,          # properties.model.name of an ARM deployment
+        "arm_version": arm_version,    # properties.model.version
+        "kind": kind,                  # chat | completion | embeddings
+        "created_at": _ts(created),
+        "fine_tune_regions": regions,  # Standard training regions
+        "methods": methods,            # supervised | dpo | reinforcement
+        "safety_evaluation": safety,
+        "speed": speed,                # emulated training time factor (bigger model = slower)
+        "lifecycle_status": lifecycle,
+        "max_example_tokens": max_tokens,
+        "deprecation": {"fine_tune": _ts(fine_tune_until), "inference": _ts(inference_until)},
+    }
+
+
+_MODELS: dict[str, dict[str, Any]] = {m["id"]: m for m in (
+    _model("babbage-002", "babbage-002", "2", kind="completion", created="2023-08-22", regions=_LEGACY,
+           methods=("supervised",), speed=0.5, max_tokens=16384),
+    _model("davinci-002", "davinci-002", "2", kind="completion", created="2023-08-22", regions=_LEGACY,
+           methods=("supervised",), speed=0.8, max_tokens=16384),
+    _model("gpt-35-turbo-0613", "gpt-35-turbo", "0613", kind="chat", created="2023-06-13", regions=_TURBO,
+           methods=("supervised",), max_tokens=4096),
+    _model("gpt-35-turbo-1106", "gpt-35-turbo", "1106", kind="chat", created="2023-11-06", regions=_TURBO,
+           methods=("supervised",), max_tokens=16385),
+    _model("gpt-35-turbo-0125", "gpt-35-turbo", "0125", kind="chat", created="2024-01-25", regions=_TURBO,
+           methods=("supervised",), max_tokens=16385),
+    _model("gpt-4-0613", "gpt-4", "0613", kind="chat", created="2023-06-13", regions=_NCUS_SWC,
+           methods=("supervised",), safety=True, speed=3.0, lifecycle="preview", max_tokens=8192),
+    _model("gpt-4o-mini-2024-07-18", "gpt-4o-mini", "2024-07-18", kind="chat", created="2024-07-18",
+           regions=_NCUS_SWC, methods=("supervised", "dpo"), safety=True),
+    _model("gpt-4o-2024-08-06", "gpt-4o", "2024-08-06", kind="chat", created="2024-08-06",
+           regions=frozenset({EUS2, NCUS, SWC}), methods=("supervised", "dpo"), safety=True, speed=2.0),
+    _model("gpt-4.1-2025-04-14", "gpt-4.1", "2025-04-14", kind="chat", created="2025-04-14",
+           regions=_NCUS_SWC, methods=("supervised", "dpo"), safety=True, speed=2.0),
+    _model("gpt-4.1-mini-2025-04-14", "gpt-4.1-mini", "2025-04-14", kind="chat", created="2025-04-14",
+           regions=_NCUS_SWC, methods=("supervised", "dpo"), safety=True),
+    _model("gpt-4.1-nano-2025-04-14", "gpt-4.1-nano", "2025-04-14", kind="chat", created="2025-04-14",
+           regions=_NCUS_SWC, methods=("supervised", "dpo"), safety=True, speed=0.7, max_tokens=32768),
+    _model("o4-mini-2025-04-16", "o4-mini", "2025-04-16", kind="chat", created="2025-04-16",
+           regions=frozenset({EUS2, SWC}), methods=("reinforcement",), safety=True, speed=3.0,
+           lifecycle="preview"),
+    # Inference only (listed so /models looks like a real account's).
+    _model("gpt-4o-2024-11-20", "gpt-4o", "2024-11-20", kind="chat", created="2024-11-20"),
+    _model("text-embedding-ada-002", "text-embedding-ada-002", "2", kind="embeddings", created="2022-12-15"),
+    _model("text-embedding-3-small", "text-embedding-3-small", "1", kind="embeddings", created="2024-01-25"),
+)}
+
+
+def normalize_region(region: str) -> str:
+    """``"North Central US"`` -> ``"northcentralus"`` (ARM's location form)."""
+    return "".join(region.split()).lower()
+
+
+def _entry_for(region: str, entry: dict[str, Any]) -> dict[str, Any]:
+    out = dict(entry)
+    out["fine_tune"] = normalize_region(region) in entry["fine_tune_regions"]
+    out["fine_tune_regions"] = set(entry["fine_tune_regions"])
+    out["methods"] = list(entry["methods"])
+    out["deprecation"] = dict(entry["deprecation"])
+    return out
+
+
+def lookup(name: str, version: str | None = None) -> dict[str, Any] | None:
+    """The catalog entry of a model, by data-plane id (``gpt-35-turbo-0125``) or by ARM name and
+    version (``gpt-35-turbo`` + ``0125``). Region-independent; None when unknown."""
+    if version:
+        for entry in _MODELS.values():
+            if entry["arm_name"] == name and entry["arm_version"] == version:
+                return entry
+        entry = _MODELS.get(f"{name}-{version}")
+        if entry is not None:
+            return entry
+    return _MODELS.get(name)
+
+
+def base_model(region: str, name: str, version: str | None = None) -> dict[str, Any] | None:
+    """The base model ``name`` (data-plane id, or ARM name + version) as seen from ``region``:
+    a copy of its catalog entry with ``fine_tune`` = whether that region offers fine-tuning for it.
+    None when the model is unknown."""
+    entry = lookup(name, version)
+    return None if entry is None else _entry_for(region, entry)
+
+
+def base_models(region: str) -> list[dict[str, Any]]:
+    """Every base model an account in ``region`` lists."""
+    return [_entry_for(region, e) for e in _MODELS.values()]
+
+
+def fine_tune_regions(model: str) -> set[str]:
+    """Regions with Standard fine-tuning for ``model`` (data-plane id); empty when unknown."""
+    entry = lookup(model)
+    return set(entry["fine_tune_regions"]) if entry else set()
+
+
+def supports_fine_tuned_deployment(region: str) -> bool:
+    """Whether a (Standard) fine-tuned model can be deployed in ``region``: Azure serves fine-tuned
+    deployments in the regions that offer fine-tuning for some model."""
+    region = normalize_region(region)
+    return any(region in e["fine_tune_regions"] for e in _MODELS.values())
+
+
+def fine_tuning_regions() -> set[str]:
+    """Every region that offers fine-tuning for some model."""
+    return set().union(*(e["fine_tune_regions"] for e in _MODELS.values()))

@@ -1,0 +1,78 @@
+"""The emulator's own controls (``/_emulator/...``), through httpx."""
+
+from __future__ import annotations
+
+import pytest
+from azure.mgmt.cognitiveservices.models import Account, Sku
+
+from conftest import arm_deployment
+
+RG = "aoai-emulator"
+
+
+def test_health(emulator, control):
+    body = control.get("/_emulator/health").json()
+    assert body["status"] == "ok"
+    assert body["accounts"] == ["aoai-ncus", "aoai-swc"]
+    assert body["time_scale"] == 1000.0
+    assert body["time"] > 1_600_000_000
+
+
+def test_reset_restores_the_seeded_state(emulator, arm, control):
+    arm.accounts.begin_create(RG, "aoai-extra", Account(location="eastus2", kind="OpenAI", sku=Sku(name="S0"))).result()
+    arm.deployments.begin_create_or_update(RG, "aoai-ncus", "chat", arm_deployment("gpt-4o-mini")).result()
+    control.post("/_emulator/faults", json={"path_regex": "^/nothing$", "status": 500, "times": None})
+    assert control.post("/_emulator/reset").json() == {"status": "reset"}
+    assert {a.name for a in arm.accounts.list()} == {"aoai-ncus", "aoai-swc"}
+    assert list(arm.deployments.list(RG, "aoai-ncus")) == []
+    assert control.get("/_emulator/faults").json()["data"] == []
+    # the log restarted: it holds only the calls made since the reset
+    paths = [r["path"] for r in control.get("/_emulator/requests").json()["data"]]
+    assert all("/accounts/aoai-extra" not in p for p in paths)
+
+
+def test_faults_are_listed_counted_and_cleared(emulator, arm, control):
+    created = control.post("/_emulator/faults", json={"method": "GET", "path_regex": "/accounts/aoai-swc$",
+                                                      "status": 500, "times": 1})
+    assert created.status_code == 201
+    rule = created.json()
+    assert rule["hits"] == 0 and rule["status"] == 500
+    assert [f["id"] for f in control.get("/_emulator/faults").json()["data"]] == [rule["id"]]
+    # the client's retry policy rides over one 500
+    assert arm.accounts.get(RG, "aoai-swc").name == "aoai-swc"
+    assert control.get("/_emulator/faults").json()["data"][0]["hits"] == 1
+    assert control.delete("/_emulator/faults").status_code == 204
+    assert control.get("/_emulator/faults").json()["data"] == []
+
+
+@pytest.mark.parametrize("spec, fragment", [
+    ({"status": 500}, "path_regex is required"),
+    ({"path_regex": "/x", "status": 500, "colour": "red"}, "unknown fault fields"),
+    ({"path_regex": "/x"}, "a fault needs status"),
+])
+def test_invalid_fault_specs_are_400(control, spec, fragment):
+    response = control.post("/_emulator/faults", json=spec)
+    assert response.status_code == 400
+    assert fragment in response.json()["error"]["message"]
+
+
+def test_requests_log_records_arm_calls_and_can_be_cleared(emulator, arm, control):
+    arm.accounts.get(RG, "aoai-ncus")
+    log = control.get("/_emulator/requests").json()["data"]
+    entry = [r for r in log if r["path"].endswith("/accounts/aoai-ncus")][-1]
+    assert entry["method"] == "GET" and entry["status"] == 200
+    assert "api-version=2025-06-01" in entry["query"]
+    assert not [r for r in log if r["path"].startswith("/_emulator")]  # controls are not logged
+    assert control.delete("/_emulator/requests").status_code == 204
+    assert control.get("/_emulator/requests").json()["data"] == []
+
+
+def test_clock_reads_advances_and_validates(control):
+    before = control.get("/_emulator/clock").json()
+    assert before["time_scale"] == 1000.0
+    moved = control.post("/_emulator/clock", json={"advance_seconds": 3600}).json()
+    assert moved["time"] >= before["time"] + 3600
+    for body in ({"advance_seconds": -1}, {"advance_seconds": "soon"}, {}, {"advance_seconds": None}):
+        response = control.post("/_emulator/clock", json=body)
+        assert response.status_code == 400
+        assert response.json()["error"]["target"] == "advance_seconds"
