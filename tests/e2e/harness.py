@@ -58,6 +58,8 @@ class Stack:
             for part in ("stacks", "data"):
                 shutil.copytree(REPO / part, self.project / part)
             shutil.copy(REPO / "Pulumi.yaml", self.project / "Pulumi.yaml")
+        elif self.program.startswith("examples/"):  # a user-facing example, as a user would copy it
+            shutil.copytree(REPO / self.program, self.project)
         else:
             shutil.copytree(PROGRAMS / self.program, self.project)
             (self.project / "Pulumi.yaml").write_text(
@@ -136,7 +138,7 @@ class Stack:
     def resources(self, name: str | None = None) -> list[dict[str, Any]]:
         """The dynamic resources in the state, optionally only the one of that resource name."""
         res = self.export()["deployment"].get("resources", [])
-        res = [r for r in res if r["type"] == "pulumi-python:dynamic:Resource"]
+        res = [r for r in res if r["type"].startswith("pulumi-python:dynamic")]
         if name:
             res = [r for r in res if r["urn"].split("::")[-1] == name]
         return res
