@@ -18,6 +18,17 @@ from .backend import Backend
 from .config import EmulatorConfig
 
 
+class _Server(uvicorn.Server):
+    """uvicorn's server, except that SIGTERM/SIGINT end it with exit status 0: uvicorn re-raises the
+    signal after its graceful shutdown, which would kill the process before the state is saved."""
+
+    def handle_exit(self, sig, frame) -> None:
+        super().handle_exit(sig, frame)
+        captured = getattr(self, "_captured_signals", None)
+        if captured is not None:
+            captured.clear()
+
+
 class EmulatorServer:
     def __init__(self, config: EmulatorConfig | None = None) -> None:
         self.config = config or EmulatorConfig()
@@ -34,7 +45,7 @@ class EmulatorServer:
         self.backend = Backend(self.config)
         self.backend.base_url = self.base_url
         self.app = create_app(self.backend)
-        self._server = uvicorn.Server(
+        self._server = _Server(
             uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="off",
                            timeout_graceful_shutdown=2)
         )
@@ -68,7 +79,6 @@ class EmulatorServer:
 
     # -- in a thread, for tests -------------------------------------------------------------
     def start(self) -> "EmulatorServer":
-        self._server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
         self._thread = threading.Thread(target=lambda: asyncio.run(self._server.serve(sockets=[self._sock])),
                                         name="emulator", daemon=True)
         self._thread.start()
