@@ -14,6 +14,8 @@ import click
 _COMMANDS = {
     "emulator": ("pulumi_aoai_finetune_emulator.cli", "emulator"),
     "validate": ("pulumi_aoai_finetune.data.command", "validate"),
+    "report": ("pulumi_aoai_finetune.report_command", "report"),
+    "review": ("pulumi_aoai_finetune.review_command", "review"),
 }
 
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 import re
+import time
 from typing import Any, Optional
 
 import pulumi
@@ -46,6 +47,7 @@ METHODS = ("supervised", "dpo")
 ACTIVE = ("validating_files", "queued", "pending", "running", "pausing", "paused", "resuming")
 TERMINAL = ("succeeded", "failed", "cancelled")
 DEFAULT_TIMEOUT = 24 * 3600.0
+METRICS_LOG_SECONDS = 5.0
 REPLACE_KEYS = ("base_model", "suffix", "seed", "method", "adopt_job_id")
 UPDATE_KEYS = ("wait", "timeout_seconds", "delete_model_on_destroy")
 OUTPUTS = ("job_id", "status", "fine_tuned_model", "result_files", "trained_tokens", "checkpoints",
@@ -210,6 +212,7 @@ class FineTuningJobController(Controller):
     def _wait(self, client, job, inputs):
         seen: set[str] = set()
         last_status = [job.status]
+        last_metrics = [0.0]
 
         def fetch():
             with clients.openai_errors(f"reading job {job.id}"):
@@ -225,9 +228,15 @@ class FineTuningJobController(Controller):
             except Exception:  # progress is best effort; the status poll decides
                 return
             for event in sorted(events, key=lambda e: (e.created_at, e.id)):
-                if event.id not in seen:
-                    seen.add(event.id)
-                    pulumi.log.info(f"job {job.id}: {event.message}")
+                if event.id in seen:
+                    continue
+                seen.add(event.id)
+                if event.type == "metrics" or event.message.startswith("Step "):
+                    # step/loss lines arrive every few steps: show one per METRICS_LOG_SECONDS
+                    if time.monotonic() - last_metrics[0] < METRICS_LOG_SECONDS:
+                        continue
+                    last_metrics[0] = time.monotonic()
+                pulumi.log.info(f"job {job.id}: {event.message}")
 
         final = poll(fetch, lambda j: j.status in TERMINAL, timeout=float(inputs.get("timeout_seconds") or DEFAULT_TIMEOUT),
                      interval=self.settings.poll_interval, what=f"fine-tuning job {job.id}", on_poll=progress)
@@ -399,7 +408,7 @@ def _file_parts(value: Any) -> tuple[Any, Any]:
     return value, None
 
 
-class FineTuningJob(Resource):
+class FineTuningJob(Resource, module="aoai", name="FineTuningJob"):
     """A fine-tuning run (see the module docs)."""
 
     job_id: pulumi.Output[str]

@@ -11,13 +11,20 @@ Inputs
     rai_policy_name, version_upgrade_option   passed through when set
     adopt_existing          take over a deployment of that name that exists with another model
     timeout_seconds         how long to wait for the deployment to provision (default 3600)
+    metrics                 the training metrics of the model: a FineTuningJob's ``metrics`` output
+    quality_gate            QualityGateArgs (see :mod:`.quality`): thresholds the metrics must meet, e.g.
+                            max_final_valid_loss, min_final_valid_token_accuracy. Checked at preview when the
+                            metrics are known and again before the ARM PUT; a model that misses them is not
+                            deployed, and the message quotes the numbers
 
 Outputs: the inputs plus ``deployment_id``, ``provisioning_state``, ``endpoint`` (the account's
 inference endpoint), ``deployed_model`` and ``deployed_sku`` (as ARM reports them).
 
 A change of sku or capacity updates in place; a change of model, name, source or account replaces
 (deleting first when the name or the model stays the same, as Azure allows one deployment per name
-and one per fine-tuned model). Operations on one account are serialized in the provider process and
+and one per fine-tuned model). A change of ``quality_gate`` or ``metrics`` alone never replaces: it is
+checked again and recorded, without an ARM call. The preview logs the estimated hourly hosting fee
+of the deployment's sku (see :mod:`.cost`). Operations on one account are serialized in the provider process and
 retried when ARM answers 409 "Another operation is being performed on the parent resource".
 """
 
@@ -31,7 +38,7 @@ import pulumi
 from pulumi.dynamic import Resource
 from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_exponential
 
-from . import clients
+from . import clients, cost, quality
 from ._common import check_account, same_account
 from ._dynamic import Controller, Diff, DynamicProvider, as_int, is_unknown
 from .account import AccountArgs, AccountRef, account_inputs
@@ -43,6 +50,7 @@ SKUS = ("Standard", "GlobalStandard", "DataZoneStandard", "DeveloperTier", "Deve
 MAX_CAPACITY = 10_000
 REPLACE_KEYS = ("deployment_name", "model", "model_format", "model_version")
 UPDATE_KEYS = ("rai_policy_name", "version_upgrade_option", "timeout_seconds", "adopt_existing")
+GATE_KEYS = ("quality_gate", "metrics")  # checked and recorded in place: no ARM call, never a replace
 OUTPUTS = ("deployment_id", "provisioning_state", "endpoint", "deployed_model", "deployed_sku")
 BUSY = "Another operation is being performed"
 
@@ -107,6 +115,9 @@ class ModelDeploymentController(Controller):
                                                      f"to {MAX_CAPACITY}"))
                 else:
                     inputs["sku"] = {"name": sku_name, "capacity": capacity}
+        failures.extend(quality.check_inputs(inputs))
+        if not failures and not is_unknown(inputs.get("sku")) and not is_unknown(name):
+            cost.log_hosting_estimate(name, inputs["sku"])
         return inputs, failures
 
     def diff(self, id_, olds, news):
@@ -121,7 +132,7 @@ class ModelDeploymentController(Controller):
                 d.replaces.append(key)
         if normalize_sku(olds.get("sku")) != normalize_sku(news.get("sku")):
             d.updates.append("sku")
-        for key in UPDATE_KEYS:
+        for key in UPDATE_KEYS + GATE_KEYS:
             if olds.get(key) != news.get(key):
                 d.updates.append(key)
         if d.replaces:
@@ -188,6 +199,7 @@ class ModelDeploymentController(Controller):
         return result
 
     def create(self, inputs):
+        quality.enforce(inputs)  # before any ARM call: a model that misses its gate is never deployed
         account = AccountRef.parse(inputs["account"])
         client = self._client(account)
         name = inputs["deployment_name"]
@@ -235,6 +247,11 @@ class ModelDeploymentController(Controller):
         return id_, outs
 
     def update(self, id_, olds, news):
+        quality.enforce(news)
+        if all(key in GATE_KEYS for key in self.diff(id_, olds, news).updates):
+            outs = dict(olds)  # only the gate or the metrics changed: nothing to send to ARM
+            outs.update({k: v for k, v in news.items() if k not in OUTPUTS})
+            return outs
         account = AccountRef.parse(news["account"])
         result = self._put(account, news, "updating")
         return self._outputs(account, news, result)
@@ -261,7 +278,7 @@ class ModelDeploymentProvider(DynamicProvider):
     controller = ModelDeploymentController
 
 
-class ModelDeployment(Resource):
+class ModelDeployment(Resource, module="aoai", name="ModelDeployment"):
     """A model deployment in an Azure OpenAI account (see the module docs)."""
 
     deployment_id: pulumi.Output[str]
@@ -286,6 +303,8 @@ class ModelDeployment(Resource):
         version_upgrade_option: Optional[pulumi.Input[str]] = None,
         adopt_existing: pulumi.Input[bool] = False,
         timeout_seconds: pulumi.Input[float] = 3600,
+        metrics: Optional[pulumi.Input[dict]] = None,
+        quality_gate: "quality.QualityGateArgs | pulumi.Input[dict] | None" = None,
         opts: Optional[pulumi.ResourceOptions] = None,
     ) -> None:
         props: dict[str, Any] = {
@@ -296,6 +315,7 @@ class ModelDeployment(Resource):
             "model_format": model_format, "model_version": model_version,
             "rai_policy_name": rai_policy_name, "version_upgrade_option": version_upgrade_option,
             "adopt_existing": adopt_existing, "timeout_seconds": timeout_seconds,
+            "metrics": metrics, "quality_gate": quality.gate_inputs(quality_gate),
         }
         for key in OUTPUTS:
             props.setdefault(key, None)

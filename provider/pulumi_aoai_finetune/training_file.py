@@ -228,6 +228,9 @@ def _validate_data(path: str, model: Optional[str]) -> list[tuple[str, str]]:
     kwargs = {"model": model} if model else {}
     report = validate_file(path, **kwargs)
     if report.ok:
+        from .cost import log_training_estimate
+
+        log_training_estimate(report, model=model, path=path)  # statistics and estimated training cost
         return []
     return [("path", report.summary(max_lines=20))]
 
@@ -236,7 +239,7 @@ class TrainingFileProvider(DynamicProvider):
     controller = TrainingFileController
 
 
-class TrainingFile(Resource):
+class TrainingFile(Resource, module="aoai", name="TrainingFile"):
     """A training or validation JSONL file in an Azure OpenAI account (see the module docs)."""
 
     file_id: pulumi.Output[str]

@@ -1,0 +1,215 @@
+"""Quality gates: thresholds a fine-tuned model's training metrics must meet before it is deployed.
+
+    job = FineTuningJob("job", ..., validation_file=valid)
+    ModelDeployment("chat", account=..., model=job.fine_tuned_model, metrics=job.metrics,
+                    quality_gate=QualityGateArgs(max_final_valid_loss=0.6,
+                                                 min_final_valid_token_accuracy=0.8))
+
+``metrics`` is a FineTuningJob's ``metrics`` output (the summary of its results.csv, see
+:mod:`.results`). The gate is checked
+
+- at preview (``check``) when the metrics are already known: a model that misses the gate fails
+  the preview, with a message quoting the numbers;
+- again right before the ARM PUT (``create``/``update``), so a model whose metrics arrive during
+  the same ``pulumi up`` (a new training run) is refused before it is deployed.
+
+Thresholds (all optional):
+
+==================================  =============================================================
+``max_final_valid_loss``            validation loss at the end (the full validation loss of the
+                                    last epoch when the job reports it, else the last per-step one)
+``min_final_valid_token_accuracy``  validation token accuracy at the end (likewise)
+``max_final_train_loss``            last training loss
+``min_final_train_token_accuracy``  last training token accuracy
+``max_train_valid_gap``             mean validation - training loss over the last epoch
+``fail_on_overfitting``             refuse when the overfitting signal is on (default false)
+``require_metrics``                 refuse when there are no metrics or a gated figure is missing
+                                    (e.g. no validation file; default true)
+==================================  =============================================================
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Optional
+
+import pulumi
+
+from . import results
+from .errors import AoaiFinetuneError
+
+# threshold key -> (label, metric getter, "max" | "min")
+THRESHOLDS: dict[str, tuple[str, Callable[[Mapping[str, Any]], Any], str]] = {
+    "max_final_valid_loss": ("final validation loss", results.final_valid_loss, "max"),
+    "min_final_valid_token_accuracy": ("final validation token accuracy", results.final_valid_token_accuracy, "min"),
+    "max_final_train_loss": ("final training loss", lambda m: m.get("final_train_loss"), "max"),
+    "min_final_train_token_accuracy": ("final training token accuracy",
+                                       lambda m: m.get("final_train_token_accuracy"), "min"),
+    "max_train_valid_gap": ("validation-training loss gap over the last epoch",
+                            lambda m: m.get("train_valid_gap_last_epoch"), "max"),
+}
+FLAGS = {"fail_on_overfitting": False, "require_metrics": True}
+KEYS = tuple(THRESHOLDS) + tuple(FLAGS)
+
+
+class QualityGateError(AoaiFinetuneError):
+    """A model misses the quality gate of its deployment."""
+
+
+@dataclass
+class QualityGateArgs:
+    """Thresholds a model's training metrics must meet (see the module docs)."""
+
+    max_final_valid_loss: Optional[pulumi.Input[float]] = None
+    min_final_valid_token_accuracy: Optional[pulumi.Input[float]] = None
+    max_final_train_loss: Optional[pulumi.Input[float]] = None
+    min_final_train_token_accuracy: Optional[pulumi.Input[float]] = None
+    max_train_valid_gap: Optional[pulumi.Input[float]] = None
+    fail_on_overfitting: pulumi.Input[bool] = False
+    require_metrics: pulumi.Input[bool] = True
+
+    def to_inputs(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in KEYS if getattr(self, k) is not None}
+
+
+def gate_inputs(gate: "QualityGateArgs | Mapping[str, Any] | None") -> Any:
+    if gate is None:
+        return None
+    if isinstance(gate, QualityGateArgs):
+        return gate.to_inputs()
+    if isinstance(gate, Mapping):
+        return dict(gate)
+    return gate  # an Output: checked by the provider
+
+
+def check_gate(gate: Any, field_name: str = "quality_gate") -> list[tuple[str, str]]:
+    """Shape errors of a gate (unknown keys, non-numbers, accuracies outside 0..1)."""
+    from ._dynamic import is_unknown
+
+    if gate is None or is_unknown(gate):
+        return []
+    if not isinstance(gate, Mapping):
+        return [(field_name, f"{field_name} must be an object with thresholds such as max_final_valid_loss")]
+    failures = []
+    unknown = sorted(set(gate) - set(KEYS))
+    if unknown:
+        failures.append((field_name, f"unknown {field_name} keys {unknown}; use {', '.join(KEYS)}"))
+    for key in THRESHOLDS:
+        value = gate.get(key)
+        if value is None or is_unknown(value):
+            continue
+        where = f"{field_name}.{key}"
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            failures.append((where, f"{where} is {value!r}; use a number"))
+        elif "accuracy" in key and not 0 <= value <= 1:
+            failures.append((where, f"{where} is {value!r}; token accuracy is a fraction from 0 to 1"))
+        elif "loss" in key and value < 0:
+            failures.append((where, f"{where} is {value!r}; a loss is zero or more"))
+    for key in FLAGS:
+        value = gate.get(key)
+        if value is not None and not is_unknown(value) and not isinstance(value, bool):
+            failures.append((f"{field_name}.{key}", f"{field_name}.{key} must be true or false"))
+    if not any(gate.get(k) is not None for k in THRESHOLDS) and not gate.get("fail_on_overfitting"):
+        failures.append((field_name, f"{field_name} has no threshold; set e.g. max_final_valid_loss"))
+    return failures
+
+
+@dataclass
+class GateResult:
+    passed: bool
+    failures: list[str] = field(default_factory=list)
+    """What missed, with the numbers: 'final validation loss 0.8123 > max 0.6'."""
+    checked: list[str] = field(default_factory=list)
+    """What passed, with the numbers."""
+    skipped: list[str] = field(default_factory=list)
+    """Gated figures the metrics do not have (allowed when require_metrics is false)."""
+
+    def message(self, model: str | None = None, metrics: Mapping[str, Any] | None = None) -> str:
+        what = f"model {model}" if model else "the model"
+        where = ""
+        if metrics:
+            parts = []
+            if metrics.get("results_file"):
+                parts.append(f"results file {metrics['results_file']}")
+            if metrics.get("steps"):
+                parts.append(f"{_fmt(metrics['steps'])} steps")
+            where = f" ({', '.join(parts)})" if parts else ""
+        if self.passed:
+            return f"{what} passes its quality gate: {'; '.join(self.checked) or 'nothing to check'}{where}"
+        return f"{what} misses its quality gate: {'; '.join(self.failures)}{where}"
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) >= 1 else f"{value:.4f}"
+    return str(value)
+
+
+def evaluate(gate: Mapping[str, Any], metrics: Mapping[str, Any] | None) -> GateResult:
+    """Check ``metrics`` (a FineTuningJob ``metrics`` output) against ``gate``."""
+    require = gate.get("require_metrics", True) is not False
+    if not metrics or not metrics.get("steps"):
+        if require:
+            return GateResult(False, ["no training metrics (the job reported no results.csv, or metrics were not "
+                                      "passed: set metrics=job.metrics)"])
+        return GateResult(True, skipped=["no training metrics (require_metrics is false)"])
+    result = GateResult(True)
+    for key, (label, getter, kind) in THRESHOLDS.items():
+        limit = gate.get(key)
+        if limit is None:
+            continue
+        value = getter(metrics)
+        if value is None:
+            text = f"{label}: not in the metrics (needs a validation_file)" if "valid" in key \
+                else f"{label}: not in the metrics"
+            (result.failures if require else result.skipped).append(text)
+            continue
+        ok = value <= limit if kind == "max" else value >= limit
+        sign = ("<=" if ok else ">") if kind == "max" else (">=" if ok else "<")
+        text = f"{label} {_fmt(value)} {sign} {kind} {_fmt(limit)}"
+        (result.checked if ok else result.failures).append(text)
+    if gate.get("fail_on_overfitting"):
+        signal = metrics.get("overfitting")
+        if signal is True:
+            result.failures.append(metrics.get("overfitting_note") or "overfitting signal")
+        elif signal is None and require:
+            result.failures.append(f"overfitting cannot be told: {metrics.get('overfitting_note') or 'no signal'}")
+        else:
+            result.checked.append("no overfitting signal")
+    result.passed = not result.failures
+    return result
+
+
+def check_inputs(inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """ModelDeployment ``check``: the gate's shape, and the gate itself when the metrics are known."""
+    from ._dynamic import is_unknown
+
+    gate = inputs.get("quality_gate")
+    failures = check_gate(gate)
+    metrics = inputs.get("metrics")
+    if metrics is not None and not is_unknown(metrics) and not isinstance(metrics, Mapping):
+        failures.append(("metrics", "metrics must be a FineTuningJob's metrics output (an object)"))
+    if failures or gate is None or is_unknown(gate) or is_unknown(metrics):
+        return failures
+    if metrics is not None and not isinstance(metrics, Mapping):
+        return failures
+    result = evaluate(gate, metrics)
+    model = inputs.get("model")
+    if not result.passed:
+        failures.append(("quality_gate", result.message(None if is_unknown(model) else model, metrics)))
+    return failures
+
+
+def enforce(inputs: Mapping[str, Any]) -> None:
+    """ModelDeployment ``create``/``update``, right before the ARM PUT: raise if the gate is missed."""
+    gate = inputs.get("quality_gate")
+    if not gate:
+        return
+    metrics = inputs.get("metrics")
+    result = evaluate(gate, metrics if isinstance(metrics, Mapping) else None)
+    model = inputs.get("model")
+    if not result.passed:
+        raise QualityGateError(f"refusing to deploy {inputs.get('deployment_name')}: "
+                               f"{result.message(model, metrics if isinstance(metrics, Mapping) else None)}")
+    pulumi.log.info(f"deployment {inputs.get('deployment_name')}: {result.message(model, metrics)}")

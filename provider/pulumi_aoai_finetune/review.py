@@ -1,0 +1,709 @@
+"""``pulumi preview --json`` -> a Markdown review of a fine-tuning change, for a pull request.
+
+What a reviewer approving the change wants to know, without opening Azure AI Studio:
+
+- each fine-tuning resource that will be created, updated, replaced or deleted, and why (which
+  inputs changed, old -> new);
+- whether a change starts a new paid training run;
+- deployments added, removed, replaced or updated per account (and region, when given);
+- the cost estimate: training (the validator's token statistics of the local training files x
+  epochs x the price table) and hosting (per deployment-hour, before and after);
+- how good the last model was (the metrics of the job being replaced, of a deployment's model)
+  and whether a deployment's quality gate passes;
+- warnings: a deployment replaced instead of updated, a fine-tuned model promoted without
+  metrics or quality gate, a quality gate that fails, a training run that cannot be priced.
+
+The resources are dynamic (``pulumi-python:dynamic:Resource``, or ``pulumi-python:dynamic/aoai:<Kind>``
+when the classes name their type): the type names the kind when it can, else the inputs do: ``base_model`` + ``training_file``/``adopt_job_id`` is a FineTuningJob, ``deployment_name`` +
+``sku`` a ModelDeployment, ``purpose`` + ``path``/``content_url``/``adopt_file_id`` a TrainingFile.
+Resources are linked through ``propertyDependencies`` (a job's ``training_file`` -> the TrainingFile,
+a deployment's ``model`` -> the job). Regions are not part of the inputs: pass a mapping of account
+name -> region (``aoai-ft review --region aoai-ncus=northcentralus``).
+
+Nothing here calls a network; the training data is read from the local paths in the preview.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from . import cost, quality, results
+
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+DYNAMIC = "pulumi-python:dynamic"
+"""Type prefix of dynamic resources: ``pulumi-python:dynamic:Resource``, or with a module and name
+(``pulumi-python:dynamic/aoai:FineTuningJob``)."""
+KINDS = ("TrainingFile", "FineTuningJob", "ModelDeployment")
+HIDDEN = ("__provider",)
+# inputs whose raw value says nothing to a reader: shown as "changed" only
+OPAQUE = ("content_sha256", "training_file_sha256", "validation_file_sha256", "metrics")
+ACTIONS = ("create", "update", "replace", "delete", "same")
+
+
+# -- the model of a review -------------------------------------------------------------------
+@dataclass
+class Change:
+    urn: str
+    name: str
+    kind: str  # TrainingFile | FineTuningJob | ModelDeployment
+    action: str  # create | update | replace | delete | same
+    old: dict[str, Any]
+    new: dict[str, Any]
+    old_outputs: dict[str, Any]
+    deps: dict[str, list[str]]
+    replace_reasons: list[str]
+    changed: list[str] = field(default_factory=list)
+    """Changed input paths, e.g. ``sku.capacity``."""
+    why: list[str] = field(default_factory=list)
+    """Human-readable reasons."""
+    paid_training: bool = False
+    training: cost.TrainingEstimate | None = None
+    hosting_before: cost.HostingEstimate | None = None
+    hosting_after: cost.HostingEstimate | None = None
+    gate: quality.GateResult | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def account(self) -> str | None:
+        acct = (self.new or self.old).get("account")
+        rid = acct.get("resource_id") if isinstance(acct, Mapping) else acct
+        if isinstance(rid, str) and "/accounts/" in rid:
+            return rid.rstrip("/").rsplit("/", 1)[-1]
+        return None
+
+
+@dataclass
+class Review:
+    stack: str
+    project: str
+    changes: list[Change]
+    warnings: list[str]
+    diagnostics: list[str]
+    regions: dict[str, str]
+    prices: cost.PriceTable
+
+    def of(self, kind: str) -> list[Change]:
+        return [c for c in self.changes if c.kind == kind]
+
+    @property
+    def training_runs(self) -> list[Change]:
+        return [c for c in self.of("FineTuningJob") if c.paid_training]
+
+    @property
+    def training_usd(self) -> float | None:
+        values = [c.training.usd for c in self.training_runs if c.training]
+        return sum(v for v in values if v is not None) if values else 0.0
+
+    def hosting(self, when: str) -> tuple[float, int, int]:
+        """(USD per hour, priced deployments, unpriced deployments) before or after the change."""
+        total, priced, unpriced = 0.0, 0, 0
+        for c in self.of("ModelDeployment"):
+            est = c.hosting_before if when == "before" else c.hosting_after
+            if est is None:
+                continue
+            if est.usd_per_hour is None:
+                unpriced += 1
+            else:
+                total += est.usd_per_hour
+                priced += 1
+        return total, priced, unpriced
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "stack": self.stack, "project": self.project,
+            "changes": [{"name": c.name, "kind": c.kind, "action": c.action, "account": c.account,
+                         "changed": c.changed, "why": c.why, "paid_training": c.paid_training,
+                         "training": c.training.to_dict() if c.training else None,
+                         "hosting_before": c.hosting_before.to_dict() if c.hosting_before else None,
+                         "hosting_after": c.hosting_after.to_dict() if c.hosting_after else None,
+                         "gate": {"passed": c.gate.passed, "failures": c.gate.failures, "checked": c.gate.checked}
+                         if c.gate else None} for c in self.changes],
+            "warnings": self.warnings, "diagnostics": self.diagnostics,
+            "training_usd": self.training_usd,
+            "hosting_usd_per_hour": {"before": self.hosting("before")[0], "after": self.hosting("after")[0]},
+            "prices": {"as_of": self.prices.as_of, "origin": list(self.prices.origin)},
+        }
+
+
+# -- reading the preview ---------------------------------------------------------------------
+def is_unknown(value: Any) -> bool:
+    if isinstance(value, str):
+        return value == UNKNOWN
+    if isinstance(value, Mapping):
+        return any(is_unknown(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(is_unknown(v) for v in value)
+    return False
+
+
+def is_dynamic(resource_type: str | None) -> bool:
+    return bool(resource_type) and (resource_type == DYNAMIC or resource_type.startswith((DYNAMIC + ":",
+                                                                                          DYNAMIC + "/")))
+
+
+def kind_of(inputs: Mapping[str, Any], resource_type: str | None = None) -> str | None:
+    """Which of this package's resources a dynamic resource is: from its type when the type names
+    it (``pulumi-python:dynamic/aoai:FineTuningJob``), else from its input keys."""
+    if resource_type:
+        if not is_dynamic(resource_type):
+            return None
+        tail = resource_type.rsplit(":", 1)[-1]
+        if tail in KINDS:
+            return tail
+    if "base_model" in inputs and ("training_file" in inputs or "adopt_job_id" in inputs):
+        return "FineTuningJob"
+    if "deployment_name" in inputs and "sku" in inputs:
+        return "ModelDeployment"
+    if "purpose" in inputs and any(k in inputs for k in ("path", "content_url", "adopt_file_id", "content_sha256")):
+        return "TrainingFile"
+    return None
+
+
+def _clean(props: Mapping[str, Any] | None) -> dict[str, Any]:
+    return {k: v for k, v in (props or {}).items() if k not in HIDDEN}
+
+
+def _normalize_op(op: str) -> str:
+    if op in ("replace", "create-replacement", "delete-replaced", "discard-replaced"):
+        return "replace"
+    if op in ("create", "import", "import-replacement"):
+        return "create"
+    if op in ("delete", "discard", "read-discard"):
+        return "delete"
+    if op == "update":
+        return "update"
+    return "same"
+
+
+def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(value, Mapping) and value and prefix.split(".")[-1] not in OPAQUE:
+        out: dict[str, Any] = {}
+        for k, v in value.items():
+            out.update(_flatten(v, f"{prefix}.{k}" if prefix else str(k)))
+        return out
+    return {prefix: value}
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool) \
+            and not isinstance(b, bool):
+        return float(a) == float(b)
+    return a == b
+
+
+def changed_inputs(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
+    a, b = _flatten(_clean(old)), _flatten(_clean(new))
+    keys = sorted(set(a) | set(b))
+    return [k for k in keys if not _same(a.get(k), b.get(k))]
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "(none)"
+    if is_unknown(value):
+        return "(known after apply)"
+    if isinstance(value, str):
+        if value.startswith("/subscriptions/") and "/accounts/" in value:
+            value = value.rstrip("/").rsplit("/", 1)[-1]
+        return value if len(value) <= 60 else value[:28] + "..." + value[-28:]
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    text = json.dumps(value, sort_keys=True)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _get(props: Mapping[str, Any], path: str) -> Any:
+    cur: Any = props
+    for part in path.split("."):
+        if not isinstance(cur, Mapping):
+            return None
+        cur = cur.get(part)
+    return cur
+
+
+def _md(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _parse_urn(urn: str) -> tuple[str, str, str]:
+    # urn:pulumi:<stack>::<project>::<type>::<name>
+    try:
+        head, project, _type, name = urn.split("::", 3)
+        return head.split(":")[-1], project, name
+    except ValueError:
+        return "", "", urn
+
+
+def load_preview(source: str | os.PathLike[str] | Mapping[str, Any]) -> dict[str, Any]:
+    """The preview document from a file (``pulumi preview --json`` output) or a mapping."""
+    if isinstance(source, Mapping):
+        return dict(source)
+    text = Path(source).read_text(encoding="utf-8-sig")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        start = text.find("{")  # tolerate lines printed before the JSON document
+        if start > 0:
+            return json.loads(text[start:])
+        raise
+
+
+def _steps(preview: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """One merged record per URN of this package's resources."""
+    merged: dict[str, dict[str, Any]] = {}
+    for step in preview.get("steps") or []:
+        urn = step.get("urn") or ""
+        state = step.get("newState") or step.get("oldState") or {}
+        rtype = state.get("type") or (urn.split("::")[-2] if urn.count("::") >= 3 else "")
+        if not is_dynamic(rtype):
+            continue
+        rec = merged.setdefault(urn, {"urn": urn, "type": rtype, "ops": [], "old": None, "new": None,
+                                      "old_outputs": None, "deps": {}, "replace_reasons": []})
+        rec["ops"].append(step.get("op") or "same")
+        old, new = step.get("oldState"), step.get("newState")
+        if old and rec["old"] is None:
+            rec["old"] = _clean(old.get("inputs"))
+            rec["old_outputs"] = _clean(old.get("outputs"))
+        if new and new.get("inputs") is not None and (rec["new"] is None or step.get("op") != "delete-replaced"):
+            rec["new"] = _clean(new.get("inputs"))
+            rec["deps"] = {k: list(v) for k, v in (new.get("propertyDependencies") or {}).items() if k not in HIDDEN}
+        for reason in step.get("replaceReasons") or step.get("diffReasons") or []:
+            if reason not in rec["replace_reasons"] and reason not in HIDDEN:
+                rec["replace_reasons"].append(reason)
+    return list(merged.values())
+
+
+# -- building the review -----------------------------------------------------------------------
+def build(preview: Mapping[str, Any], *, prices: cost.PriceTable | None = None,
+          regions: Mapping[str, str] | None = None, base_dir: str | os.PathLike[str] | None = None) -> Review:
+    """Analyse a preview. ``regions``: account name -> region; ``base_dir``: where relative
+    training-file paths are resolved (default: the current directory)."""
+    prices = prices or cost.load_prices()
+    regions = {k.lower(): v for k, v in (regions or {}).items()}
+    stack = project = ""
+    changes: list[Change] = []
+    for rec in _steps(preview):
+        props = rec["new"] if rec["new"] is not None else (rec["old"] or {})
+        kind = kind_of(props, rec["type"])
+        if kind is None:
+            continue
+        stack, project, name = _parse_urn(rec["urn"])
+        ops = [_normalize_op(op) for op in rec["ops"]]
+        action = next((a for a in ("replace", "create", "delete", "update") if a in ops), "same")
+        if action == "create" and rec["old"] is not None and rec["new"] is not None:
+            action = "replace"
+        change = Change(urn=rec["urn"], name=name, kind=kind, action=action, old=rec["old"] or {},
+                        new=rec["new"] if action != "delete" else {}, old_outputs=rec["old_outputs"] or {},
+                        deps=rec["deps"], replace_reasons=rec["replace_reasons"])
+        if action in ("update", "replace"):
+            change.changed = changed_inputs(change.old, change.new)
+        changes.append(change)
+    by_urn = {c.urn: c for c in changes}
+    review = Review(stack=stack, project=project, changes=changes, warnings=[], diagnostics=[],
+                    regions=regions, prices=prices)
+    for change in changes:
+        {"TrainingFile": _file_why, "FineTuningJob": _job_why, "ModelDeployment": _deployment_why}[change.kind](
+            change, by_urn)
+    for change in review.of("FineTuningJob"):
+        if change.paid_training:
+            change.training = _training_estimate(change, by_urn, changes, prices, base_dir)
+            if change.training.trained_tokens is None or change.training.usd is None:
+                review.warnings.append(f"The new training run of `{change.name}` could not be priced: "
+                                       f"{change.training.line()}")
+    for change in review.of("ModelDeployment"):
+        if change.action != "create":
+            change.hosting_before = cost.estimate_hosting(change.old.get("sku"), prices)
+        if change.action != "delete":
+            change.hosting_after = cost.estimate_hosting(change.new.get("sku"), prices)
+        _deployment_checks(change, by_urn, review)
+    for diag in preview.get("diagnostics") or []:
+        severity = diag.get("severity") or diag.get("level") or "info"
+        if severity in ("error", "warning"):
+            msg = " ".join(str(diag.get("message") or "").split())
+            review.diagnostics.append(f"{severity}: {msg}")
+    return review
+
+
+def _describe_change(change: Change, path: str) -> str:
+    old, new = _get(change.old, path), _get(change.new, path)
+    if path.split(".")[0] in OPAQUE:
+        return f"{path} changed"
+    return f"{path}: {_show(old)} -> {_show(new)}"
+
+
+def _dep_names(change: Change, key: str, by_urn: Mapping[str, Change]) -> list[Change]:
+    return [by_urn[u] for u in change.deps.get(key, []) if u in by_urn]
+
+
+def _file_why(change: Change, by_urn: Mapping[str, Change]) -> None:
+    if change.action == "create":
+        change.why.append("new file: uploaded" if change.new.get("path") else "new file: imported")
+    elif change.action == "delete":
+        change.why.append("removed from the program: the file is deleted from the account")
+    elif change.action in ("update", "replace"):
+        for path in change.changed:
+            if path == "content_sha256":
+                change.why.append("the data changed (content SHA-256 differs): uploaded again")
+            elif path == "content_bytes":
+                continue
+            else:
+                change.why.append(_describe_change(change, path))
+        if change.action == "update" and "path" in change.changed and "content_sha256" not in change.changed:
+            change.why.append("same content: not uploaded again")
+
+
+def _job_why(change: Change, by_urn: Mapping[str, Change]) -> None:
+    new, old = change.new, change.old
+    if change.action == "create":
+        if new.get("adopt_job_id"):
+            change.why.append(f"adopts the existing job {new['adopt_job_id']}: no new training run")
+        else:
+            change.paid_training = True
+            change.why.append("new training run")
+    elif change.action == "delete":
+        change.why.append("removed from the program: a running job is cancelled; the model is "
+                          + ("deleted" if old.get("delete_model_on_destroy") else "kept"))
+    elif change.action == "replace":
+        change.paid_training = not new.get("adopt_job_id")
+        for path in change.changed:
+            key = path.split(".")[0]
+            if key in ("training_file", "validation_file"):
+                deps = _dep_names(change, key, by_urn)
+                dep = deps[0] if deps else None
+                if dep is not None and dep.action == "replace" and "content_sha256" in dep.changed:
+                    change.why.append(f"{key}: the data of `{dep.name}` changed")
+                elif dep is not None and dep.action in ("replace", "create"):
+                    change.why.append(f"{key}: `{dep.name}` is {dep.action}d")
+                else:
+                    change.why.append(_describe_change(change, path))
+            elif key.endswith("_sha256"):
+                continue
+            else:
+                change.why.append(_describe_change(change, path))
+        if not change.why:
+            change.why.extend(f"{r} changed" for r in change.replace_reasons)
+    elif change.action == "update":
+        for path in change.changed:
+            if path.endswith("_sha256"):
+                continue
+            change.why.append(_describe_change(change, path))
+        if any(p.startswith(("training_file", "validation_file")) for p in change.changed):
+            change.why.append("the same data re-uploaded: no new training run")
+    if change.paid_training:
+        change.why.append("**starts a new paid training run**")
+
+
+def _deployment_why(change: Change, by_urn: Mapping[str, Change]) -> None:
+    if change.action == "create":
+        change.why.append(f"new deployment of {_model_text(change, by_urn)}")
+    elif change.action == "delete":
+        change.why.append("removed from the program: the deployment is deleted (its hourly fee stops)")
+    elif change.action in ("update", "replace"):
+        for path in change.changed:
+            if path == "model" and is_unknown(change.new.get("model")):
+                change.why.append(f"model: {_show(change.old.get('model'))} -> {_model_text(change, by_urn)}")
+            elif path.split(".")[0] == "metrics":
+                if "metrics changed" not in change.why:
+                    change.why.append("metrics changed")
+            else:
+                change.why.append(_describe_change(change, path))
+
+
+def _model_text(change: Change, by_urn: Mapping[str, Change]) -> str:
+    model = change.new.get("model")
+    if model is not None and not is_unknown(model):
+        return f"`{_show(model)}`"
+    jobs = [c for c in _dep_names(change, "model", by_urn) if c.kind == "FineTuningJob"]
+    if jobs:
+        job = jobs[0]
+        verb = {"create": "created", "replace": "retrained"}.get(job.action, "")
+        return f"the model of job `{job.name}`" + (f" ({verb} in this update)" if verb else "")
+    return "a model known after apply"
+
+
+def _job_for_model(change: Change, by_urn: Mapping[str, Change], changes: Iterable[Change]) -> Change | None:
+    jobs = [c for c in _dep_names(change, "model", by_urn) if c.kind == "FineTuningJob"]
+    if jobs:
+        return jobs[0]
+    model = change.new.get("model") or change.old.get("model")
+    for c in changes:
+        if c.kind == "FineTuningJob" and model and c.old_outputs.get("fine_tuned_model") \
+                and str(model).startswith(c.old_outputs["fine_tuned_model"]):
+            return c
+    return None
+
+
+def _deployment_checks(change: Change, by_urn: Mapping[str, Change], review: Review) -> None:
+    if change.action == "delete":
+        return
+    new = change.new
+    label = f"Deployment `{change.name}`" + (f" in `{change.account}`" if change.account else "")
+    if change.action == "replace":
+        kept_name = "deployment_name" not in change.changed and "account" not in change.changed
+        reasons = ", ".join(sorted({p.split(".")[0] for p in change.changed} & {
+            "model", "deployment_name", "account", "source_account", "model_format", "model_version"}
+                                   or set(change.replace_reasons))) or "replacement"
+        text = (f"{label} will be **replaced** instead of updated ({reasons} changed)")
+        if kept_name:
+            text += ": it is deleted first, so the endpoint is down until the new deployment is ready"
+        review.warnings.append(text + ".")
+    model = new.get("model")
+    job = _job_for_model(change, by_urn, review.changes)
+    fine_tuned = (isinstance(model, str) and ".ft-" in model) or is_unknown(model) or job is not None
+    if change.action in ("create", "replace", "update") and fine_tuned:
+        metrics = new.get("metrics")
+        gate = new.get("quality_gate")
+        if metrics is None:
+            review.warnings.append(f"{label} promotes a fine-tuned model without metrics: pass "
+                                   "`metrics=job.metrics` and a `quality_gate` to refuse a bad model.")
+        elif gate is None:
+            change.notes.append("metrics passed but no quality gate")
+            if change.action in ("create", "replace"):
+                review.warnings.append(f"{label} promotes a fine-tuned model without a quality gate.")
+        if gate and metrics is not None and not is_unknown(metrics) and not is_unknown(gate):
+            change.gate = quality.evaluate(gate, metrics)
+            if not change.gate.passed:
+                review.warnings.append(f"{label}: {change.gate.message(model if not is_unknown(model) else None, metrics)}")
+        elif gate and is_unknown(metrics):
+            change.notes.append("quality gate checked when the new metrics are known (before deployment)")
+
+
+def _training_estimate(change: Change, by_urn: Mapping[str, Change], changes: list[Change],
+                       prices: cost.PriceTable, base_dir: str | os.PathLike[str] | None) -> cost.TrainingEstimate:
+    new = change.new
+    model = _base_model(change, by_urn)
+    hp = new.get("hyperparameters") if isinstance(new.get("hyperparameters"), Mapping) else {}
+    epochs = hp.get("n_epochs")
+    if not isinstance(epochs, (int, float)) or isinstance(epochs, bool) or epochs < 1:
+        epochs = None
+    file_change = _training_file(change, by_urn, changes)
+    notes: list[str] = []
+    if file_change is None:
+        ref = new.get("training_file")
+        return cost.estimate_training(model, None, epochs, prices=prices,
+                                      notes=[f"training file {_show(ref)} is not a TrainingFile of this stack"])
+    path = file_change.new.get("path") or file_change.old.get("path")
+    if path and base_dir and not os.path.isabs(path):
+        path = os.path.join(base_dir, path)
+    if path and os.path.isfile(path):
+        from .data import validate_file
+
+        kwargs: dict[str, Any] = {"n_epochs": int(epochs) if epochs else None}
+        if model:
+            kwargs["model"] = model
+        try:
+            report = validate_file(path, **kwargs)
+            stats = report.stats.get("training")
+        except Exception as exc:  # a broken file must not break the review
+            stats = None
+            notes.append(f"{path}: could not be read ({exc})")
+        if stats is not None:
+            est = cost.estimate_training_from_stats(stats, model, int(epochs) if epochs else None, prices=prices)
+            est.notes.insert(0, f"data: `{os.path.basename(path)}` ({stats.examples:,} examples)")
+            return est
+    size = file_change.new.get("content_bytes")
+    if isinstance(size, (int, float)) and size > 0:
+        notes.append(f"{path or 'the training file'} not readable here: tokens guessed from its size "
+                     f"({int(size):,} bytes / 4)")
+        return cost.estimate_training(model, int(size) // 4, epochs, prices=prices, notes=notes)
+    notes.append("the training data is not local (content_url or adopted file): tokens unknown")
+    return cost.estimate_training(model, None, epochs, prices=prices, notes=notes)
+
+
+def _base_model(change: Change, by_urn: Mapping[str, Change], depth: int = 0) -> str | None:
+    model = change.new.get("base_model") or change.old.get("base_model")
+    if isinstance(model, str) and not is_unknown(model):
+        return model
+    if depth < 10:  # continuous fine-tuning: the base is another job's model
+        for parent in _dep_names(change, "base_model", by_urn):
+            if parent.kind == "FineTuningJob":
+                return _base_model(parent, by_urn, depth + 1)
+    return None
+
+
+def _training_file(change: Change, by_urn: Mapping[str, Change], changes: list[Change]) -> Change | None:
+    for dep in _dep_names(change, "training_file", by_urn):
+        if dep.kind == "TrainingFile":
+            return dep
+    ref = change.new.get("training_file")
+    for c in changes:
+        if c.kind == "TrainingFile" and ref and c.old_outputs.get("file_id") == ref:
+            return c
+    return None
+
+
+# -- Markdown ----------------------------------------------------------------------------------
+def _metrics_line(metrics: Mapping[str, Any] | None) -> str:
+    if not metrics or not metrics.get("steps"):
+        return "no metrics"
+    parts = []
+    vl, va = results.final_valid_loss(metrics), results.final_valid_token_accuracy(metrics)
+    if vl is not None:
+        parts.append(f"final validation loss {vl:.4f}")
+    if va is not None:
+        parts.append(f"validation token accuracy {va:.4f}")
+    if metrics.get("final_train_loss") is not None:
+        parts.append(f"final training loss {metrics['final_train_loss']:.4f}")
+    if metrics.get("best_valid_loss") is not None:
+        parts.append(f"best validation loss {metrics['best_valid_loss']:.4f} at step {metrics.get('best_valid_loss_step')}")
+    signal = metrics.get("overfitting")
+    if signal is not None:
+        parts.append("overfitting: " + ("**yes**" if signal else "no"))
+    return ", ".join(parts) or "no metrics"
+
+
+def render(review: Review) -> str:
+    """The review as Markdown."""
+    c = cost
+    out: list[str] = []
+    title = f"## Fine-tuning review: stack `{review.stack}`" if review.stack else "## Fine-tuning review"
+    if review.project:
+        title += f" ({review.project})"
+    out.append(title)
+    out.append("")
+    acted = [ch for ch in review.changes if ch.action != "same"]
+    runs = review.training_runs
+    deps = review.of("ModelDeployment")
+    counts = {a: sum(1 for ch in deps if ch.action == a) for a in ("create", "delete", "replace", "update")}
+    before, _, _ = review.hosting("before")
+    after, _, unpriced_after = review.hosting("after")
+    summary = [f"**{len(runs)} new paid training run{'s' if len(runs) != 1 else ''}**" if runs
+               else "no new training run"]
+    dep_bits = [f"{n} {word}" for word, n in (("added", counts["create"]), ("removed", counts["delete"]),
+                                              ("replaced", counts["replace"]), ("updated", counts["update"])) if n]
+    summary.append("deployments: " + (", ".join(dep_bits) if dep_bits else "no change"))
+    training_usd = review.training_usd
+    summary.append(f"estimated training {c.usd(training_usd, review.prices.currency)}"
+                   + (" (partly unpriced)" if any(ch.training and ch.training.usd is None for ch in runs) else ""))
+    summary.append(f"hosting {c.usd(after, review.prices.currency)}/hour after the change "
+                   f"({_delta(after - before, review.prices.currency)}/hour)")
+    out.append("**Summary:** " + " · ".join(summary))
+    out.append("")
+    if not acted:
+        out.append("No fine-tuning resource changes.")
+        out.append("")
+
+    if acted:
+        out.append("### Changes")
+        out.append("")
+        out.append("| Resource | Type | Action | Why |")
+        out.append("|---|---|---|---|")
+        for ch in acted:
+            action = f"**{ch.action}**" if ch.action in ("replace", "delete") else ch.action
+            out.append(f"| `{_md(ch.name)}` | {ch.kind} | {action} | {_md('; '.join(ch.why) or '-')} |")
+        out.append("")
+
+    jobs = [ch for ch in review.of("FineTuningJob") if ch.action != "same" or ch.old_outputs.get("metrics")]
+    if jobs:
+        out.append("### Training runs")
+        out.append("")
+        for ch in jobs:
+            base = _show(ch.new.get("base_model") or ch.old.get("base_model"))
+            head = f"- `{ch.name}` ({base}): "
+            if ch.paid_training:
+                head += "**new paid training run**"
+            elif ch.action == "same":
+                head += "unchanged"
+            else:
+                head += f"{ch.action}, no new training run" if ch.action != "delete" else "deleted"
+            out.append(head)
+            if ch.training:
+                out.append(f"  - estimate: {_md(ch.training.line())}")
+            last = ch.old_outputs.get("metrics")
+            if ch.old_outputs.get("job_id"):
+                prefix = "last run" if ch.action in ("replace", "delete") else "current run"
+                out.append(f"  - {prefix} `{ch.old_outputs['job_id']}`"
+                           + (f" -> `{ch.old_outputs['fine_tuned_model']}`" if ch.old_outputs.get("fine_tuned_model")
+                              else "") + f": {_metrics_line(last)}")
+        out.append("")
+
+    if deps:
+        out.append("### Deployments per region")
+        out.append("")
+        out.append("| Account | Region | Added | Removed | Replaced | Updated | Unchanged | After |")
+        out.append("|---|---|---|---|---|---|---|---|")
+        accounts = sorted({ch.account or "?" for ch in deps})
+        for acct in accounts:
+            mine = [ch for ch in deps if (ch.account or "?") == acct]
+            names = {a: ", ".join(f"`{ch.name}`" for ch in mine if ch.action == a) or "-"
+                     for a in ("create", "delete", "replace", "update", "same")}
+            after_n = sum(1 for ch in mine if ch.action != "delete")
+            region = review.regions.get(acct.lower(), "(unknown: pass --region)")
+            out.append(f"| `{acct}` | {region} | {names['create']} | {names['delete']} | {names['replace']} | "
+                       f"{names['update']} | {names['same']} | {after_n} |")
+        out.append("")
+        details = [ch for ch in deps if ch.action != "delete"]
+        if details:
+            for ch in details:
+                metrics = ch.new.get("metrics")
+                line = f"- `{ch.name}`: {_model_text(ch, {x.urn: x for x in review.changes})}"
+                if ch.hosting_after:
+                    line += f", {ch.hosting_after.sku} x{ch.hosting_after.capacity}"
+                if metrics is not None and not is_unknown(metrics):
+                    line += f"; metrics: {_metrics_line(metrics)}"
+                elif is_unknown(metrics):
+                    line += "; metrics: known after training"
+                if ch.gate is not None:
+                    line += "; quality gate: " + ("passes" if ch.gate.passed else "**fails**") + \
+                        f" ({'; '.join(ch.gate.failures or ch.gate.checked)})"
+                for note in ch.notes:
+                    line += f"; {note}"
+                out.append(_md(line).replace("\\|", "|"))
+            out.append("")
+
+    out.append("### Cost estimate")
+    out.append("")
+    out.append("| Item | Estimate | Basis |")
+    out.append("|---|---|---|")
+    for ch in runs:
+        est = ch.training
+        if est is None:
+            continue
+        basis = (f"{est.tokens:,} tokens x {est.epochs} epochs at {c.usd(est.usd_per_1m, est.currency)}/1M"
+                 if est.trained_tokens is not None and est.usd_per_1m is not None
+                 else "; ".join(est.notes) or "not priced")
+        if est.epochs_note:
+            basis += f" ({est.epochs_note})"
+        out.append(f"| Training `{_md(ch.name)}` ({_md(est.model or '?')}) | {c.usd(est.usd, est.currency)} | "
+                   f"{_md(basis)} |")
+    if not runs:
+        out.append("| Training | $0.00 | no new training run |")
+    n_after = sum(1 for ch in deps if ch.action != "delete")
+    per_month = after * review.prices.hours_per_month
+    out.append(f"| Hosting after the change | {c.usd(after, review.prices.currency)}/hour "
+               f"(~{c.usd(per_month, review.prices.currency)}/month) | {n_after} deployment(s)"
+               + (f", {unpriced_after} not priced" if unpriced_after else "") + " |")
+    out.append(f"| Hosting change | {_delta(after - before, review.prices.currency)}/hour | "
+               f"before: {c.usd(before, review.prices.currency)}/hour |")
+    out.append("")
+    out.append(f"Total one-time training: **{c.usd(training_usd, review.prices.currency)}**; hosting "
+               f"**{c.usd(after, review.prices.currency)}/hour** "
+               f"({_delta(after - before, review.prices.currency)}/hour), token usage extra. "
+               f"Prices as of {review.prices.as_of} ({review.prices.source or 'price table'}); "
+               f"update `prices.yaml` or set `AOAI_FT_PRICES`.")
+    out.append("")
+
+    if review.warnings or review.diagnostics:
+        out.append("### Warnings")
+        out.append("")
+        for w in review.warnings:
+            out.append(f"- :warning: {w}")
+        for d in review.diagnostics:
+            out.append(f"- {_md(d)}")
+        out.append("")
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _delta(value: float, currency: str) -> str:
+    if abs(value) < 0.005:
+        return "+" + cost.usd(0.0, currency)
+    return ("+" if value > 0 else "-") + cost.usd(abs(value), currency)
+
+
+def markdown(preview: Mapping[str, Any] | str | os.PathLike[str], **kwargs: Any) -> str:
+    """Preview JSON (a mapping or a file) -> Markdown, in one call."""
+    return render(build(load_preview(preview), **kwargs))
