@@ -206,8 +206,21 @@ class FineTuningJobController(Controller):
                 if any(v != "auto" and got.get(k) not in (None, "auto") and as_int(got.get(k)) != v
                        for k, v in wanted_hp.items()):
                     continue
+                if job.status == "succeeded" and not self._model_exists(client, job.fine_tuned_model):
+                    continue  # its model was deleted: only a new run brings it back
                 return job
         return None
+
+    @staticmethod
+    def _model_exists(client, model: str | None) -> bool:
+        if not model:
+            return False
+        try:
+            with clients.openai_errors(f"reading model {model}"):
+                client.models.retrieve(model)
+        except NotFoundError:
+            return False
+        return True
 
     def _wait(self, client, job, inputs):
         seen: set[str] = set()
@@ -302,13 +315,10 @@ class FineTuningJobController(Controller):
         if job.status in ("failed", "cancelled"):
             pulumi.log.warn(f"fine-tuning job {id_} is {job.status}: the next `pulumi up` starts a new run")
             return None, {}
-        if job.status == "succeeded" and job.fine_tuned_model:
-            try:
-                with clients.openai_errors(f"reading model {job.fine_tuned_model}"):
-                    client.models.retrieve(job.fine_tuned_model)
-            except NotFoundError:
-                pulumi.log.warn(f"the model {job.fine_tuned_model} of job {id_} was deleted outside Pulumi")
-                return None, {}
+        if job.status == "succeeded" and not self._model_exists(client, job.fine_tuned_model):
+            pulumi.log.warn(f"the model {job.fine_tuned_model} of job {id_} was deleted outside Pulumi: "
+                            "the next `pulumi up` trains it again")
+            return None, {}
         if props.get("status") == job.status and props.get("checkpoints") is not None and job.status == "succeeded":
             outs = dict(props)  # nothing moved: no need to download the results again
             return id_, outs

@@ -190,3 +190,27 @@ def test_adopting_existing_file_and_job_reads_the_real_objects(stack, base_spec,
     out = stack.outputs()
     assert out["file_train"] == f.id and out["job_job_id"] == job.id and out["job_status"] == "succeeded"
     assert out["job_fine_tuned_model"] == client.fine_tuning.jobs.retrieve(job.id).fine_tuned_model
+
+
+def test_deleted_model_is_noticed_and_trained_again(stack, base_spec, emulator, requests_log, emu):
+    stack.set_spec(base_spec)
+    stack.up()
+    out = stack.outputs()
+    resp = emu.delete(f"{out['deployment_ncus']['id']}?api-version=2025-06-01", headers={"Authorization": "Bearer x"})
+    assert resp.status_code in (200, 202, 204)
+    deadline = time.monotonic() + 30
+    client = openai_for(emulator)
+    while True:  # the deployment delete is a long-running operation; the model can go once it is done
+        try:
+            client.models.delete(out["job_fine_tuned_model"])
+            break
+        except Exception:
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+    stack.refresh()
+    assert stack.resources("job") == [] and stack.resources("ncus") == []
+    stack.up()
+    assert len(requests_log.matching(requests_log.all(), "POST", JOB_CREATE)) == 2
+    again = stack.outputs()
+    assert again["job_fine_tuned_model"] != out["job_fine_tuned_model"]
+    assert again["deployment_ncus"]["model"]["name"] == again["job_fine_tuned_model"]
