@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 
@@ -50,6 +51,14 @@ def test_no_credential_reaches_state_outputs_or_logs(stack, base_spec):
         assert API_KEY not in exported and ACCESS_TOKEN not in exported
     assert API_KEY not in json.dumps(stack.outputs())
     assert API_KEY not in stack.all_logs() and ACCESS_TOKEN not in stack.all_logs()
+    # the serialized providers (base64 dill pickles) hold nothing but a class reference
+    providers = [r["inputs"]["__provider"] for r in stack.export(show_secrets=True)["deployment"]["resources"]
+                 if "__provider" in r.get("inputs", {})]
+    assert len(providers) == 3
+    for blob in providers:
+        raw = base64.b64decode(blob if isinstance(blob, str) else blob["plaintext"].strip('"'))
+        assert API_KEY.encode() not in raw and ACCESS_TOKEN.encode() not in raw
+        assert b"pulumi_aoai_finetune" in raw and len(raw) < 200
 
 
 def test_capacity_change_updates_in_place(stack, base_spec, requests_log):
