@@ -17,6 +17,7 @@ _EXPORTS = {
     "AoaiFinetuneError": "errors",
     "FineTuningJob": "fine_tuning_job",
     "ModelDeployment": "model_deployment",
+    "QualityGateArgs": "quality",
     "TrainingFile": "training_file",
 }
 
@@ -37,4 +38,5 @@ if TYPE_CHECKING:  # pragma: no cover
     from .errors import AoaiFinetuneError
     from .fine_tuning_job import FineTuningJob
     from .model_deployment import ModelDeployment
+    from .quality import QualityGateArgs
     from .training_file import TrainingFile

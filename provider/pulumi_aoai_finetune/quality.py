@@ -133,14 +133,15 @@ class GateResult:
             if metrics.get("results_file"):
                 parts.append(f"results file {metrics['results_file']}")
             if metrics.get("steps"):
-                parts.append(f"{_fmt(metrics['steps'])} steps")
+                parts.append(f"{format_number(metrics['steps'])} steps")
             where = f" ({', '.join(parts)})" if parts else ""
         if self.passed:
             return f"{what} passes its quality gate: {'; '.join(self.checked) or 'nothing to check'}{where}"
         return f"{what} misses its quality gate: {'; '.join(self.failures)}{where}"
 
 
-def _fmt(value: Any) -> str:
+def format_number(value: Any) -> str:
+    """4 decimals for a metric; whole numbers (steps) without any."""
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() and abs(value) >= 1 else f"{value:.4f}"
     return str(value)
@@ -167,7 +168,7 @@ def evaluate(gate: Mapping[str, Any], metrics: Mapping[str, Any] | None) -> Gate
             continue
         ok = value <= limit if kind == "max" else value >= limit
         sign = ("<=" if ok else ">") if kind == "max" else (">=" if ok else "<")
-        text = f"{label} {_fmt(value)} {sign} {kind} {_fmt(limit)}"
+        text = f"{label} {format_number(value)} {sign} {kind} {format_number(limit)}"
         (result.checked if ok else result.failures).append(text)
     if gate.get("fail_on_overfitting"):
         signal = metrics.get("overfitting")

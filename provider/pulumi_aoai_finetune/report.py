@@ -72,8 +72,11 @@ def summary_table(summary: Mapping[str, Any], *, title: str | None = None) -> st
 def plot(rows: list[dict[str, Any]], path: str | Path, *, title: str | None = None,
          width: int = DEFAULT_WIDTH, height: int = DEFAULT_HEIGHT) -> Path:
     """Write a PNG of loss and token accuracy against step to ``path``; return the path."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError as exc:  # an optional dependency of the CLI only
+        raise RuntimeError("the plot needs matplotlib: pip install matplotlib") from exc
 
     if not rows:
         raise ValueError("results.csv has no rows to plot")

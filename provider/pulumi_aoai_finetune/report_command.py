@@ -81,7 +81,8 @@ def report(source: str, account: str | None, endpoint: str | None, out_dir: Path
             if not source.startswith(("ftjob-", "ft-")) and ("/" in source or source.endswith(".csv")):
                 raise click.ClickException(f"{source}: no such file")
             if not account:
-                raise click.ClickException(f"{source} is not a file: to read a job, give --account <ARM id of its account>")
+                raise click.ClickException(f"{source} is not a file: to read a job, give --account "
+                                           "<ARM id of its account>")
             rows, job_epochs, csv_path = _download(source, account, endpoint, out_dir)
             n_epochs = n_epochs or job_epochs
             name = _SAFE.sub("_", source)
@@ -89,8 +90,11 @@ def report(source: str, account: str | None, endpoint: str | None, out_dir: Path
         raise click.ClickException(str(exc)) from None
     if not rows:
         raise click.ClickException(f"{csv_path}: no result rows (is it a results.csv?)")
-    summary, table, png = report_mod.write_report(rows, out_dir, name, title=f"{name}", width=width,
-                                                  height=height, n_epochs=n_epochs)
+    try:
+        summary, table, png = report_mod.write_report(rows, out_dir, name, title=name, width=width,
+                                                      height=height, n_epochs=n_epochs)
+    except (RuntimeError, OSError) as exc:
+        raise click.ClickException(str(exc)) from None
     if as_json:
         click.echo(json.dumps({"source": source, "results_csv": csv_path, "plot": str(png), "summary": summary},
                               indent=2))

@@ -14,8 +14,9 @@ What a reviewer approving the change wants to know, without opening Azure AI Stu
   metrics or quality gate, a quality gate that fails, a training run that cannot be priced.
 
 The resources are dynamic (``pulumi-python:dynamic:Resource``, or ``pulumi-python:dynamic/aoai:<Kind>``
-when the classes name their type): the type names the kind when it can, else the inputs do: ``base_model`` + ``training_file``/``adopt_job_id`` is a FineTuningJob, ``deployment_name`` +
-``sku`` a ModelDeployment, ``purpose`` + ``path``/``content_url``/``adopt_file_id`` a TrainingFile.
+when the classes name their type): the type names the kind when it can, else the inputs do:
+``base_model`` + ``training_file``/``adopt_job_id`` is a FineTuningJob, ``deployment_name`` + ``sku`` a
+ModelDeployment, ``purpose`` + ``path``/``content_url``/``adopt_file_id`` a TrainingFile.
 Resources are linked through ``propertyDependencies`` (a job's ``training_file`` -> the TrainingFile,
 a deployment's ``model`` -> the job). Regions are not part of the inputs: pass a mapping of account
 name -> region (``aoai-ft review --region aoai-ncus=northcentralus``).
@@ -86,6 +87,10 @@ class Review:
     regions: dict[str, str]
     prices: cost.PriceTable
 
+    @property
+    def failed(self) -> bool:
+        return any(d.startswith("error:") for d in self.diagnostics)
+
     def of(self, kind: str) -> list[Change]:
         return [c for c in self.changes if c.kind == kind]
 
@@ -122,7 +127,7 @@ class Review:
                          "hosting_after": c.hosting_after.to_dict() if c.hosting_after else None,
                          "gate": {"passed": c.gate.passed, "failures": c.gate.failures, "checked": c.gate.checked}
                          if c.gate else None} for c in self.changes],
-            "warnings": self.warnings, "diagnostics": self.diagnostics,
+            "warnings": self.warnings, "diagnostics": self.diagnostics, "preview_failed": self.failed,
             "training_usd": self.training_usd,
             "hosting_usd_per_hour": {"before": self.hosting("before")[0], "after": self.hosting("after")[0]},
             "prices": {"as_of": self.prices.as_of, "origin": list(self.prices.origin)},
@@ -321,10 +326,11 @@ def build(preview: Mapping[str, Any], *, prices: cost.PriceTable | None = None,
             change.hosting_after = cost.estimate_hosting(change.new.get("sku"), prices)
         _deployment_checks(change, by_urn, review)
     for diag in preview.get("diagnostics") or []:
-        severity = diag.get("severity") or diag.get("level") or "info"
-        if severity in ("error", "warning"):
-            msg = " ".join(str(diag.get("message") or "").split())
-            review.diagnostics.append(f"{severity}: {msg}")
+        severity = str(diag.get("severity") or diag.get("level") or "info").split("#")[0]
+        msg = " ".join(str(diag.get("message") or "").split())
+        if severity not in ("error", "warning") or not msg or "Resource monitor has terminated" in msg:
+            continue
+        review.diagnostics.append(msg if msg.startswith(f"{severity}:") else f"{severity}: {msg}")
     return review
 
 
@@ -467,7 +473,8 @@ def _deployment_checks(change: Change, by_urn: Mapping[str, Change], review: Rev
         if gate and metrics is not None and not is_unknown(metrics) and not is_unknown(gate):
             change.gate = quality.evaluate(gate, metrics)
             if not change.gate.passed:
-                review.warnings.append(f"{label}: {change.gate.message(model if not is_unknown(model) else None, metrics)}")
+                shown = None if is_unknown(model) else model
+                review.warnings.append(f"{label}: {change.gate.message(shown, metrics)}")
         elif gate and is_unknown(metrics):
             change.notes.append("quality gate checked when the new metrics are known (before deployment)")
 
@@ -549,7 +556,8 @@ def _metrics_line(metrics: Mapping[str, Any] | None) -> str:
     if metrics.get("final_train_loss") is not None:
         parts.append(f"final training loss {metrics['final_train_loss']:.4f}")
     if metrics.get("best_valid_loss") is not None:
-        parts.append(f"best validation loss {metrics['best_valid_loss']:.4f} at step {metrics.get('best_valid_loss_step')}")
+        parts.append(f"best validation loss {metrics['best_valid_loss']:.4f} "
+                     f"at step {quality.format_number(metrics.get('best_valid_loss_step'))}")
     signal = metrics.get("overfitting")
     if signal is not None:
         parts.append("overfitting: " + ("**yes**" if signal else "no"))
@@ -583,6 +591,9 @@ def render(review: Review) -> str:
                    f"({_delta(after - before, review.prices.currency)}/hour)")
     out.append("**Summary:** " + " · ".join(summary))
     out.append("")
+    if review.failed:
+        out.append("**The preview failed**: the changes below are incomplete; see the errors under Warnings.")
+        out.append("")
     if not acted:
         out.append("No fine-tuning resource changes.")
         out.append("")

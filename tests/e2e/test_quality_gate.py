@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import subprocess
 from pathlib import Path
 
 from .harness import REPO, write_chat_jsonl
@@ -14,6 +15,8 @@ POLICY_PACK = REPO / "policy" / "run-policy-pack"
 
 # The pipeline program, plus a deployment's metrics wired from a job: "metrics": "job:<name>".
 PROGRAM = '''
+import os
+
 import pulumi
 
 from pulumi_aoai_finetune import AccountArgs, FineTuningJob, ModelDeployment, TrainingFile
@@ -27,8 +30,11 @@ def account(name):
     return AccountArgs(resource_id=AccountArgs.id_for(sub, rg, name))
 
 
-files = {key: TrainingFile(key, account=account(f.pop("account")), **f)
-         for key, f in ((k, dict(v)) for k, v in spec["files"].items())}
+files = {}
+for key, f in spec["files"].items():
+    f = dict(f)
+    f.setdefault("project_dir", os.path.dirname(f["path"]))  # the tests keep their data outside the project
+    files[key] = TrainingFile(key, account=account(f.pop("account")), **f)
 jobs = {}
 for key, j in spec["jobs"].items():
     j = dict(j)
@@ -88,6 +94,13 @@ def test_model_missing_its_gate_is_refused_then_deployed_when_the_gate_allows(st
     preview = stack.preview(check=False)
     assert preview.returncode != 0
     assert f"final validation loss {loss:.4f} > max 0.0100" in preview.stdout + preview.stderr
+    # ... and `aoai-ft review` of that preview says so
+    failing = tmp_path / "failing-preview.json"
+    failing.write_text(stack.run("preview", "--json", check=False).stdout, encoding="utf-8")
+    md = subprocess.run([str(REPO / ".venv" / "bin" / "aoai-ft"), "review", str(failing)], capture_output=True,
+                        text=True, env=stack.env(), timeout=300).stdout
+    assert "**The preview failed**" in md
+    assert f"misses its quality gate: final validation loss {loss:.4f} > max 0.0100" in md
 
     # A gate the model meets: deployed.
     stack.set_spec(gated_spec(base_spec, tmp_path, {"max_final_valid_loss": round(loss + 0.5, 2),

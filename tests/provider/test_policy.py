@@ -14,8 +14,8 @@ sys.path.remove(str(POLICY))
 SUB = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.CognitiveServices/accounts/"
 JOB = {"account": {"resource_id": SUB + "aoai-ncus"}, "base_model": "gpt-4o-mini-2024-07-18",
        "training_file": "file-1", "suffix": "team-chat"}
-DEP = {"account": {"resource_id": SUB + "aoai-ncus"}, "deployment_name": "chat", "sku": {"name": "Standard", "capacity": 5},
-       "model": "gpt-4o-mini-2024-07-18.ft-abc-team-chat"}
+DEP = {"account": {"resource_id": SUB + "aoai-ncus"}, "deployment_name": "chat",
+       "sku": {"name": "Standard", "capacity": 5}, "model": "gpt-4o-mini-2024-07-18.ft-abc-team-chat"}
 FILE = {"account": {"resource_id": SUB + "aoai-eus2"}, "purpose": "fine-tune", "path": "/d/train.jsonl"}
 METRICS = {"steps": 30, "final_full_valid_loss": 0.8, "final_full_valid_token_accuracy": 0.75, "final_train_loss": 0.5}
 TYPED = "pulumi-python:dynamic/aoai:"

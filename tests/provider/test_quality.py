@@ -11,7 +11,8 @@ A = {"resource_id": "/subscriptions/s/resourceGroups/r/providers/Microsoft.Cogni
 MODEL = "gpt-4o-mini-2024-07-18.ft-abc"
 BASE = {"account": A, "model": MODEL, "deployment_name": "chat"}
 METRICS = {"steps": 36, "final_train_loss": 0.44, "final_train_token_accuracy": 0.87, "final_valid_loss": 0.47,
-           "final_valid_token_accuracy": 0.85, "final_full_valid_loss": 0.5331, "final_full_valid_token_accuracy": 0.8401,
+           "final_valid_token_accuracy": 0.85, "final_full_valid_loss": 0.5331,
+           "final_full_valid_token_accuracy": 0.8401,
            "train_valid_gap_last_epoch": 0.05, "overfitting": False, "overfitting_note": "no signal",
            "results_file": "file-results"}
 

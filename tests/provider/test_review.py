@@ -23,7 +23,7 @@ def urn(name, kind=None):
 
 
 def step(op, name, *, old=None, new=None, outputs=None, deps=None, reasons=None, kind=None):
-    s = {"op": op, "urn": urn(name, kind), "provider": "urn:pulumi:dev::shop::pulumi:providers:pulumi-python::default::x"}
+    s = {"op": op, "urn": urn(name, kind), "provider": "urn:pulumi:dev::shop::pulumi:providers:pulumi-python::default"}
     t = f"pulumi-python:dynamic/aoai:{kind}" if kind else "pulumi-python:dynamic:Resource"
     if old is not None:
         s["oldState"] = {"urn": s["urn"], "type": t, "inputs": {"__provider": "secret", **old},
@@ -45,8 +45,8 @@ def preview(*steps):
 
 
 def file_inputs(path, sha="a" * 64, size=2000):
-    return {"account": NCUS, "path": str(path), "purpose": "fine-tune", "validate": True, "model": "gpt-4o-mini-2024-07-18",
-            "content_sha256": sha, "content_bytes": size, "timeout_seconds": 3600}
+    return {"account": NCUS, "path": str(path), "purpose": "fine-tune", "validate": True,
+            "model": "gpt-4o-mini-2024-07-18", "content_sha256": sha, "content_bytes": size, "timeout_seconds": 3600}
 
 
 def job_inputs(**extra):
@@ -236,3 +236,18 @@ def test_cli_rejects_what_is_not_a_preview(tmp_path):
     bad.write_text("not json")
     assert "not the JSON of `pulumi preview --json`" in CliRunner().invoke(main, ["review", str(bad)]).output
     assert CliRunner().invoke(main, ["review", str(tmp_path / "x.json"), "--region", "nope"]).exit_code != 0
+
+
+def test_failed_preview_shows_its_errors():
+    doc = preview()
+    doc["diagnostics"] = [
+        {"message": "info: train.jsonl: 12 examples\n", "severity": "info#err"},
+        {"urn": urn("chat"), "severity": "error",
+         "message": "error: resource 'chat': property quality_gate has a problem: model m misses its quality gate: "
+                    "final validation loss 0.5331 > max 0.0100\n"},
+        {"message": "error: Resource monitor has terminated, shutting down\n", "severity": "error"},
+    ]
+    r = review.build(doc)
+    assert r.failed and len(r.diagnostics) == 1 and r.diagnostics[0].startswith("error: resource 'chat'")
+    md = review.render(r)
+    assert "**The preview failed**" in md and "0.5331 > max 0.0100" in md and "info: train" not in md
