@@ -20,6 +20,7 @@ Shape (YAML)::
         data: {training: data/train.jsonl, validation: data/valid.jsonl}   # paths or https URLs
         hyperparameters: {n_epochs: 3, batch_size: auto, learning_rate_multiplier: 0.1}
         suffix: support, seed: 42, method: supervised, wait: true, timeout: 4h
+        training_type: GlobalStandard           # Standard | GlobalStandard | developerTier (optional)
         keep_model_on_destroy: true
       promote:                      # deploy a model trained by another stack, no training here
         stack: organization/finetune/dev        # StackReference, or
@@ -29,6 +30,10 @@ Shape (YAML)::
       deployments:
         - {account: train, name: support, sku: {name: Standard, capacity: 1}}
         - {account: swc, name: support, sku: {name: Standard, capacity: 2}, checkpoint: -1?}
+
+At most 10 deployments per account (Azure's limit of fine-tuned deployments per resource): counted
+here over the whole config, because one deployment's preview cannot see the others of the same stack
+before they exist (the provider counts those that already exist in the account).
 """
 
 from __future__ import annotations
@@ -46,6 +51,8 @@ ACCOUNT_ID = re.compile(r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/M
                         re.IGNORECASE)
 SKUS = ("Standard", "GlobalStandard", "DataZoneStandard", "DeveloperTier", "ProvisionedManaged")
 METHODS = ("supervised", "dpo")
+TRAINING_TYPES = ("Standard", "GlobalStandard", "developerTier")
+MAX_DEPLOYMENTS_PER_ACCOUNT = 10  # fine-tuned deployments per resource (Azure quotas, 2026)
 MAX_CAPACITY = 10_000
 DEFAULT_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
 # Azure public regions (az account list-locations, 2026); an unknown one is a typo.
@@ -120,6 +127,7 @@ class Training:
     wait: bool
     timeout: str | None
     keep_model_on_destroy: bool
+    training_type: str | None = None
 
 
 @dataclass(frozen=True)
@@ -227,7 +235,7 @@ def _parse_accounts(raw: Any, azure: Azure | None) -> dict[str, Account]:
 
 def _parse_training(raw: Any, accounts: dict[str, Account]) -> Training:
     o = _obj(raw, "training", {"account", "base_model", "data", "hyperparameters", "suffix", "seed", "method", "wait",
-                               "timeout", "keep_model_on_destroy"}, ("account", "base_model", "data"))
+                               "timeout", "keep_model_on_destroy", "training_type"}, ("account", "base_model", "data"))
     account = _str(o["account"], "training.account")
     if account not in accounts:
         raise _err("training.account", f"{account!r} is not one of the accounts ({', '.join(accounts)})")
@@ -257,6 +265,12 @@ def _parse_training(raw: Any, accounts: dict[str, Account]) -> Training:
     method = o.get("method")
     if method is not None and method not in METHODS:
         raise _err("training.method", f"{method!r} must be one of {', '.join(METHODS)}")
+    training_type = o.get("training_type")
+    if training_type is not None:
+        spelled = {t.lower(): t for t in TRAINING_TYPES}.get(str(training_type).lower())
+        if spelled is None:
+            raise _err("training.training_type", f"{training_type!r} must be one of {', '.join(TRAINING_TYPES)}")
+        training_type = spelled
     for key in ("wait", "keep_model_on_destroy"):
         if key in o and not isinstance(o[key], bool):
             raise _err(f"training.{key}", "must be true or false")
@@ -265,7 +279,7 @@ def _parse_training(raw: Any, accounts: dict[str, Account]) -> Training:
         raise _err("training.timeout", f"{timeout!r} must be a duration like 4h, 90m or 1h30m")
     return Training(account, base_model, base_stack, _str(data["training"], "training.data.training"),
                     data.get("validation"), dict(hp), suffix, seed, method, o.get("wait", True), timeout,
-                    o.get("keep_model_on_destroy", True))
+                    o.get("keep_model_on_destroy", True), training_type)
 
 
 def _parse_promote(raw: Any) -> Promote:
@@ -314,4 +328,11 @@ def _parse_deployments(raw: Any, accounts: dict[str, Account], training: Trainin
                 raise _err(f"{path}.checkpoint", "checkpoints can only be deployed by the stack that trains")
             _int(checkpoint, f"{path}.checkpoint", -3, -1)
         out.append(Deployment(account, name, {"name": sku_name, "capacity": capacity}, checkpoint))
+    per_account: dict[str, list[str]] = {}
+    for i, d in enumerate(out):
+        per_account.setdefault(d.account, []).append(d.name)
+        if len(per_account[d.account]) > MAX_DEPLOYMENTS_PER_ACCOUNT:
+            raise _err(f"deployments[{i}]", f"{d.name!r} would be deployment number {len(per_account[d.account])} in "
+                                            f"account {d.account!r}; Azure allows {MAX_DEPLOYMENTS_PER_ACCOUNT} "
+                                            "fine-tuned deployments per resource: use another account")
     return out

@@ -7,7 +7,17 @@ November 2026 in two versions: the one dated 2024-10-31 (babbage-002, davinci-00
 gpt-4.1 / gpt-4.1-mini / gpt-4.1-nano (2025-04-14, North Central US and Sweden Central) and the
 reinforcement fine-tuning of o4-mini (2025-04-16, East US 2 and Sweden Central). The methods per model
 follow the DPO and RFT how-to pages of the same documentation. The "Standard training regions"
-column is used; Global training is accepted for any model that has at least one Standard region.
+column is used for Standard training.
+
+Training types (``trainingType`` of a job; the provider keeps the same table in its
+``availability.py``): the Foundry revision of ``articles/ai-foundry/openai/includes/fine-tune-models.md``
+marks Global training for gpt-4o-mini, gpt-4o and the gpt-4.1 family (not o4-mini nor the older models)
+and lists the regions whose resources can use it (:data:`GLOBAL_TRAINING_REGIONS`; Poland Central without
+gpt-4.1-nano). The developer training tier (preview, Azure Updates 2025-11-18, spot capacity) publishes
+no model list we could read: the emulator assumes the models and regions of Global training.
+
+Fine-tuned deployment skus per model follow ``articles/ai-foundry/openai/how-to/fine-tuning-deploy.md``
+(2025-10-25): the developer tier serves the gpt-4.1 family only (:func:`developer_tier_deployable`).
 
 Simplifications (the emulator's, not Azure's):
 
@@ -29,6 +39,11 @@ from typing import Any
 NCUS, SWC, EUS2, SWW = "northcentralus", "swedencentral", "eastus2", "switzerlandwest"
 
 _LEGACY = frozenset({NCUS, SWC, SWW})
+GLOBAL_TRAINING_REGIONS = frozenset("""
+australiaeast brazilsouth canadacentral canadaeast eastus eastus2 francecentral germanywestcentral italynorth
+japaneast koreacentral northcentralus norwayeast polandcentral southeastasia southafricanorth southcentralus
+southindia spaincentral swedencentral switzerlandwest switzerlandnorth uksouth westeurope westus westus3
+""".split())
 _TURBO = frozenset({EUS2, NCUS, SWC, SWW})
 _NCUS_SWC = frozenset({NCUS, SWC})
 
@@ -41,7 +56,9 @@ def _ts(date: str) -> int:
 def _model(model_id: str, arm_name: str, arm_version: str, *, kind: str, created: str,
            regions: frozenset[str] = frozenset(), methods: tuple[str, ...] = (), safety: bool = False,
            speed: float = 1.0, lifecycle: str = "generally-available", max_tokens: int = 65536,
-           fine_tune_until: str = "2027-12-31", inference_until: str = "2028-12-31") -> dict[str, Any]:
+           fine_tune_until: str = "2027-12-31", inference_until: str = "2028-12-31",
+           global_training: bool = False, global_excluded: frozenset[str] = frozenset(),
+           developer_deployments: bool = False) -> dict[str, Any]:
     return {
         "id": model_id,
         "arm_name": arm_name,          # properties.model.name of an ARM deployment
@@ -54,6 +71,9 @@ def _model(model_id: str, arm_name: str, arm_version: str, *, kind: str, created
         "speed": speed,                # emulated training time factor (bigger model = slower)
         "lifecycle_status": lifecycle,
         "max_example_tokens": max_tokens,
+        "global_training": global_training,          # GlobalStandard (and, assumed, developerTier) training
+        "global_excluded": frozenset(global_excluded),  # Global training regions that do not offer this model
+        "developer_deployments": developer_deployments,  # DeveloperTier deployments of its fine-tuned models
         "deprecation": {"fine_tune": _ts(fine_tune_until), "inference": _ts(inference_until)},
     }
 
@@ -72,15 +92,19 @@ _MODELS: dict[str, dict[str, Any]] = {m["id"]: m for m in (
     _model("gpt-4-0613", "gpt-4", "0613", kind="chat", created="2023-06-13", regions=_NCUS_SWC,
            methods=("supervised",), safety=True, speed=3.0, lifecycle="preview", max_tokens=8192),
     _model("gpt-4o-mini-2024-07-18", "gpt-4o-mini", "2024-07-18", kind="chat", created="2024-07-18",
-           regions=_NCUS_SWC, methods=("supervised", "dpo"), safety=True),
+           regions=_NCUS_SWC, methods=("supervised", "dpo"), safety=True, global_training=True),
     _model("gpt-4o-2024-08-06", "gpt-4o", "2024-08-06", kind="chat", created="2024-08-06",
-           regions=frozenset({EUS2, NCUS, SWC}), methods=("supervised", "dpo"), safety=True, speed=2.0),
+           regions=frozenset({EUS2, NCUS, SWC}), methods=("supervised", "dpo"), safety=True, speed=2.0,
+           global_training=True),
     _model("gpt-4.1-2025-04-14", "gpt-4.1", "2025-04-14", kind="chat", created="2025-04-14",
-           regions=_NCUS_SWC, methods=("supervised", "dpo"), safety=True, speed=2.0),
+           regions=_NCUS_SWC, methods=("supervised", "dpo"), safety=True, speed=2.0, global_training=True,
+           developer_deployments=True),
     _model("gpt-4.1-mini-2025-04-14", "gpt-4.1-mini", "2025-04-14", kind="chat", created="2025-04-14",
-           regions=_NCUS_SWC, methods=("supervised", "dpo"), safety=True),
+           regions=_NCUS_SWC, methods=("supervised", "dpo"), safety=True, global_training=True,
+           developer_deployments=True),
     _model("gpt-4.1-nano-2025-04-14", "gpt-4.1-nano", "2025-04-14", kind="chat", created="2025-04-14",
-           regions=_NCUS_SWC, methods=("supervised", "dpo"), safety=True, speed=0.7, max_tokens=32768),
+           regions=_NCUS_SWC, methods=("supervised", "dpo"), safety=True, speed=0.7, max_tokens=32768,
+           global_training=True, global_excluded=frozenset({"polandcentral"}), developer_deployments=True),
     _model("o4-mini-2025-04-16", "o4-mini", "2025-04-16", kind="chat", created="2025-04-16",
            regions=frozenset({EUS2, SWC}), methods=("reinforcement",), safety=True, speed=3.0,
            lifecycle="preview"),
@@ -147,3 +171,32 @@ def supports_fine_tuned_deployment(region: str) -> bool:
 def fine_tuning_regions() -> set[str]:
     """Every region that offers fine-tuning for some model."""
     return set().union(*(e["fine_tune_regions"] for e in _MODELS.values()))
+
+
+TRAINING_TYPE_NAMES = {"standard": "Standard", "globalstandard": "GlobalStandard", "developertier": "developerTier"}
+
+
+def training_type_problem(region: str, model: str, training_type: str) -> str | None:
+    """Why a resource in ``region`` cannot train the base ``model`` with ``training_type`` (lower case:
+    standard, globalstandard, developertier), or None."""
+    entry = lookup(model)
+    if entry is None:
+        return "The specified base model does not support fine-tuning."
+    region = normalize_region(region)
+    if training_type == "standard":
+        if region in entry["fine_tune_regions"]:
+            return None
+        regions = ", ".join(sorted(entry["fine_tune_regions"])) or "no region"
+        return f"'{model}' has Standard training in {regions}; this resource is in {region}."
+    if not entry["global_training"]:
+        return f"'{model}' is not offered with {TRAINING_TYPE_NAMES[training_type]} training."
+    if region not in GLOBAL_TRAINING_REGIONS or region in entry["global_excluded"]:
+        return (f"{TRAINING_TYPE_NAMES[training_type]} training of '{model}' is not offered to resources in "
+                f"{region}.")
+    return None
+
+
+def developer_tier_deployable(base_model: str | None) -> bool:
+    """Whether fine-tuned models of ``base_model`` can be deployed on the developer tier (unknown: yes)."""
+    entry = lookup(base_model or "")
+    return True if entry is None else bool(entry.get("developer_deployments"))

@@ -20,7 +20,20 @@ Choices where Azure's behaviour is unclear or the brief left it open (see also t
   ``unexpectedEntityState``; a job can be deleted only in a terminal state; deleting a job keeps its
   fine-tuned model and result file;
 - lists (jobs, events, checkpoints, files) are newest first, paged with ``after`` (an id) and ``limit``;
-- ``method`` and pause/resume need api-version 2024-12-01-preview or later (or the v1 API).
+- ``method`` and pause/resume need api-version 2024-12-01-preview or later (or the v1 API);
+  ``trainingType`` (Standard, GlobalStandard, developerTier; any case) is accepted on every
+  api-version (Azure documents it with 2025-04-01-preview) and checked against ``catalog``: a missing
+  field means Standard, and a model/region without Standard training then answers Azure's misleading
+  "The specified base model does not support fine-tuning."; an explicit unsupported type answers
+  "<type> TrainingType is not supported ..." (target ``trainingType``);
+- limits per resource (``config.extra`` overrides each): :data:`lifecycle.MAX_RUNNING_JOBS` running jobs
+  (5 for developer-tier training, a pool of its own): further jobs wait in ``pending``; at most
+  :data:`lifecycle.MAX_QUEUED_JOBS` jobs waiting for a slot: one more answers 429 ``quotaExceeded``
+  (the emulator's wording) with ``Retry-After``; :data:`MAX_FILES` fine-tune files and
+  :data:`MAX_TOTAL_FILE_BYTES` in total: one more answers 400 ``quotaExceeded``;
+- pause needs a running job with at least one trained step; it answers ``pausing`` and the job is
+  ``paused`` :data:`lifecycle.PAUSING_SECONDS` later (training goes on meanwhile); resume answers
+  ``resuming`` and training continues :data:`lifecycle.RESUMING_SECONDS` later.
 """
 
 from __future__ import annotations
@@ -37,6 +50,8 @@ from . import catalog, lifecycle, management
 from .errors import ServiceError, invalid_payload, not_found
 
 MAX_FILE_BYTES = 512 * 1024 * 1024
+MAX_FILES = 100                       # fine-tune files per resource (Azure quotas, 2026)
+MAX_TOTAL_FILE_BYTES = 1024 ** 3      # 1 GB of fine-tune files per resource
 MIN_EXAMPLES = 10
 PREVIEW_FROM = "2024-12-01"  # first api-version with `method` (DPO) and pause/resume
 UPLOAD_PURPOSES = ("fine-tune", "fine-tune-results", "assistants", "assistants_output", "batch")
@@ -346,6 +361,8 @@ class FileIngest:
         inspect["sha256"] = self._sha.hexdigest()
         backend = self.backend
         with backend.lock:
+            if self.purpose == "fine-tune":
+                self._check_limits(caller)
             now = backend.now()
             record = {
                 "id": self.file_id, "object": "file", "bytes": self.size, "created_at": int(now),
@@ -356,6 +373,25 @@ class FileIngest:
             backend.store["files"][self.file_id] = record
             backend.save()
         return public(record)
+
+
+    def _check_limits(self, caller: Caller) -> None:
+        extra = self.backend.config.extra
+        max_files = int(extra.get("max_files", MAX_FILES))
+        max_total = int(extra.get("max_total_file_bytes", MAX_TOTAL_FILE_BYTES))
+        mine = [f for f in self.backend.store["files"].values()
+                if f["_account"] == caller.account and f["purpose"] == "fine-tune"]
+        total = sum(f["bytes"] for f in mine)
+        problem = None
+        if len(mine) >= max_files:
+            problem = f"the resource already has {len(mine)} fine-tune files (the limit is {max_files})"
+        elif total + self.size > max_total:
+            problem = (f"the resource's fine-tune files would take {total + self.size} bytes (the limit is "
+                       f"{max_total} bytes in total)")
+        if problem:
+            self.path.unlink(missing_ok=True)
+            raise ServiceError(400, "quotaExceeded", f"The file cannot be stored: {problem}. Delete files that are "
+                                                     "no longer needed first.", target="file")
 
 
 def check_purpose(purpose: Any, allowed: tuple[str, ...] = UPLOAD_PURPOSES) -> str:
@@ -529,7 +565,7 @@ def _check_training_file(backend, caller: Caller, file_id: Any, param: str) -> d
     return record
 
 
-def _resolve_model(backend, caller: Caller, model: Any, training_type: str) -> tuple[str, dict[str, Any]]:
+def _resolve_model(backend, caller: Caller, model: Any, training_type: str | None) -> tuple[str, dict[str, Any]]:
     """(root base model id, its catalog entry) for a job's ``model``, or a 400."""
     if not isinstance(model, str) or not model:
         raise invalid_payload("'model' is required.", target="model")
@@ -545,10 +581,15 @@ def _resolve_model(backend, caller: Caller, model: Any, training_type: str) -> t
     unsupported = "The specified base model does not support fine-tuning."
     if entry is None or not entry["methods"]:
         raise invalid_payload(unsupported, target="model")
-    if training_type == "standard" and not entry["fine_tune"]:
+    if training_type is None and not entry["fine_tune"]:  # no trainingType: Standard, and Azure's message
         regions = ", ".join(sorted(entry["fine_tune_regions"]))
         raise invalid_payload(f"{unsupported} ('{root}' can be fine-tuned in {regions}; this resource is in "
                               f"{caller.region}.)", target="model")
+    if training_type is not None:
+        problem = catalog.training_type_problem(caller.region, root, training_type)
+        if problem:
+            name = catalog.TRAINING_TYPE_NAMES[training_type]
+            raise invalid_payload(f"{name} TrainingType is not supported. {problem}", target="trainingType")
     return root, entry
 
 
@@ -589,7 +630,9 @@ def create_job(backend, caller: Caller, body: Any) -> dict[str, Any]:
         method_type = None
 
     with backend.lock:
-        root, entry = _resolve_model(backend, caller, body.get("model"), (training_type or "standard").lower())
+        tt = training_type.lower() if training_type is not None else None
+        root, entry = _resolve_model(backend, caller, body.get("model"), tt)
+        lifecycle.check_queue(backend, caller.account, "developer" if tt == "developertier" else "standard")
         if method_type is None:
             method_type = entry["methods"][0]
             if method_type != "supervised":
@@ -634,7 +677,7 @@ def create_job(backend, caller: Caller, body: Any) -> dict[str, Any]:
         job.update({
             "_account": caller.account, "_created": now, "_seq": backend.store.next_sequence(), "_shift": 0.0,
             "_paused_at": None, "_root_model": root, "_method_type": method_type, "_needs_format": needs,
-            "_state": {"validating": False, "started": False, "step": 0, "trained": False},
+            "_state": {"validating": False, "started": False, "step": 0, "trained": False, "slot": None},
         })
         job["_plan"] = lifecycle.plan_job(job, training=training, validation=validation, root_model=root,
                                           method_type=method_type, requested=requested)
@@ -672,7 +715,7 @@ def list_jobs(backend, caller: Caller, *, after: str | None = None, limit: str |
 def cancel_job(backend, caller: Caller, job_id: str) -> dict[str, Any]:
     with backend.lock:
         job = _job(backend, caller, job_id)
-        allowed = ("pending", "running", "paused")
+        allowed = ("pending", "running", "pausing", "paused", "resuming")
         if job["status"] not in allowed:
             raise _state_error(job, "cancelled", allowed)
         lifecycle.cancel(backend, job, backend.now())
@@ -684,8 +727,8 @@ def pause_job(backend, caller: Caller, job_id: str) -> dict[str, Any]:
     _require_preview(caller)
     with backend.lock:
         job = _job(backend, caller, job_id)
-        if job["status"] != "running":
-            raise _state_error(job, "paused", ("running",))
+        if job["status"] != "running" or job["_state"]["step"] < 1:
+            raise _state_error(job, "paused", ("running, with at least one trained step",))
         lifecycle.pause(backend, job, backend.now())
         backend.save()
         return public(job)

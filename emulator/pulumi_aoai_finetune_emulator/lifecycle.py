@@ -19,8 +19,19 @@ Jobs (emulated seconds, from ``created_at``)::
 
 An epoch lasts ``(EPOCH_BASE_SECONDS + tokens per epoch / TOKENS_PER_SECOND) x model speed factor``,
 so 3 epochs of a small file on gpt-4o-mini take about 7.5 emulated minutes (4.5 real seconds at the
-default time scale of 100). Pausing (preview API) freezes the timeline; resuming shifts the rest of it
-by the time spent paused.
+default time scale of 100). Pausing (preview API) answers ``pausing``; training goes on for
+:data:`PAUSING_SECONDS`, then the job is ``paused`` and its timeline frozen; resuming answers
+``resuming`` and training continues :data:`RESUMING_SECONDS` later, the rest of the timeline shifted
+by the time spent paused and resuming.
+
+Slots: an account runs at most :data:`MAX_RUNNING_JOBS` jobs at once (developer-tier training has a
+pool of its own, :data:`MAX_RUNNING_JOBS_DEVELOPER`). A job holds a slot from the end of its queue time
+until it ends (paused jobs keep theirs). A job whose queue time is over while every slot is taken
+stays ``pending`` ("Waiting for a free training slot") and starts, in creation order, at the moment a
+slot frees -- computed from the jobs' recorded end times, so the outcome does not depend on how often
+ticks run. At most :data:`MAX_QUEUED_JOBS` jobs may wait for a slot: :func:`check_queue` refuses
+more. ``config.extra`` keys ``max_running_jobs``, ``max_running_jobs_developer``, ``max_queued_jobs``
+override the numbers (tests use small ones).
 """
 
 from __future__ import annotations
@@ -41,6 +52,11 @@ MAX_METRIC_EVENTS = 100
 DEPLOYABLE_CHECKPOINTS = 3  # the last three checkpoints of a job can be deployed
 
 ACTIVE = ("pending", "running")
+PAUSING_SECONDS = 30.0
+RESUMING_SECONDS = 30.0
+MAX_RUNNING_JOBS = 3             # per resource (Azure OpenAI quotas and limits, 2026)
+MAX_RUNNING_JOBS_DEVELOPER = 5   # developer-tier training
+MAX_QUEUED_JOBS = 20
 TERMINAL = ("succeeded", "failed", "cancelled")
 
 
@@ -164,11 +180,119 @@ def process_files(backend, now: float) -> None:
                 record["status"] = "processed"
 
 
+# -- slots (running limit) and the queue ----------------------------------------------------------
+def job_pool(job: dict[str, Any]) -> str:
+    return "developer" if str(job.get("trainingType") or "").lower() == "developertier" else "standard"
+
+
+def _limit(backend, pool: str) -> int:
+    if pool == "developer":
+        return int(backend.config.extra.get("max_running_jobs_developer", MAX_RUNNING_JOBS_DEVELOPER))
+    return int(backend.config.extra.get("max_running_jobs", MAX_RUNNING_JOBS))
+
+
+def _slot(job: dict[str, Any]) -> float | None:
+    """When the job took its slot (None: still queued). Jobs stored before slots existed hold one."""
+    return job["_state"].get("slot", job["_created"])
+
+
+def _waiting(job: dict[str, Any]) -> bool:
+    return job["status"] == "pending" and _slot(job) is None
+
+
+def check_queue(backend, account: str, pool: str) -> None:
+    """Refuse a new job when :data:`MAX_QUEUED_JOBS` of the account's jobs already wait for a slot."""
+    from .errors import ServiceError
+
+    limit = int(backend.config.extra.get("max_queued_jobs", MAX_QUEUED_JOBS))
+    waiting = [j for j in backend.store["jobs"].values()
+               if j["_account"] == account and job_pool(j) == pool and _waiting(j)]
+    if len(waiting) >= limit:
+        raise ServiceError(
+            429, "quotaExceeded",
+            f"The maximum number of queued fine-tuning jobs ({limit}) for this resource has been reached "
+            f"({_limit(backend, pool)} jobs run at once). Try again when running jobs have completed.",
+            headers={"Retry-After": "60"})
+
+
+def _holders_at(jobs: list[dict[str, Any]], t: float) -> int:
+    count = 0
+    for j in jobs:
+        taken = _slot(j)
+        if taken is None or taken > t:
+            continue
+        ended = j.get("finished_at") if j["status"] in TERMINAL else None
+        if ended is None or ended > t:
+            count += 1
+    return count
+
+
+def _hand_out_slots(backend, now: float) -> bool:
+    """Give free slots to waiting jobs (oldest first); True if any job took one."""
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for job in backend.store["jobs"].values():
+        groups.setdefault((job["_account"], job_pool(job)), []).append(job)
+    moved = False
+    for (_, pool), jobs in groups.items():
+        limit = _limit(backend, pool)
+        for job in sorted((j for j in jobs if _waiting(j)), key=lambda j: (j["_created"], j.get("_seq", 0))):
+            ready = _origin(job) + QUEUE_SECONDS
+            if ready > now:
+                break  # FIFO: later jobs are not ready either
+            candidates = sorted({ready} | {float(j["finished_at"]) for j in jobs
+                                           if j["status"] in TERMINAL and j.get("finished_at") is not None
+                                           and ready < j["finished_at"] <= now})
+            start = next((t for t in candidates if _holders_at(jobs, t) < limit), None)
+            if start is None:
+                if not job["_state"].get("waiting_noted"):
+                    job["_state"]["waiting_noted"] = True
+                    add_event(backend, job, ready, f"Waiting for a free training slot: this resource runs {limit} "
+                                                   "fine-tuning jobs at a time.")
+                break  # FIFO: nobody overtakes it
+            job["_shift"] = job.get("_shift", 0.0) + (start - ready)  # its timeline starts when the slot frees
+            job["_state"]["slot"] = start
+            advance_job(backend, job, now)
+            moved = True
+    return moved
+
+
 @ticker
 def advance_jobs(backend, now: float) -> None:
-    for job in list(backend.store["jobs"].values()):
-        if job["status"] in ACTIVE:
-            advance_job(backend, job, now)
+    for _ in range(1000):  # a job that ends within this tick frees its slot for the next one
+        for job in list(backend.store["jobs"].values()):
+            if _slot(job) is None:
+                continue
+            if job["status"] in ACTIVE:
+                advance_job(backend, job, now)
+            elif job["status"] == "pausing":
+                _advance_pausing(backend, job, now)
+            elif job["status"] == "resuming":
+                _advance_resuming(backend, job, now)
+        if not _hand_out_slots(backend, now):
+            return
+
+
+def _advance_pausing(backend, job: dict[str, Any], now: float) -> None:
+    at = job["_pause_at"]
+    advance_job(backend, job, min(now, at))  # training goes on while pausing
+    if job["status"] in TERMINAL or now < at:
+        return
+    job["status"] = "paused"
+    job["_paused_at"] = at
+    job["estimated_finish"] = None
+    add_event(backend, job, at, "Job paused.")
+
+
+def _advance_resuming(backend, job: dict[str, Any], now: float) -> None:
+    at = job["_resume_at"]
+    if now < at:
+        return
+    job["_shift"] = job.get("_shift", 0.0) + (at - job["_paused_at"])
+    job["_paused_at"] = None
+    job["status"] = "running"
+    job["estimated_finish"] = int(_origin(job) + job["_plan"]["finish_at"])
+    add_event(backend, job, at, "Job resumed.")
+    advance_job(backend, job, now)
 
 
 def advance_job(backend, job: dict[str, Any], now: float) -> None:
@@ -346,18 +470,15 @@ def cancel(backend, job: dict[str, Any], now: float) -> None:
 
 
 def pause(backend, job: dict[str, Any], now: float) -> None:
-    job["status"] = "paused"
-    job["_paused_at"] = now
-    job["estimated_finish"] = None
-    add_event(backend, job, now, "Job paused.")
+    job["status"] = "pausing"
+    job["_pause_at"] = now + PAUSING_SECONDS
+    add_event(backend, job, now, "Pausing the job.")
 
 
 def resume(backend, job: dict[str, Any], now: float) -> None:
-    job["_shift"] = job.get("_shift", 0.0) + (now - job["_paused_at"])
-    job["_paused_at"] = None
-    job["status"] = "running"
-    job["estimated_finish"] = int(_origin(job) + job["_plan"]["finish_at"])
-    add_event(backend, job, now, "Job resumed.")
+    job["status"] = "resuming"
+    job["_resume_at"] = now + RESUMING_SECONDS
+    add_event(backend, job, now, "Resuming the job.")
 
 
 def checkpoint_deployability(backend, job_id: str, checkpoint: dict[str, Any]) -> tuple[bool, str | None]:

@@ -33,7 +33,15 @@ Rules enforced (as Azure does; see ``domain.md``):
 - the model of an existing deployment cannot be changed (400 ``CannotChangeDeploymentModel``),
   except its version, and not together with the sku/capacity;
 - a fine-tuned deployment without completions for 15 emulated days is deleted; a
-  ``DeveloperTier`` deployment is deleted 24 emulated hours after it was created.
+  ``DeveloperTier`` deployment is deleted 24 emulated hours after it was created;
+- at most :data:`MAX_FINE_TUNED_DEPLOYMENTS` (10) fine-tuned deployments (models and checkpoints, any
+  sku) per account: creating the 11th answers 400 ``QuotaExceeded`` (the code and wording are the
+  emulator's choice; ``config.extra["max_fine_tuned_deployments"]`` changes the number);
+- the developer tier serves fine-tuned models of the gpt-4.1 family only (``catalog``).
+
+Fault hook (tests): a ``/_emulator/faults`` rule with ``"fail_operation": true`` whose ``path_regex``
+matches a deployment's ARM id makes the next create/update operation of that deployment end
+``Failed`` (provisioningState ``Failed``, the rule's ``message``/``code`` as the operation's error).
 
 Skus (matched case-insensitively, answered in Azure's spelling): base models take Standard,
 GlobalStandard, DataZoneStandard, (Global|DataZone)ProvisionedManaged, ProvisionedManaged,
@@ -100,6 +108,7 @@ VERSION_UPGRADE_OPTIONS = ("OnceNewDefaultVersionAvailable", "OnceCurrentVersion
 DEFAULT_RAI_POLICY = "Microsoft.DefaultV2"
 
 INACTIVITY_SECONDS = 15 * 24 * 3600
+MAX_FINE_TUNED_DEPLOYMENTS = 10  # per account (Azure OpenAI quotas and limits, 2026)
 DEVELOPER_TIER_TTL_SECONDS = 24 * 3600
 FINISHED_OPERATION_RETENTION = 2 * 24 * 3600
 
@@ -714,6 +723,8 @@ def put_deployment(backend, subscription: str, resource_group: str, account_name
             model = {**model, "version": existing["model"]["version"]}  # an omitted version keeps the current one
         resolved = _resolve_deployment_model(backend, account, model)
         allowed = BASE_MODEL_SKUS if resolved["kind"] == "base" else FINE_TUNED_SKUS
+        if sku_name == "DeveloperTier" and not catalog.developer_tier_deployable(resolved.get("base_model")):
+            allowed = allowed - {"DeveloperTier"}
         if sku_name not in allowed:
             raise _invalid(f"The specified SKU '{sku_name}' of account deployment is not supported by the model "
                            f"'{resolved['name']}' version: '{resolved['version']}'.", "sku.name")
@@ -729,6 +740,15 @@ def put_deployment(backend, subscription: str, resource_group: str, account_name
                 raise _invalid(f"Cannot change capacity and model at the same time for deployment '{name}'; "
                                "change the model version first, then the sku.", "sku")
         elif resolved["kind"] != "base":
+            limit = int(backend.config.extra.get("max_fine_tuned_deployments", MAX_FINE_TUNED_DEPLOYMENTS))
+            tuned = sorted(d["name"] for d in backend.store["deployments"].values()
+                           if d["account"] == account["name"] and d.get("model_kind") in ("fine_tuned", "checkpoint"))
+            if len(tuned) >= limit:
+                raise ServiceError(
+                    400, "QuotaExceeded",
+                    f"The account '{account['name']}' already has {len(tuned)} fine-tuned model deployments "
+                    f"({', '.join(tuned)}); the limit is {limit} per resource. Delete a fine-tuned deployment "
+                    "first.", target="properties.model")
             for other in backend.store["deployments"].values():
                 if other["account"] == account["name"] and other["model"]["name"] == resolved["name"] \
                         and other["model"].get("model_account") == resolved["model_account"]:
@@ -844,6 +864,12 @@ def _start_operation(backend, kind: str, account: dict[str, Any], deployment: st
         "location": account["location"], "status": "InProgress", "start_time": now, "due": now + duration,
         "end_time": None, "error": None,
     }
+    if deployment is not None and kind != "deployment.delete":
+        path = deployment_id(account["subscription"], account["resource_group"], account["name"], deployment)
+        rule = backend.faults.take_operation("PUT", path)
+        if rule is not None:  # test hook: this operation will end Failed (see the module docs)
+            op["inject_failure"] = {"code": rule.code or "DeploymentFailed",
+                                    "message": rule.message or "Injected fault: the deployment operation failed."}
     backend.store["operations"][op_id] = op
     return op
 
@@ -930,6 +956,11 @@ def _complete(backend, op: dict[str, Any]) -> None:
         return
     # create/update: the model must still be there and deployable when provisioning ends
     failure = None
+    if op.get("inject_failure"):
+        dep["provisioningState"] = "Failed"
+        op["status"] = "Failed"
+        op["error"] = dict(op["inject_failure"])
+        return
     if dep.get("model_kind") != "base":
         try:
             info = resolve_model(backend, dep["model"]["model_account"], dep["model"]["name"])

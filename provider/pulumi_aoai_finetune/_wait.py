@@ -2,8 +2,13 @@
 
 - :func:`poll`: wait for a service object to reach a terminal state, with a timeout the user sets.
 - :func:`create_once`: send a create call, retrying transient failures (tenacity, exponential
-  backoff) but never creating twice: before every re-send it asks the service whether the previous
-  attempt landed after all (a timeout or a dropped connection can hide a success).
+  backoff, never shorter than the service's ``Retry-After``) but never creating twice: before every
+  re-send it asks the service whether the previous attempt landed after all (a timeout or a dropped
+  connection can hide a success).
+
+Both are bounded: ``create_once`` makes ``attempts`` (``aoai-finetune:maxRetries`` + 1) sends, a poll
+gives up after :data:`MAX_POLL_FAILURES` failed reads in a row (each read already retried by the
+SDK), and the error then says how many attempts were made over how long.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait
 from .errors import TransientError, WaitTimeoutError
 
 T = TypeVar("T")
+MAX_POLL_FAILURES = 10
 
 
 def poll(
@@ -29,17 +35,20 @@ def poll(
     sleep: Callable[[float], None] = time.sleep,
 ) -> T:
     """Call ``fetch`` until ``is_done``; a transient error while polling is retried, not fatal."""
-    deadline = time.monotonic() + timeout
+    started = time.monotonic()
+    deadline = started + timeout
     failures = 0
     while True:
         try:
             current = fetch()
             failures = 0
-        except TransientError:
+        except TransientError as exc:
             failures += 1
-            if failures > 10 or time.monotonic() > deadline:
-                raise
-            sleep(min(interval * failures, 60.0))
+            if failures > MAX_POLL_FAILURES or time.monotonic() > deadline:
+                raise exc.with_note(f"{what}: gave up after {failures} failed reads in a row "
+                                    f"({time.monotonic() - started:.1f} s); it may still go on in the service: run "
+                                    "`pulumi up` again once the service answers") from exc
+            sleep(min(max(interval * failures, exc.retry_after or 0.0), 60.0))
             continue
         if on_poll is not None:
             on_poll(current)
@@ -52,6 +61,46 @@ def poll(
         sleep(interval)
 
 
+def retry_transient(
+    call: Callable[[], T],
+    *,
+    attempts: int,
+    max_wait: float = 30.0,
+    before_retry: Optional[Callable[[], Optional[T]]] = None,
+    advice: str = "run `pulumi up` again once the service recovers",
+    on: type[TransientError] = TransientError,
+) -> T:
+    """Call ``call``, retrying ``on`` (a :class:`TransientError` kind) up to ``attempts`` calls in all,
+    with exponential backoff never shorter than the service's Retry-After. ``before_retry`` runs
+    before each re-send; what it returns (not None) is the result, without sending again."""
+    backoff = wait_exponential(multiplier=0.5, max=max_wait)
+
+    def wait(state) -> float:
+        exc = state.outcome.exception() if state.outcome is not None else None
+        asked = getattr(exc, "retry_after", None) or 0.0
+        return max(backoff(state), min(asked, max_wait))
+
+    started = time.monotonic()
+    attempts = max(1, attempts)
+    try:
+        for attempt in Retrying(
+            retry=retry_if_exception_type(on),
+            stop=stop_after_attempt(attempts),
+            wait=wait,
+            reraise=True,
+        ):
+            with attempt:
+                if before_retry is not None and attempt.retry_state.attempt_number > 1:
+                    found = before_retry()
+                    if found is not None:
+                        return found
+                return call()
+    except on as exc:
+        raise exc.with_note(f"gave up after {attempts} attempt(s) in {time.monotonic() - started:.1f} s "
+                            f"(aoai-finetune:maxRetries sets how many); {advice}") from exc
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 def create_once(
     send: Callable[[], T],
     find_existing: Callable[[], Optional[T]],
@@ -59,16 +108,8 @@ def create_once(
     attempts: int,
     max_wait: float = 30.0,
 ) -> T:
-    for attempt in Retrying(
-        retry=retry_if_exception_type(TransientError),
-        stop=stop_after_attempt(max(1, attempts)),
-        wait=wait_exponential(multiplier=0.5, max=max_wait),
-        reraise=True,
-    ):
-        with attempt:
-            if attempt.retry_state.attempt_number > 1:
-                landed = find_existing()
-                if landed is not None:
-                    return landed
-            return send()
-    raise AssertionError("unreachable")  # pragma: no cover
+    """:func:`retry_transient` for a create that is not idempotent: before every re-send, ask the
+    service (``find_existing``) whether the previous attempt landed after all."""
+    return retry_transient(send, attempts=attempts, max_wait=max_wait, before_retry=find_existing,
+                           advice="run `pulumi up` again once the service recovers: an attempt that landed "
+                                  "after all is found and reused, not repeated")

@@ -110,7 +110,8 @@ def _loopback_bearer_policy(cred, scope: str):
 
 
 # -- clients ---------------------------------------------------------------------------------
-def arm(settings: ProviderSettings, subscription_id: str):
+def arm(settings: ProviderSettings, subscription_id: str, *, api_version: str | None = None):
+    """The ARM client; ``api_version`` overrides the configured one (e.g. the developer-tier sku needs a newer one)."""
     from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
 
     base = settings.arm_endpoint.rstrip("/")
@@ -118,11 +119,17 @@ def arm(settings: ProviderSettings, subscription_id: str):
     cred = credential(settings)
     kwargs: dict[str, Any] = dict(
         base_url=base,
-        api_version=settings.arm_api_version,
+        api_version=api_version or settings.arm_api_version,
         polling_interval=settings.poll_interval,
+        # azure-core caps connection, read and status retries at 3 each unless told: maxRetries bounds all
         retry_total=settings.max_retries,
+        retry_connect=settings.max_retries,
+        retry_read=settings.max_retries,
+        retry_status=settings.max_retries,
         retry_backoff_factor=min(0.8, settings.poll_interval),
         retry_backoff_max=60,
+        connection_timeout=min(60.0, settings.request_timeout),
+        read_timeout=settings.request_timeout,
     )
     scope = base + "/.default"
     if base.startswith("https://"):
@@ -152,7 +159,7 @@ def endpoint(settings: ProviderSettings, account: AccountRef) -> str:
 
 
 def data_plane(settings: ProviderSettings, account: AccountRef, *, api_version: str | None = None,
-               timeout: float = 600.0):
+               timeout: float | None = None):
     from openai import AzureOpenAI
 
     url = endpoint(settings, account)
@@ -161,7 +168,7 @@ def data_plane(settings: ProviderSettings, account: AccountRef, *, api_version: 
         azure_endpoint=url,
         api_version=api_version or settings.api_version,
         max_retries=settings.max_retries,
-        timeout=timeout,
+        timeout=settings.request_timeout if timeout is None else timeout,
     )
     key = os.environ.get(API_KEY_ENV, "").strip()
     if key:
@@ -198,12 +205,29 @@ def openai_errors(operation: str) -> Iterator[None]:
             raise errors.CredentialError(f"{operation}: the service refused the credential [{status}]: {message}") from exc
         elif status == 429 or status >= 500:
             cls = errors.TransientError
-        raise cls(message, status=status, code=code, operation=operation) from exc
+        raise cls(message, status=status, code=code, operation=operation,
+                  retry_after=retry_after_seconds(exc.response.headers)) from exc
     except openai.APITimeoutError as exc:
         raise errors.TransientError("the request timed out (after retries)", operation=operation) from exc
     except openai.APIConnectionError as exc:
+        _raise_if_tls(exc, operation)
         raise errors.TransientError(f"could not reach the service (after retries): {exc.__class__.__name__}",
                                     operation=operation) from exc
+    except _transport_errors() as exc:  # a body cut off while the SDK parses it, outside its own retries
+        _raise_if_tls(exc, operation)
+        raise errors.TransientError(f"the connection broke inside the answer ({exc.__class__.__name__})",
+                                    operation=operation) from exc
+
+
+def _transport_errors() -> tuple[type[BaseException], ...]:
+    """httpx's transport errors (the openai SDK's HTTP client, httpx or its fork httpx2)."""
+    found = []
+    for name in ("httpx", "httpx2"):
+        try:
+            found.append(__import__(name).TransportError)
+        except (ImportError, AttributeError):
+            pass
+    return tuple(found)
 
 
 @contextlib.contextmanager
@@ -217,6 +241,8 @@ def arm_errors(operation: str) -> Iterator[None]:
         raise errors.CredentialError(f"{operation}: authentication failed: {_azure_message(exc)}") from exc
     except az.ResourceNotFoundError as exc:
         raise errors.NotFoundError(_azure_message(exc), status=404, code=_azure_code(exc), operation=operation) from exc
+    except az.IncompleteReadError as exc:  # the connection broke inside an answer (read outside the SDK's retries)
+        raise errors.BrokenResponseError("the connection broke while reading ARM's answer", operation=operation) from exc
     except az.HttpResponseError as exc:
         status = exc.status_code
         cls: type[errors.ServiceError] = errors.ServiceError
@@ -224,12 +250,48 @@ def arm_errors(operation: str) -> Iterator[None]:
             cls = errors.ConflictError
         elif status == 429 or (status or 0) >= 500:
             cls = errors.TransientError
-        raise cls(_azure_message(exc), status=status, code=_azure_code(exc), operation=operation) from exc
+        headers = exc.response.headers if exc.response is not None else {}
+        raise cls(_azure_message(exc), status=status, code=_azure_code(exc), operation=operation,
+                  retry_after=retry_after_seconds(headers)) from exc
     except (az.ServiceRequestError, az.ServiceResponseError) as exc:
+        _raise_if_tls(exc, operation)
         raise errors.TransientError(f"could not reach ARM (after retries): {exc.__class__.__name__}",
                                     operation=operation) from exc
     except az.AzureError as exc:
         raise errors.ServiceError(str(exc.message if hasattr(exc, "message") else exc), operation=operation) from exc
+
+
+def _raise_if_tls(exc: BaseException, operation: str) -> None:
+    """A certificate that does not verify is not a passing outage: say so (verification stays on)."""
+    import ssl
+
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ssl.SSLError):
+            reason = getattr(current, "verify_message", None) or getattr(current, "reason", None) or current
+            raise errors.ConfigurationError(
+                f"{operation}: TLS certificate verification failed ({reason}); the provider always verifies "
+                "certificates: use the service's real endpoint, or trust its CA in the system store "
+                "(REQUESTS_CA_BUNDLE / SSL_CERT_FILE)") from exc
+        nested = [a for a in getattr(current, "args", ()) if isinstance(a, BaseException)]
+        current = current.__cause__ or current.__context__ or getattr(current, "inner_exception", None) \
+            or (nested[0] if nested else None)
+
+
+def retry_after_seconds(headers: Any) -> float | None:
+    """The wait a response asks for (``retry-after-ms``, or ``Retry-After`` in seconds), if any."""
+    try:
+        ms = headers.get("retry-after-ms")
+        if ms is not None:
+            return max(0.0, float(ms) / 1000.0)
+        value = headers.get("retry-after")
+        if value is not None:
+            return max(0.0, float(value))
+    except (AttributeError, TypeError, ValueError):  # absent, or an HTTP date: use our own backoff
+        pass
+    return None
 
 
 def _azure_message(exc) -> str:

@@ -24,14 +24,22 @@ class ServiceError(AoaiFinetuneError):
     """The service answered with an error. ``status`` and ``code`` are the service's."""
 
     def __init__(self, message: str, *, status: int | None = None, code: str | None = None,
-                 operation: str | None = None) -> None:
+                 operation: str | None = None, retry_after: float | None = None) -> None:
         self.status = status
         self.code = code
         self.operation = operation
+        self.retry_after = retry_after  # seconds the service asked to wait (Retry-After), if it did
         where = f"{operation}: " if operation else ""
         tag = f" [{status}{' ' + code if code else ''}]" if status else ""
         super().__init__(f"{where}{message}{tag}")
         self.service_message = message
+
+    def with_note(self, note: str) -> "ServiceError":
+        """The same error, with ``note`` (e.g. how many attempts were made) after its message."""
+        err = type(self)(self.service_message, status=self.status, code=self.code, operation=self.operation,
+                         retry_after=self.retry_after)
+        err.args = (f"{self}; {note}",)
+        return err
 
 
 class NotFoundError(ServiceError):
@@ -44,6 +52,11 @@ class ConflictError(ServiceError):
 
 class TransientError(ServiceError):
     """Throttling, a server error or a broken connection, still failing after the retries."""
+
+
+class BrokenResponseError(TransientError):
+    """The connection broke inside an answer that the SDK reads outside its own retries (the first
+    response of an ARM long-running operation): safe to retry the idempotent call once more."""
 
 
 class TrainingFailedError(AoaiFinetuneError):

@@ -6,7 +6,12 @@ Inputs
     training_file            a TrainingFile, or a file id
     validation_file          optional, likewise
     hyperparameters          {n_epochs, batch_size, learning_rate_multiplier}; each a number or "auto"
-    suffix, seed, method     as the service takes them (method: "supervised" | "dpo" | a method object)
+    suffix, seed, method     as the service takes them (method: "supervised" | "dpo" | "reinforcement" | a method
+                             object such as {type: dpo, dpo: {hyperparameters: {beta: 0.1, l2_multiplier: 0.1}}};
+                             reinforcement needs {reinforcement: {grader: {...}}} and a validation_file)
+    training_type            "Standard" | "GlobalStandard" | "developerTier": sent as ``trainingType`` (extra_body);
+                             checked at preview against the account's region and :mod:`.availability`
+    paused                   true pauses the job once it runs, false resumes it (in place, no new run)
     wait                     wait until the job ends (default true); progress is logged
     timeout_seconds          how long to wait (default: the create custom_timeout, else 24 h)
     delete_model_on_destroy  on destroy, delete the fine-tuned model too (default false: keep it)
@@ -22,6 +27,14 @@ account, base model, files, suffix, seed and hyperparameters that is running or 
 an interrupted ``pulumi up``) and attaches to it. Destroying a running job cancels it; a succeeded
 job's model is kept unless ``delete_model_on_destroy`` (with ``retain_on_delete`` Pulumi does not
 call destroy at all).
+
+Api-version: the configured one (default 2024-10-21), raised to 2025-04-01-preview
+(:data:`.availability.PREVIEW_API_VERSION`) for a job that sets ``training_type``, ``method`` or
+``paused``: those fields and the pause/resume routes exist from the preview versions on.
+
+When the account already has as many jobs as Azure runs and queues (3 running, 20 queued per
+resource), the service refuses a new one: creating then waits its turn (logged, with backoff, within
+``timeout_seconds``) instead of failing the update.
 """
 
 from __future__ import annotations
@@ -34,22 +47,30 @@ from typing import Any, Optional
 import pulumi
 from pulumi.dynamic import Resource
 
-from . import clients, results
+from . import availability, clients, results
 from ._common import check_account, rfc3339, same_account
 from ._dynamic import Controller, Diff, DynamicProvider, as_int, is_unknown
 from ._wait import create_once, poll
 from .account import AccountArgs, AccountRef, account_inputs
-from .errors import NotFoundError, TrainingFailedError
+from .errors import ConflictError, NotFoundError, ServiceError, TrainingFailedError, WaitTimeoutError
 
-SUFFIX = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+SUFFIX = re.compile(r"[A-Za-z0-9_-]{1,40}")  # fullmatch: "$" would let a trailing newline through
+MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,255}")  # base, fine-tuned (.ft-) and checkpoint (:ckpt-) ids
 HYPERPARAMETERS = ("n_epochs", "batch_size", "learning_rate_multiplier")
-METHODS = ("supervised", "dpo")
+METHODS = ("supervised", "dpo", "reinforcement")
+DPO_HYPERPARAMETERS = ("beta", "l2_multiplier")
 ACTIVE = ("validating_files", "queued", "pending", "running", "pausing", "paused", "resuming")
 TERMINAL = ("succeeded", "failed", "cancelled")
 DEFAULT_TIMEOUT = 24 * 3600.0
 METRICS_LOG_SECONDS = 5.0
-REPLACE_KEYS = ("base_model", "suffix", "seed", "method", "adopt_job_id")
+REPLACE_KEYS = ("base_model", "suffix", "seed", "method", "training_type", "adopt_job_id")
 UPDATE_KEYS = ("wait", "timeout_seconds", "delete_model_on_destroy")
+JOB_LIMIT = re.compile(r"(running|queued|concurrent|simultaneous)[^.]*jobs", re.IGNORECASE)
+MAX_TURN_WAIT = 60.0
+
+
+class JobLimitReached(ServiceError):
+    """The account runs and queues as many jobs as Azure allows: this one must wait its turn."""
 OUTPUTS = ("job_id", "status", "fine_tuned_model", "result_files", "trained_tokens", "checkpoints",
            "metrics", "error", "created_at", "finished_at", "estimated_finish", "resolved_hyperparameters")
 
@@ -71,6 +92,8 @@ def normalize_method(value: Any) -> Any:
 
 
 class FineTuningJobController(Controller):
+    live_reads = False  # read the account at preview (set by the provider; unit tests construct it without)
+
     # -- preview -------------------------------------------------------------------------
     def check(self, olds, news):
         inputs = dict(news)
@@ -83,6 +106,9 @@ class FineTuningJobController(Controller):
         base = inputs.get("base_model")
         if not is_unknown(base) and (not isinstance(base, str) or not base.strip()):
             failures.append(("base_model", "base_model is required, e.g. gpt-4o-mini-2024-07-18"))
+        elif not is_unknown(base) and not MODEL_NAME.fullmatch(base):
+            failures.append(("base_model", f"base_model {base!r} is not a model name (letters, digits, '.', '_', "
+                                           "':' and '-'), e.g. gpt-4o-mini-2024-07-18"))
         for key in ("training_file", "validation_file"):
             value = inputs.get(key)
             if value is None or is_unknown(value):
@@ -95,7 +121,7 @@ class FineTuningJobController(Controller):
         if isinstance(inputs.get("hyperparameters"), dict) and not is_unknown(inputs["hyperparameters"]):
             inputs["hyperparameters"] = normalize_hyperparameters(inputs["hyperparameters"])
         suffix = inputs.get("suffix")
-        if suffix is not None and not is_unknown(suffix) and (not isinstance(suffix, str) or not SUFFIX.match(suffix)):
+        if suffix is not None and not is_unknown(suffix) and (not isinstance(suffix, str) or not SUFFIX.fullmatch(suffix)):
             failures.append(("suffix", f"suffix {suffix!r} must be 1 to 40 characters of a-z A-Z 0-9 - _"))
         seed = inputs.get("seed")
         if seed is not None and not is_unknown(seed):
@@ -111,6 +137,11 @@ class FineTuningJobController(Controller):
                 failures.append(("method", f"method {inputs['method']!r}: type must be one of {', '.join(METHODS)}"))
             else:
                 inputs["method"] = method
+                failures.extend(_check_method(method, inputs))
+        failures.extend(self._check_availability(inputs))
+        paused = inputs.get("paused")
+        if paused is not None and not is_unknown(paused) and not isinstance(paused, bool):
+            failures.append(("paused", "paused must be true or false"))
         timeout = inputs.get("timeout_seconds")
         if not is_unknown(timeout) and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))
                                         or not math.isfinite(timeout) or timeout <= 0):
@@ -119,6 +150,59 @@ class FineTuningJobController(Controller):
             if not is_unknown(inputs.get(key)) and not isinstance(inputs.get(key), bool):
                 failures.append((key, f"{key} must be true or false"))
         return inputs, failures
+
+    def _check_availability(self, inputs: dict) -> list[tuple[str, str]]:
+        """Training type and method against the account (read-only, when readable) and the table."""
+        failures: list[tuple[str, str]] = []
+        base = inputs.get("base_model")
+        base = base if isinstance(base, str) and base.strip() and not is_unknown(base) else None
+        method = inputs.get("method")
+        if base and isinstance(method, dict) and method.get("type") in METHODS:
+            problem = availability.method_problem(base, method["type"])
+            if problem:
+                failures.append(("method", problem))
+        elif base and method is None:
+            row = availability.offer(base)
+            if row is not None and "supervised" not in row.methods:
+                failures.append(("method", f"{row.model} is fine-tuned with {', '.join(row.methods)} only: set method "
+                                           f"(e.g. {{type: {row.methods[0]}, ...}})"))
+        raw = inputs.get("training_type")
+        if raw is None or is_unknown(raw):
+            return failures
+        training_type = availability.normalize_training_type(raw)
+        if training_type is None:
+            failures.append(("training_type", f"training_type {raw!r} must be one of "
+                                              f"{', '.join(availability.TRAINING_TYPES.values())}"))
+            return failures
+        inputs["training_type"] = training_type
+        if base is None:
+            return failures
+        region = standard_here = None
+        account = None
+        if self.live_reads and not is_unknown(inputs.get("account")):
+            try:
+                account = AccountRef.parse(inputs["account"])
+            except Exception:  # noqa: BLE001 - reported by check_account
+                account = None
+        if account is not None:
+            region = availability.account_region(self.settings, account)
+            if training_type == "Standard" and region is not None:
+                listed = availability.account_standard_models(self.settings, account)
+                if listed is not None and availability.base_of(base) in listed:
+                    standard_here = listed[availability.base_of(base)]
+            if region is None:
+                pulumi.log.info(f"training_type {training_type} of {base}: the region of account {account.name} "
+                                "could not be read at preview; checked against the provider's table only")
+        problem = availability.training_type_problem(base, training_type, region, standard_here)
+        if problem:
+            failures.append(("training_type", problem))
+        return failures
+
+    def _data_plane(self, account: AccountRef, inputs: dict, *, preview: bool = False):
+        """The data-plane client at the api-version this job needs (see the module docs)."""
+        needs = preview or bool(inputs.get("training_type") or inputs.get("method") or inputs.get("paused"))
+        return clients.data_plane(self.settings, account,
+                                  api_version=availability.data_plane_api_version(self.settings.api_version, needs))
 
     def diff(self, id_, olds, news):
         d = Diff()
@@ -145,13 +229,15 @@ class FineTuningJobController(Controller):
         for key in UPDATE_KEYS:
             if olds.get(key) != news.get(key):
                 d.updates.append(key)
+        if bool(olds.get("paused")) != bool(news.get("paused")):
+            d.updates.append("paused")
         d.changes = bool(d.replaces or d.updates)
         return d
 
     # -- lifecycle ---------------------------------------------------------------------------
     def create(self, inputs):
         account = AccountRef.parse(inputs["account"])
-        client = clients.data_plane(self.settings, account)
+        client = self._data_plane(account, inputs)
         if inputs.get("adopt_job_id"):
             with clients.openai_errors(f"reading job {inputs['adopt_job_id']}"):
                 job = client.fine_tuning.jobs.retrieve(inputs["adopt_job_id"])
@@ -162,13 +248,79 @@ class FineTuningJobController(Controller):
                 pulumi.log.info(f"attaching to fine-tuning job {job.id} ({job.status}), started earlier with the "
                                 "same inputs: no second training run")
             else:
-                job = create_once(lambda: self._send_create(client, inputs), lambda: self._find_same(client, inputs),
-                                  attempts=self.settings.max_retries + 1)
+                job = self._create_in_turn(client, account, inputs)
                 pulumi.log.info(f"created fine-tuning job {job.id} in account {account.name}: "
-                                f"{inputs['base_model']} on {inputs.get('training_file')}")
-        if inputs.get("wait", True):
+                                f"{inputs['base_model']} on {inputs.get('training_file')}"
+                                + (f" ({inputs['training_type']} training)" if inputs.get("training_type") else ""))
+        if inputs.get("paused"):
+            job = self._pause(account, job, inputs)
+        elif inputs.get("wait", True):
             job = self._wait(client, job, inputs)
         return job.id, self._outputs(client, inputs, job)
+
+    def _create_in_turn(self, client, account: AccountRef, inputs: dict):
+        """Create the job; while the account is at its job limit, wait for a turn (with backoff)."""
+        timeout = float(inputs.get("timeout_seconds") or DEFAULT_TIMEOUT)
+        deadline = time.monotonic() + timeout
+        delay = max(0.2, min(self.settings.poll_interval, MAX_TURN_WAIT))
+        waited = 0
+        while True:
+            try:
+                return create_once(lambda: self._send_create(client, inputs), lambda: self._find_same(client, inputs),
+                                   attempts=self.settings.max_retries + 1)
+            except JobLimitReached as exc:
+                if time.monotonic() + delay > deadline:
+                    raise WaitTimeoutError(
+                        f"account {account.name} stayed at its fine-tuning job limit for {timeout:.0f} s "
+                        f"({exc.service_message}); raise timeout_seconds or run `pulumi up` again later") from exc
+                if waited == 0 or delay >= MAX_TURN_WAIT:
+                    pulumi.log.info(f"account {account.name} runs and queues as many fine-tuning jobs as it may "
+                                    f"({exc.service_message}): waiting for its turn, next try in {delay:.0f} s")
+                time.sleep(exc.retry_after if exc.retry_after and exc.retry_after < MAX_TURN_WAIT else delay)
+                waited += 1
+                delay = min(delay * 2, MAX_TURN_WAIT)
+
+    def _pause(self, account: AccountRef, job, inputs: dict):
+        """Pause the job as soon as the service allows it (running, at least one step), then wait until
+        it is ``paused`` (through ``pausing``)."""
+        client = self._data_plane(account, inputs, preview=True)
+        asked = [False]
+
+        def step():
+            with clients.openai_errors(f"reading job {job.id}"):
+                current = client.fine_tuning.jobs.retrieve(job.id)
+            if current.status == "running" and not asked[0]:
+                try:
+                    with clients.openai_errors(f"pausing job {job.id}"):
+                        current = client.fine_tuning.jobs.pause(job.id)
+                    asked[0] = True
+                    pulumi.log.info(f"pausing fine-tuning job {job.id}")
+                except ConflictError:
+                    pass  # not pausable yet (no step trained): try again at the next poll
+            return current
+
+        final = poll(step, lambda j: j.status in TERMINAL or j.status == "paused",
+                     timeout=float(inputs.get("timeout_seconds") or DEFAULT_TIMEOUT),
+                     interval=self.settings.poll_interval, what=f"pausing fine-tuning job {job.id}")
+        if final.status == "paused":
+            pulumi.log.info(f"job {job.id} is paused; set paused: false to resume it")
+        return final
+
+    def _resume(self, account: AccountRef, job_id: str, inputs: dict):
+        client = self._data_plane(account, inputs, preview=True)
+
+        def step():
+            with clients.openai_errors(f"reading job {job_id}"):
+                current = client.fine_tuning.jobs.retrieve(job_id)
+            if current.status == "paused":
+                with clients.openai_errors(f"resuming job {job_id}"):
+                    current = client.fine_tuning.jobs.resume(job_id)
+                pulumi.log.info(f"resuming fine-tuning job {job_id}")
+            return current
+
+        return poll(step, lambda j: j.status not in ("paused", "pausing"),
+                    timeout=float(inputs.get("timeout_seconds") or DEFAULT_TIMEOUT),
+                    interval=self.settings.poll_interval, what=f"resuming fine-tuning job {job_id}")
 
     def _send_create(self, client, inputs):
         kwargs: dict[str, Any] = {"model": inputs["base_model"], "training_file": inputs["training_file"]}
@@ -181,8 +333,20 @@ class FineTuningJobController(Controller):
                 kwargs[key] = as_int(inputs[key])
         if inputs.get("method") is not None:
             kwargs["method"] = normalize_method(inputs["method"])
-        with clients.openai_errors("creating the fine-tuning job"):
-            return client.with_options(max_retries=0).fine_tuning.jobs.create(**kwargs)
+        if inputs.get("training_type"):
+            # not a parameter of the openai SDK: Azure reads it from the body (api-version 2025-04-01-preview)
+            kwargs["extra_body"] = {"trainingType": availability.wire_training_type(inputs["training_type"])}
+        try:
+            with clients.openai_errors("creating the fine-tuning job"):
+                return client.with_options(max_retries=0).fine_tuning.jobs.create(**kwargs)
+        except ServiceError as exc:
+            if exc.status in (400, 409, 429) and JOB_LIMIT.search(exc.service_message or ""):
+                raise JobLimitReached(exc.service_message, status=exc.status, code=exc.code,
+                                      operation=exc.operation, retry_after=exc.retry_after) from exc
+            if not inputs.get("training_type") and "does not support fine-tuning" in (exc.service_message or ""):
+                raise exc.with_note("Azure answers this when no trainingType is sent for a model/region without "
+                                    "Standard training: set training_type (e.g. GlobalStandard)") from exc
+            raise
 
     def _find_same(self, client, inputs):
         """A running or succeeded job with exactly these training inputs, if one exists."""
@@ -198,6 +362,10 @@ class FineTuningJobController(Controller):
                         or (job.validation_file or None) != (inputs.get("validation_file") or None)):
                     continue
                 if inputs.get("seed") is not None and as_int(job.seed) != as_int(inputs["seed"]):
+                    continue
+                sent_type = (job.model_extra or {}).get("trainingType")
+                if inputs.get("training_type") and sent_type and str(sent_type).lower() != \
+                        availability.wire_training_type(inputs["training_type"]):
                     continue
                 job_suffix = getattr(job, "suffix", None) or (job.model_extra or {}).get("suffix")
                 if (inputs.get("suffix") or None) != (job_suffix or None) and job_suffix is not None:
@@ -299,14 +467,15 @@ class FineTuningJobController(Controller):
                 continue
             rows = results.parse(text)
             if rows:
-                summary = results.summarize(rows)
+                epochs = (job.hyperparameters.n_epochs if job.hyperparameters else None)
+                summary = results.summarize(rows, n_epochs=epochs if isinstance(epochs, int) else None)
                 summary["results_file"] = file_id
                 return summary
         return None
 
     def read(self, id_, props):
         account = AccountRef.parse(props["account"])
-        client = clients.data_plane(self.settings, account)
+        client = self._data_plane(account, props)
         try:
             with clients.openai_errors(f"reading job {id_}"):
                 job = client.fine_tuning.jobs.retrieve(id_)
@@ -327,9 +496,13 @@ class FineTuningJobController(Controller):
     def update(self, id_, olds, news):
         outs = dict(olds)
         outs.update({k: v for k, v in news.items() if not (k in OUTPUTS and v is None)})
-        if news.get("wait", True) and olds.get("status") not in TERMINAL:
+        if bool(news.get("paused")) != bool(olds.get("paused")) and olds.get("status") not in TERMINAL:
             account = AccountRef.parse(news["account"])
-            client = clients.data_plane(self.settings, account)
+            job = self._pause(account, _IdOnly(id_), news) if news.get("paused") else self._resume(account, id_, news)
+            outs.update({"status": job.status, "estimated_finish": rfc3339(getattr(job, "estimated_finish", None))})
+        if news.get("wait", True) and outs.get("status") not in TERMINAL and not news.get("paused"):
+            account = AccountRef.parse(news["account"])
+            client = self._data_plane(account, news)
             with clients.openai_errors(f"reading job {id_}"):
                 job = client.fine_tuning.jobs.retrieve(id_)
             job = self._wait(client, job, news)
@@ -338,7 +511,7 @@ class FineTuningJobController(Controller):
 
     def delete(self, id_, props):
         account = AccountRef.parse(props["account"])
-        client = clients.data_plane(self.settings, account)
+        client = self._data_plane(account, props)
         try:
             with clients.openai_errors(f"reading job {id_}"):
                 job = client.fine_tuning.jobs.retrieve(id_)
@@ -361,6 +534,54 @@ class FineTuningJobController(Controller):
                 pass
         elif job.status == "succeeded" and job.fine_tuned_model:
             pulumi.log.info(f"keeping model {job.fine_tuned_model} of job {id_} (delete_model_on_destroy is false)")
+
+
+class _IdOnly:
+    def __init__(self, id_: str) -> None:
+        self.id = id_
+
+
+def _check_method(method: dict, inputs: dict) -> list[tuple[str, str]]:
+    """The method's own section: DPO hyperparameters, the reinforcement grader and validation file."""
+    kind = method["type"]
+    section = method.get(kind)
+    if section is None:
+        section = {}
+    if not isinstance(section, dict):
+        return [(f"method.{kind}", f"method.{kind} must be an object")]
+    failures: list[tuple[str, str]] = []
+    unknown = set(method) - {"type", kind}
+    if unknown:
+        failures.append(("method", f"method has keys {sorted(unknown)} that do not belong to type {kind}"))
+    hp = section.get("hyperparameters")
+    if hp is not None and not is_unknown(hp):
+        if not isinstance(hp, dict):
+            return failures + [(f"method.{kind}.hyperparameters", "must be an object")]
+        plain = {k: v for k, v in hp.items() if k in HYPERPARAMETERS}
+        failures += [(f"method.{kind}.{f}", m) for f, m in _check_hyperparameters(plain)]
+        for key, raw in hp.items():
+            field = f"method.{kind}.hyperparameters.{key}"
+            if key in HYPERPARAMETERS or raw is None or raw == "auto" or is_unknown(raw):
+                continue
+            if kind == "dpo" and key in DPO_HYPERPARAMETERS:
+                v = as_int(raw)
+                if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+                    failures.append((field, f"{field} is {raw!r}; use a number or \"auto\""))
+                elif key == "beta" and not 0 < v <= 2:
+                    failures.append((field, f"{field} is {raw!r}; use a number in (0, 2] (0.1 is usual)"))
+                elif key == "l2_multiplier" and v < 0:
+                    failures.append((field, f"{field} is {raw!r}; use a number >= 0"))
+            elif kind != "reinforcement":
+                allowed = HYPERPARAMETERS + (DPO_HYPERPARAMETERS if kind == "dpo" else ())
+                failures.append((field, f"unknown hyperparameter {key!r} for {kind}; use {', '.join(allowed)}"))
+    if kind == "reinforcement":
+        grader = section.get("grader")
+        if not is_unknown(grader) and (not isinstance(grader, dict) or not grader.get("type")):
+            failures.append(("method.reinforcement.grader", "reinforcement fine-tuning needs a grader object with "
+                                                            "a type (e.g. string_check, score_model)"))
+        if inputs.get("validation_file") is None:
+            failures.append(("validation_file", "reinforcement fine-tuning needs a validation_file as well"))
+    return failures
 
 
 def _check_hyperparameters(value: Any) -> list[tuple[str, str]]:
@@ -408,13 +629,20 @@ def parse_duration(text: str) -> float:
 class FineTuningJobProvider(DynamicProvider):
     controller = FineTuningJobController
 
+    def _controller(self):
+        ctl = super()._controller()
+        ctl.live_reads = True  # under the engine: check may read the account (read-only) at preview
+        return ctl
+
 
 def _file_parts(value: Any) -> tuple[Any, Any]:
     """A TrainingFile gives its id and content hash; a plain id gives only the id."""
     from .training_file import TrainingFile
 
     if isinstance(value, TrainingFile):
-        return value.file_id, value.sha256
+        # content_sha256 is computed by the file's check, so it is known at preview even for a file to be
+        # (re)created: the same data uploaded again shows as an update of the job, not a new paid run
+        return value.file_id, value.content_sha256
     return value, None
 
 
@@ -446,6 +674,8 @@ class FineTuningJob(Resource, module="aoai", name="FineTuningJob"):
         suffix: Optional[pulumi.Input[str]] = None,
         seed: Optional[pulumi.Input[int]] = None,
         method: Optional[pulumi.Input[Any]] = None,
+        training_type: Optional[pulumi.Input[str]] = None,
+        paused: Optional[pulumi.Input[bool]] = None,
         wait: pulumi.Input[bool] = True,
         timeout_seconds: Optional[pulumi.Input[float]] = None,
         delete_model_on_destroy: pulumi.Input[bool] = False,
@@ -462,6 +692,7 @@ class FineTuningJob(Resource, module="aoai", name="FineTuningJob"):
             "training_file": training_id, "training_file_sha256": training_sha,
             "validation_file": validation_id, "validation_file_sha256": validation_sha,
             "hyperparameters": hyperparameters, "suffix": suffix, "seed": seed, "method": method,
+            "training_type": training_type, "paused": paused,
             "wait": wait, "timeout_seconds": timeout_seconds,
             "delete_model_on_destroy": delete_model_on_destroy, "adopt_job_id": adopt_job_id,
         }

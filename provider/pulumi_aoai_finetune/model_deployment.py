@@ -26,6 +26,15 @@ and one per fine-tuned model). A change of ``quality_gate`` or ``metrics`` alone
 checked again and recorded, without an ARM call. The preview logs the estimated hourly hosting fee
 of the deployment's sku (see :mod:`.cost`). Operations on one account are serialized in the provider process and
 retried when ARM answers 409 "Another operation is being performed on the parent resource".
+
+Skus and api-versions (see :mod:`.availability`): ``Standard``, ``GlobalStandard``, the provisioned skus
+and ``DeveloperTier`` (``Developer``). ARM calls use the configured ``armApiVersion`` (2025-06-01), raised
+to 2025-07-01-preview for the developer tier. A sku the model's row does not offer (e.g. the developer
+tier for a gpt-4o-mini model) fails the preview. Developer-tier deployments expire after 24 h: the
+preview of an existing one reads it, and when Azure has removed it says so and redeploys it in the
+update (``pulumi refresh`` says so too, and the next ``up`` creates it again). A new fine-tuned
+deployment is refused at preview when the account already has 10 (ARM list, read-only); deployments of
+the same stack not created yet are not visible there (the project's stack config counts those).
 """
 
 from __future__ import annotations
@@ -38,11 +47,13 @@ import pulumi
 from pulumi.dynamic import Resource
 from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_exponential
 
-from . import clients, cost, quality
+from . import availability, clients, cost, quality
 from ._common import check_account, same_account
 from ._dynamic import Controller, Diff, DynamicProvider, as_int, is_unknown
+from ._wait import retry_transient
 from .account import AccountArgs, AccountRef, account_inputs
-from .errors import ConfigurationError, ConflictError, DeploymentFailedError, NotFoundError, WaitTimeoutError
+from .errors import (BrokenResponseError, ConfigurationError, ConflictError, DeploymentFailedError, NotFoundError,
+                     TransientError, WaitTimeoutError)
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{1,63}$")
 SKUS = ("Standard", "GlobalStandard", "DataZoneStandard", "DeveloperTier", "Developer",
@@ -63,6 +74,17 @@ def _account_lock(account: AccountRef) -> threading.Lock:
         return _account_locks.setdefault(account.key, threading.Lock())
 
 
+def _arm_call(what: str, fn, attempts: int):
+    try:
+        with clients.arm_errors(what):
+            return fn()
+    except TransientError as exc:
+        if isinstance(exc, BrokenResponseError):
+            raise
+        raise exc.with_note(f"gave up after {attempts} attempt(s) (aoai-finetune:maxRetries sets how many); "
+                            "ARM calls are idempotent: run `pulumi up` again once ARM recovers") from exc
+
+
 def _is_busy(exc: BaseException) -> bool:
     return isinstance(exc, ConflictError) and BUSY.lower() in str(exc).lower()
 
@@ -77,6 +99,8 @@ def normalize_sku(value: Any) -> Any:
 
 
 class ModelDeploymentController(Controller):
+    live_reads = False  # read the account at preview (set by the provider; unit tests construct it without)
+
     # -- preview -------------------------------------------------------------------------
     def check(self, olds, news):
         inputs = dict(news)
@@ -91,7 +115,7 @@ class ModelDeploymentController(Controller):
         if inputs.get("sku") is None:
             inputs["sku"] = {"name": "Standard", "capacity": 1}
         name = inputs.get("deployment_name")
-        if not is_unknown(name) and (not isinstance(name, str) or not NAME.match(name)):
+        if not is_unknown(name) and (not isinstance(name, str) or not NAME.fullmatch(name)):
             failures.append(("deployment_name", f"deployment_name {name!r} must be 2 to 64 characters of letters, "
                                                 "digits, '-', '_' and '.', starting with a letter or digit"))
         model = inputs.get("model")
@@ -115,10 +139,54 @@ class ModelDeploymentController(Controller):
                                                      f"to {MAX_CAPACITY}"))
                 else:
                     inputs["sku"] = {"name": sku_name, "capacity": capacity}
+        failures.extend(_check_types(inputs))
+        failures.extend(self._check_offer(olds, inputs))
         failures.extend(quality.check_inputs(inputs))
         if not failures and not is_unknown(inputs.get("sku")) and not is_unknown(name):
             cost.log_hosting_estimate(name, inputs["sku"])
         return inputs, failures
+
+    def _check_offer(self, olds: dict, inputs: dict) -> list[tuple[str, str]]:
+        """At preview: the sku against the model's row in :mod:`.availability`; with live reads (under
+        the engine, read-only): an expired developer-tier deployment, and the account's limit of
+        fine-tuned deployments."""
+        failures: list[tuple[str, str]] = []
+        sku, model, name = inputs.get("sku"), inputs.get("model"), inputs.get("deployment_name")
+        sku_name = sku.get("name") if isinstance(sku, dict) and not is_unknown(sku) else None
+        model_known = isinstance(model, str) and not is_unknown(model)
+        if isinstance(sku_name, str) and model_known:
+            problem = availability.deployment_sku_problem(model, sku_name)
+            if problem:
+                failures.append(("sku.name", problem))
+        if not self.live_reads or is_unknown(inputs.get("account")) or not isinstance(name, str) or is_unknown(name):
+            return failures
+        try:
+            account = AccountRef.parse(inputs["account"])
+        except ConfigurationError:
+            return failures
+        # olds of check are the old inputs: present (non-empty) once the deployment is in the state
+        exists = bool(olds) and same_account(olds.get("account"), inputs["account"]) \
+            and olds.get("deployment_name") == name
+        if exists and availability.is_developer_sku(sku_name):
+            try:
+                gone = self._get(self._client(account, sku), account, name) is None
+            except Exception:  # noqa: BLE001 - a preview read is best effort
+                gone = False
+            if gone:
+                inputs["redeploy_expired"] = True
+                pulumi.log.warn(f"deployment {name} is gone from account {account.name}: developer-tier deployments "
+                                "expire after 24 h; this update deploys it again from the existing model")
+        if not exists and (not model_known or ".ft-" in model):
+            existing = availability.fine_tuned_deployments(self.settings, account)
+            if existing is not None and name.lower() not in {n.lower() for n, _ in existing} \
+                    and len(existing) >= availability.MAX_FINE_TUNED_DEPLOYMENTS:
+                names = ", ".join(sorted(n for n, _ in existing))
+                failures.append(("deployment_name", (
+                    f"account {account.name} already has {len(existing)} fine-tuned deployments ({names}); Azure "
+                    f"allows {availability.MAX_FINE_TUNED_DEPLOYMENTS} per resource, so deployment {name} would be "
+                    f"number {len(existing) + 1}: delete one, or deploy to another account (deployments declared "
+                    "in this stack but not created yet are not counted here)")))
+        return failures
 
     def diff(self, id_, olds, news):
         d = Diff()
@@ -135,6 +203,8 @@ class ModelDeploymentController(Controller):
         for key in UPDATE_KEYS + GATE_KEYS:
             if olds.get(key) != news.get(key):
                 d.updates.append(key)
+        if news.get("redeploy_expired"):
+            d.updates.append("redeploy_expired")  # a developer-tier deployment Azure removed after 24 h
         if d.replaces:
             same_name = "deployment_name" not in d.replaces and "account" not in d.replaces
             same_model = "model" not in d.replaces
@@ -143,8 +213,11 @@ class ModelDeploymentController(Controller):
         return d
 
     # -- lifecycle ---------------------------------------------------------------------------
-    def _client(self, account: AccountRef):
-        return clients.arm(self.settings, account.subscription_id)
+    def _client(self, account: AccountRef, sku: Any = None):
+        """The ARM client at the api-version the sku needs (the developer tier: 2025-07-01-preview)."""
+        sku_name = sku.get("name") if isinstance(sku, dict) else None
+        return clients.arm(self.settings, account.subscription_id,
+                           api_version=availability.arm_api_version(self.settings.arm_api_version, sku_name))
 
     def _serialized(self, account: AccountRef, what: str, fn):
         """Run an ARM operation alone on its account, retrying 409 'another operation'."""
@@ -155,8 +228,11 @@ class ModelDeploymentController(Controller):
                 with attempt:
                     if attempt.retry_state.attempt_number > 1:
                         pulumi.log.info(f"{what}: the account is busy with another operation; retrying")
-                    with clients.arm_errors(what):
-                        return fn()
+                    # azure-core retried throttling, server errors and broken connections already
+                    # (maxRetries); an answer broken outside its pipeline is retried here, as often
+                    return retry_transient(lambda: _arm_call(what, fn, self.settings.max_retries + 1),
+                                           attempts=self.settings.max_retries + 1, on=BrokenResponseError,
+                                           advice="ARM calls are idempotent: run `pulumi up` again once ARM recovers")
 
     def _body(self, inputs: dict):
         from azure.mgmt.cognitiveservices.models import Deployment, DeploymentModel, DeploymentProperties, Sku
@@ -179,14 +255,22 @@ class ModelDeploymentController(Controller):
             return None
 
     def _put(self, account: AccountRef, inputs: dict, verb: str):
-        client = self._client(account)
+        client = self._client(account, inputs.get("sku"))
         name = inputs["deployment_name"]
         timeout = float(inputs.get("timeout_seconds") or 3600)
 
         def run():
+            from azure.core.exceptions import HttpResponseError
+
             poller = client.deployments.begin_create_or_update(account.resource_group, account.name, name,
                                                                self._body(inputs))
-            result = poller.result(timeout=timeout)
+            try:
+                result = poller.result(timeout=timeout)
+            except HttpResponseError as exc:  # the operation ended Failed/Canceled: say so, with ARM's reason
+                if str(poller.status()).lower() in ("failed", "canceled", "cancelled"):
+                    raise DeploymentFailedError(f"deployment {name} in {account.name} ended {poller.status()}: "
+                                                f"{clients._azure_message(exc)}") from exc
+                raise
             if not poller.done():
                 raise WaitTimeoutError(f"deployment {name}: still provisioning after {timeout:.0f} s")
             return result
@@ -201,7 +285,7 @@ class ModelDeploymentController(Controller):
     def create(self, inputs):
         quality.enforce(inputs)  # before any ARM call: a model that misses its gate is never deployed
         account = AccountRef.parse(inputs["account"])
-        client = self._client(account)
+        client = self._client(account)  # a GET: the configured api-version reads every sku
         name = inputs["deployment_name"]
         existing = self._get(client, account, name)
         if existing is not None and existing.properties and existing.properties.model \
@@ -215,12 +299,13 @@ class ModelDeploymentController(Controller):
         try:
             result = self._put(account, inputs, "creating")
         except DeploymentFailedError:
-            self._delete(account, name)  # leave nothing half-made
+            self._delete(account, name, inputs.get("sku"))  # leave nothing half-made
             raise
         return result.id, self._outputs(account, inputs, result)
 
     def _outputs(self, account: AccountRef, inputs: dict, result) -> dict:
         outs = dict(inputs)
+        outs.pop("redeploy_expired", None)
         model = result.properties.model if result.properties else None
         outs.update({
             "deployment_id": result.id,
@@ -235,10 +320,12 @@ class ModelDeploymentController(Controller):
     def read(self, id_, props):
         account = AccountRef.parse(props["account"])
         name = props.get("deployment_name") or id_.rsplit("/", 1)[-1]
-        result = self._get(self._client(account), account, name)
+        result = self._get(self._client(account, props.get("sku")), account, name)
         if result is None:
-            pulumi.log.warn(f"deployment {name} is gone from account {account.name} (deleted outside Pulumi, or by "
-                            "Azure after 15 days without completions / 24 h for the developer tier); "
+            sku = props.get("sku") if isinstance(props.get("sku"), dict) else {}
+            why = ("developer-tier deployments expire after 24 h" if availability.is_developer_sku(sku.get("name"))
+                   else "deleted outside Pulumi, or by Azure after 15 days without completions")
+            pulumi.log.warn(f"deployment {name} is gone from account {account.name} ({why}); "
                             "the next `pulumi up` deploys it again from the existing model")
             return None, {}
         outs = self._outputs(account, props, result)
@@ -253,11 +340,12 @@ class ModelDeploymentController(Controller):
             outs.update({k: v for k, v in news.items() if k not in OUTPUTS})
             return outs
         account = AccountRef.parse(news["account"])
-        result = self._put(account, news, "updating")
+        verb = "redeploying expired developer-tier" if news.get("redeploy_expired") else "updating"
+        result = self._put(account, news, verb)
         return self._outputs(account, news, result)
 
-    def _delete(self, account: AccountRef, name: str) -> None:
-        client = self._client(account)
+    def _delete(self, account: AccountRef, name: str, sku: Any = None) -> None:
+        client = self._client(account, sku)
 
         def run():
             client.deployments.begin_delete(account.resource_group, account.name, name).result()
@@ -270,12 +358,46 @@ class ModelDeploymentController(Controller):
     def delete(self, id_, props):
         account = AccountRef.parse(props["account"])
         name = props.get("deployment_name") or id_.rsplit("/", 1)[-1]
-        self._delete(account, name)
+        self._delete(account, name, props.get("sku"))
         pulumi.log.info(f"deleted deployment {name} from account {account.name}")
+
+
+MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,255}")  # base, fine-tuned (.ft-) and checkpoint (:ckpt-)
+VERSION_UPGRADE_OPTIONS = ("OnceNewDefaultVersionAvailable", "OnceCurrentVersionExpired", "NoAutoUpgrade")
+
+
+def _check_types(inputs: dict) -> list[tuple[str, str]]:
+    """Types and ranges of the inputs the checks above do not cover (hostile or mistyped values)."""
+    failures = []
+    model = inputs.get("model")
+    if isinstance(model, str) and model.strip() and not MODEL_NAME.fullmatch(model):
+        failures.append(("model", f"model {model!r} is not a model name (letters, digits, '.', '_', ':' and '-')"))
+    for key in ("model_format", "model_version", "rai_policy_name"):
+        value = inputs.get(key)
+        if value is not None and not is_unknown(value) and (not isinstance(value, str) or not value.strip()
+                                                             or not MODEL_NAME.fullmatch(value)):
+            failures.append((key, f"{key} must be a name of letters, digits, '.', '_' and '-', got {value!r}"))
+    upgrade = inputs.get("version_upgrade_option")
+    if upgrade is not None and not is_unknown(upgrade) and upgrade not in VERSION_UPGRADE_OPTIONS:
+        failures.append(("version_upgrade_option", f"version_upgrade_option {upgrade!r} must be one of "
+                                                   f"{', '.join(VERSION_UPGRADE_OPTIONS)}"))
+    timeout = inputs.get("timeout_seconds")
+    if not is_unknown(timeout) and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))
+                                    or not 0 < timeout < float("inf")):
+        failures.append(("timeout_seconds", f"timeout_seconds must be a positive number of seconds, got {timeout!r}"))
+    adopt = inputs.get("adopt_existing")
+    if not is_unknown(adopt) and not isinstance(adopt, bool):
+        failures.append(("adopt_existing", f"adopt_existing must be true or false, got {adopt!r}"))
+    return failures
 
 
 class ModelDeploymentProvider(DynamicProvider):
     controller = ModelDeploymentController
+
+    def _controller(self):
+        ctl = super()._controller()
+        ctl.live_reads = True  # under the engine: check may read the account (read-only) at preview
+        return ctl
 
 
 class ModelDeployment(Resource, module="aoai", name="ModelDeployment"):

@@ -16,6 +16,9 @@ config key                 environment variable             meaning
 ``armApiVersion``          ``AOAI_FT_ARM_API_VERSION``      ARM api-version for deployments
 ``pollInterval``           ``AOAI_FT_POLL_INTERVAL``        seconds between status polls
 ``maxRetries``             ``AOAI_FT_MAX_RETRIES``          retries of a throttled/failed call
+``requestTimeout``         ``AOAI_FT_REQUEST_TIMEOUT``      seconds one HTTP call may wait for the
+                                                            service before it counts as failed
+                                                            (and is retried)
 =========================  ===============================  =====================================
 
 Secrets are read from the environment only (``AZURE_OPENAI_API_KEY`` for the data plane,
@@ -45,6 +48,7 @@ _KEYS = {
     "arm_api_version": ("armApiVersion", "AOAI_FT_ARM_API_VERSION"),
     "poll_interval": ("pollInterval", "AOAI_FT_POLL_INTERVAL"),
     "max_retries": ("maxRetries", "AOAI_FT_MAX_RETRIES"),
+    "request_timeout": ("requestTimeout", "AOAI_FT_REQUEST_TIMEOUT"),
 }
 CREDENTIAL_KINDS = ("default", "token")
 
@@ -58,6 +62,7 @@ class ProviderSettings:
     arm_api_version: str = DEFAULT_ARM_API_VERSION
     poll_interval: float = 10.0
     max_retries: int = 6
+    request_timeout: float = 600.0
 
     @classmethod
     def load(cls, config: Any = None, environ: Mapping[str, str] | None = None) -> "ProviderSettings":
@@ -83,10 +88,18 @@ class ProviderSettings:
                 f"{NAMESPACE}:credential is {self.credential!r}; use one of {', '.join(CREDENTIAL_KINDS)}")
         if not self.arm_endpoint.startswith(("https://", "http://")):
             raise ConfigurationError(f"{NAMESPACE}:armEndpoint {self.arm_endpoint!r} is not an http(s) URL")
-        if self.poll_interval <= 0:
-            raise ConfigurationError(f"{NAMESPACE}:pollInterval must be a positive number of seconds")
+        if self.arm_endpoint.startswith("http://"):  # refused at preview already, not at the first call
+            from .clients import require_secure
+
+            require_secure(self.arm_endpoint, self, f"{NAMESPACE}:armEndpoint")
+        if not 0 < self.poll_interval <= 3600:  # also refuses nan and inf
+            raise ConfigurationError(f"{NAMESPACE}:pollInterval must be a positive number of seconds (at most 3600)")
         if self.max_retries < 0:
             raise ConfigurationError(f"{NAMESPACE}:maxRetries must be zero or more")
+        if self.max_retries > 100:
+            raise ConfigurationError(f"{NAMESPACE}:maxRetries must be at most 100 (retries are bounded)")
+        if not 0 < self.request_timeout <= 24 * 3600:
+            raise ConfigurationError(f"{NAMESPACE}:requestTimeout must be a positive number of seconds (at most a day)")
 
 
 def _coerce(name: str, raw: Any, where: str) -> Any:

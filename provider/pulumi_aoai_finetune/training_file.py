@@ -7,9 +7,22 @@ Inputs
     purpose         "fine-tune" (default)
     filename        the name the service records (default: the file's base name at creation)
     model           the base model the data is for; selects the data format checked at preview
+    method          "supervised" (default) or "dpo": the fine-tuning method the data is for (DPO data is
+                    input/preferred_output/non_preferred_output); "reinforcement" data is not checked here
     validate        check the data at preview (default true); findings fail the preview
     timeout_seconds how long to wait for the service to process the file (default 3600)
     adopt_file_id   bring an existing file under management (read, never fabricated)
+    project_dir     the directory a local ``path`` must stay inside (default: the Pulumi project
+                    directory, the nearest directory with a Pulumi.yaml above the program's working
+                    directory, found when the resource is declared)
+
+Local paths (checked at preview): a relative path is taken from the program's working directory; the
+path is resolved (symlinks followed) and refused unless it lies inside ``project_dir``, so a stack
+config or a committed symlink cannot make ``pulumi up`` upload a file from elsewhere on the machine
+(``../../.ssh/id_rsa``, ``/etc/passwd``, ``data/train.jsonl -> ~/.aws/credentials``). It must be a
+regular file under 512 MB; its content is hashed and validated streamed, and a line over 64 MiB is
+refused (measured in the same pass, never held in memory). To use data kept elsewhere, set
+``project_dir`` to that directory explicitly.
 
 Outputs: the inputs plus ``file_id``, ``filename``, ``bytes``, ``sha256``, ``status``,
 ``status_details``, ``created_at``.
@@ -17,11 +30,17 @@ Outputs: the inputs plus ``file_id``, ``filename``, ``bytes``, ``sha256``, ``sta
 Replacement: a change of content (by SHA-256), account, purpose, URL or explicit filename replaces
 the file; renaming the local path with the same content does not. Create waits until the service
 has processed the file and, if it failed, deletes it and fails with the service's status_details.
+
+Never uploaded twice: before uploading, create looks for a file with the same name, size and content
+(SHA-256 of the service's copy) that no fine-tuning job uses and no other resource of this run took --
+one left by a `pulumi up` killed during the upload -- and reuses it; a retried upload (timeout,
+dropped connection) is recognised the same way before it is sent again.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import time
 from pathlib import Path
 from typing import Any, Optional
@@ -30,7 +49,7 @@ import pulumi
 from pulumi.dynamic import Resource
 
 from . import clients
-from ._common import check_account, rfc3339, same_account, sha256_file
+from ._common import HASH_CHUNK, check_account, rfc3339, same_account
 from ._dynamic import Controller, Diff, DynamicProvider, is_unknown
 from ._wait import create_once, poll
 from .account import AccountArgs, AccountRef, account_inputs
@@ -40,6 +59,11 @@ MAX_BYTES = 512 * 1024 * 1024
 PURPOSES = ("fine-tune",)
 TERMINAL = ("processed", "error", "deleted")
 OUTPUTS = ("file_id", "filename", "bytes", "sha256", "status", "status_details", "created_at")
+PROJECT_FILES = ("Pulumi.yaml", "Pulumi.yml")
+MIB = 1024 * 1024
+MAX_LINE_BYTES = 64 * MIB  # the longest line the validator checks (data.validator.MAX_LINE_BYTES)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_claimed: set[str] = set()  # file ids this provider process created or reused for a resource
 
 
 class TrainingFileController(Controller):
@@ -59,34 +83,80 @@ class TrainingFileController(Controller):
         elif path is not None and not is_unknown(path):
             self._check_path(path, inputs, failures)
         elif url is not None and not is_unknown(url):
-            if not isinstance(url, str) or not url.startswith(("https://", "http://")):
-                failures.append(("content_url", f"content_url {url!r} is not an http(s) URL"))
+            self._check_url(url, failures)
         timeout = inputs.get("timeout_seconds")
-        if not is_unknown(timeout) and (not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout <= 0):
+        if not is_unknown(timeout) and (not isinstance(timeout, (int, float)) or isinstance(timeout, bool)
+                                        or not 0 < timeout < float("inf")):  # also refuses nan
             failures.append(("timeout_seconds", "timeout_seconds must be a positive number of seconds"))
         name = inputs.get("filename")
-        if name is not None and not is_unknown(name) and (not isinstance(name, str) or not name.strip() or "/" in name):
-            failures.append(("filename", f"filename {name!r} must be a non-empty base name"))
+        if name is not None and not is_unknown(name) and (
+                not isinstance(name, str) or not name.strip() or name in (".", "..") or len(name) > 255
+                or any(c in name for c in "/\\") or _CONTROL.search(name)):
+            failures.append(("filename", f"filename {name!r} must be a non-empty base name (no '/', '\\' or "
+                                         "control characters, at most 255 characters)"))
+        for key, kind in (("validate", bool), ("model", str), ("adopt_file_id", str)):
+            value = inputs.get(key)
+            if value is not None and not is_unknown(value) and (not isinstance(value, kind) or (
+                    kind is str and (not value.strip() or _CONTROL.search(value)))):
+                failures.append((key, f"{key} must be {'true or false' if kind is bool else 'a non-empty string'}, "
+                                      f"got {value!r}"))
         return inputs, failures
 
-    def _check_path(self, path: Any, inputs: dict, failures: list) -> None:
-        if not isinstance(path, str) or not path:
-            failures.append(("path", "path must be a non-empty string"))
+    def _check_url(self, url: Any, failures: list) -> None:
+        if not isinstance(url, str) or not url.startswith(("https://", "http://")) or _CONTROL.search(url) \
+                or " " in url:
+            failures.append(("content_url", f"content_url {url!r} is not an http(s) URL"))
             return
+        try:
+            clients.require_secure(url, self.settings, "content_url")
+        except ConfigurationError as exc:
+            failures.append(("content_url", str(exc)))
+
+    def _check_path(self, path: Any, inputs: dict, failures: list) -> None:
+        if not isinstance(path, str) or not path or _CONTROL.search(path):
+            failures.append(("path", f"path must be a non-empty string without control characters, got {path!r}"))
+            return
+        root = inputs.get("project_dir")
+        if root is not None and not is_unknown(root):
+            if not isinstance(root, str) or not os.path.isabs(root) or not os.path.isdir(root):
+                failures.append(("project_dir", f"project_dir {root!r} must be an existing directory (absolute path)"))
+                return
+            if not os.path.isabs(path):
+                path = inputs["path"] = os.path.join(root, path)
+            real, real_root = os.path.realpath(path), os.path.realpath(root)
+            if os.path.commonpath([real, real_root]) != real_root:
+                how = "leads" if real == os.path.abspath(path) else f"is a symlink (or under one) that leads to {real},"
+                failures.append(("path", f"{path} {how} outside the project directory {root}: data files must be "
+                                         "inside the project (set project_dir to allow another directory)"))
+                return
         p = Path(path)
-        if not p.is_file():
+        if not p.exists():
             failures.append(("path", f"{path}: no such file (paths are relative to the Pulumi project directory)"))
             return
+        if not p.is_file():
+            failures.append(("path", f"{path}: not a regular file (a directory, device or pipe cannot be uploaded)"))
+            return
+        try:
+            self._check_file(path, p, inputs, failures)
+        except OSError as exc:
+            failures.append(("path", f"{path}: cannot be read: {exc.strerror or exc}"))
+
+    def _check_file(self, path: str, p: Path, inputs: dict, failures: list) -> None:
         size = p.stat().st_size
         if size >= MAX_BYTES:
             failures.append(("path", f"{path}: {size} bytes; the service takes files under 512 MB "
                                      "(import large files from Azure Blob storage with content_url)"))
             return
-        digest, size = sha256_file(path)
+        digest, size, long_line = scan_file(path)
         inputs["content_sha256"] = digest
         inputs["content_bytes"] = size
-        if inputs.get("validate", True):
-            failures.extend(_validate_data(path, inputs.get("model")))
+        if inputs.get("validate", True) and long_line is not None:
+            line, length = long_line
+            failures.append(("path", f"{path}:{line}: a line of {length / MIB:,.1f} MiB, longer than the "
+                                     f"{MAX_LINE_BYTES // MIB} MiB a training example can take: one example per "
+                                     "line, and give large images as https URLs"))
+        elif inputs.get("validate", True):
+            failures.extend(_validate_data(path, inputs.get("model"), inputs.get("method")))
 
     def diff(self, id_, olds, news):
         d = Diff()
@@ -102,9 +172,10 @@ class TrainingFileController(Controller):
                 d.updates.append("path")
         if news.get("filename") is not None and news.get("filename") != olds.get("filename"):
             d.replaces.append("filename")
-        for key in ("model", "validate", "timeout_seconds"):
+        for key in ("model", "method", "validate", "timeout_seconds"):
             if olds.get(key) != news.get(key):
                 d.updates.append(key)
+        # project_dir only bounds where `path` may point: a moved checkout is not a change
         d.changes = bool(d.replaces or d.updates)
         return d
 
@@ -145,18 +216,56 @@ class TrainingFileController(Controller):
                         "/files/import", cast_to=FileObject,
                         body={"content_url": url, "filename": filename, "purpose": purpose})
 
+        digest = inputs.get("content_sha256") if inputs.get("path") else None
+
         def find_existing():
-            # A timed-out or dropped upload may have landed: look before sending again.
+            # A timed-out or dropped upload may have landed: look before sending again. A local file is
+            # recognised by its content (name, size and SHA-256); an import by its name, just now. A file
+            # a job trains on, or one this provider process already handed to another resource, belongs
+            # to someone: never taken over.
             with clients.openai_errors("listing files"):
-                for f in client.files.list(purpose=purpose):
-                    if (f.filename == filename and f.created_at >= started - 120
-                            and (size is None or f.bytes == size)):
-                        return f
+                candidates = [f for f in client.files.list(purpose=purpose)
+                              if f.filename == filename and (size is None or f.bytes == size)
+                              and f.status not in ("error", "deleted") and f.id not in _claimed]
+            if candidates:
+                with clients.openai_errors("listing fine-tuning jobs"):
+                    used = {fid for j in client.fine_tuning.jobs.list(limit=100)
+                            for fid in (j.training_file, j.validation_file) if fid}
+                candidates = [f for f in candidates if f.id not in used]
+            for f in candidates:
+                if digest is None and f.created_at >= started - 120:
+                    return f
+                if digest is not None and self._content_sha256(client, f.id) == digest:
+                    return f
             return None
 
+        if digest is not None:
+            earlier = find_existing()  # left by an interrupted `pulumi up` (killed during the upload)
+            if earlier is not None:
+                _claimed.add(earlier.id)
+                pulumi.log.info(f"reusing file {earlier.id} in account {account.name}: {filename}, uploaded "
+                                "earlier with the same content and used by no job (an interrupted `pulumi up`?); "
+                                "no second upload")
+                return earlier
         obj = create_once(send, find_existing, attempts=self.settings.max_retries + 1)
+        _claimed.add(obj.id)
         pulumi.log.info(f"uploaded {filename} as {obj.id} to account {account.name}")
         return obj
+
+    @staticmethod
+    def _content_sha256(client, file_id: str) -> Optional[str]:
+        """The SHA-256 of a file's content in the service, streamed (None if it cannot be read)."""
+        import hashlib
+
+        digest = hashlib.sha256()
+        try:
+            with clients.openai_errors(f"reading the content of {file_id}"):
+                with client.files.with_streaming_response.content(file_id) as response:
+                    for chunk in response.iter_bytes(HASH_CHUNK):
+                        digest.update(chunk)
+        except NotFoundError:
+            return None
+        return digest.hexdigest()
 
     def _wait_processed(self, client, obj, inputs: dict):
         if obj.status in TERMINAL:
@@ -222,10 +331,50 @@ class TrainingFileController(Controller):
         pulumi.log.info(f"deleted file {id_} from account {account.name}")
 
 
-def _validate_data(path: str, model: Optional[str]) -> list[tuple[str, str]]:
-    from .data import validate_file
+def scan_file(path: str, max_line: int = MAX_LINE_BYTES) -> tuple[str, int, Optional[tuple[int, int]]]:
+    """SHA-256, size and the first line longer than ``max_line`` bytes as (line number, length), in
+    one streamed pass of constant memory: a huge line is measured, never held, and then refused
+    before the validator would gather it."""
+    import hashlib
 
-    kwargs = {"model": model} if model else {}
+    assert max_line >= HASH_CHUNK  # so only a line spanning chunks can be too long
+    digest, size, line, run = hashlib.sha256(), 0, 1, 0
+    long_line: Optional[tuple[int, int]] = None
+    measuring = False  # inside the long line, still counting its length
+    with open(path, "rb") as fh:
+        while chunk := fh.read(HASH_CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+            first = chunk.find(b"\n")
+            if first < 0:
+                run += len(chunk)
+            else:
+                if long_line is None and run + first > max_line:
+                    long_line = (line, run + first)
+                elif measuring and long_line is not None:
+                    long_line = (long_line[0], run + first)
+                measuring = False
+                line += chunk.count(b"\n")
+                run = len(chunk) - chunk.rfind(b"\n") - 1
+            if long_line is None and run > max_line:
+                long_line, measuring = (line, run), True
+    if measuring and long_line is not None:
+        long_line = (long_line[0], run)  # the file's last line
+    return digest.hexdigest(), size, long_line
+
+
+def _validate_data(path: str, model: Optional[str], method: Optional[str] = None) -> list[tuple[str, str]]:
+    from .data import validate_file
+    from .data.formats import METHODS
+
+    kwargs: dict[str, Any] = {"model": model} if model else {}
+    if method not in (None, "supervised"):
+        if method == "reinforcement":
+            pulumi.log.info(f"{path}: reinforcement fine-tuning data is not validated at preview")
+            return []
+        if method not in METHODS:
+            return [("method", f"method {method!r} must be one of supervised, dpo, reinforcement")]
+        kwargs["method"] = method
     report = validate_file(path, **kwargs)
     if report.ok:
         from .cost import log_training_estimate
@@ -233,6 +382,20 @@ def _validate_data(path: str, model: Optional[str]) -> list[tuple[str, str]]:
         log_training_estimate(report, model=model, path=path)  # statistics and estimated training cost
         return []
     return [("path", report.summary(max_lines=20))]
+
+
+def find_project_dir(start: Optional[str] = None) -> str:
+    """The Pulumi project directory: the nearest directory with a Pulumi.yaml at or above ``start``
+    (default: the working directory, where the engine runs the program), else ``start`` itself."""
+    here = os.path.abspath(start or os.getcwd())
+    current = here
+    while True:
+        if any(os.path.isfile(os.path.join(current, name)) for name in PROJECT_FILES):
+            return current
+        parent = os.path.dirname(current)
+        if parent == current:
+            return here
+        current = parent
 
 
 class TrainingFileProvider(DynamicProvider):
@@ -260,18 +423,24 @@ class TrainingFile(Resource, module="aoai", name="TrainingFile"):
         purpose: pulumi.Input[str] = "fine-tune",
         filename: Optional[pulumi.Input[str]] = None,
         model: Optional[pulumi.Input[str]] = None,
+        method: Optional[pulumi.Input[str]] = None,
         validate: pulumi.Input[bool] = True,
         timeout_seconds: pulumi.Input[float] = 3600,
         adopt_file_id: Optional[pulumi.Input[str]] = None,
+        project_dir: Optional[pulumi.Input[str]] = None,
         opts: Optional[pulumi.ResourceOptions] = None,
     ) -> None:
         if isinstance(path, str) and not os.path.isabs(path):
             path = os.path.abspath(path)  # relative to the program's directory, as users expect
+        if project_dir is None:
+            project_dir = find_project_dir()
+        elif isinstance(project_dir, str):
+            project_dir = os.path.abspath(project_dir)
         props: dict[str, Any] = {
             "account": account_inputs(account), "path": path, "content_url": content_url,
-            "purpose": purpose, "filename": filename, "model": model, "validate": validate,
+            "purpose": purpose, "filename": filename, "model": model, "method": method, "validate": validate,
             "timeout_seconds": timeout_seconds, "adopt_file_id": adopt_file_id,
-            "content_sha256": None, "content_bytes": None,
+            "project_dir": project_dir, "content_sha256": None, "content_bytes": None,
         }
         for key in OUTPUTS:
             props.setdefault(key, None)

@@ -104,7 +104,7 @@ def train_fine_tuned_model(emulator, account: str = "aoai-ncus", *, base: str = 
     """Fine-tune through the real data plane (openai client), moving the emulator clock instead of
     waiting. ``marker`` goes into the data, e.g. ``RAI-MODEL-TRIGGER:violence,self_harm`` for a
     model that fails the safety evaluation. Returns the model and its checkpoints, oldest first."""
-    from data_helpers import chat_jsonl
+    from .data_helpers import chat_jsonl
 
     client = make_openai(emulator, account)
     with httpx.Client(base_url=emulator.base_url, timeout=30) as control:

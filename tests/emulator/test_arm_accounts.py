@@ -6,7 +6,7 @@ import pytest
 from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
 from azure.mgmt.cognitiveservices.models import Account, AccountProperties, Sku
 
-from conftest import arm_deployment, make_arm, make_arm_with
+from .conftest import arm_deployment, make_arm, make_arm_with
 
 RG = "aoai-emulator"
 OTHER_SUB = "11111111-1111-1111-1111-111111111111"

@@ -14,7 +14,7 @@ from azure.core.pipeline.policies import SansIOHTTPPolicy
 from azure.core.rest import HttpRequest
 from azure.mgmt.cognitiveservices.models import Account, Sku
 
-from conftest import (account_resource_id, advance, arm_deployment, make_arm, make_arm_with, make_openai,
+from .conftest import (account_resource_id, advance, arm_deployment, make_arm, make_arm_with, make_openai,
                       train_fine_tuned_model)
 from pulumi_aoai_finetune_emulator import EmulatorConfig, EmulatorServer, management
 
@@ -415,7 +415,7 @@ def test_fine_tuned_deployment_deleted_after_15_idle_days(emulator, arm, control
 
 def test_developer_tier_deployment_lives_24_hours(emulator, control):
     arm = make_arm_with(emulator, api_version="2025-07-01-preview")
-    ft = train_fine_tuned_model(emulator, "aoai-ncus")
+    ft = train_fine_tuned_model(emulator, "aoai-ncus", base="gpt-4.1-mini-2025-04-14")  # developer tier: gpt-4.1*
     result = arm.deployments.begin_create_or_update(
         RG, "aoai-ncus", "dev", arm_deployment(ft["model"], "1", sku="developer", capacity=50)).result()
     assert result.sku.name == "DeveloperTier"

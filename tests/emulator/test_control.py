@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from azure.mgmt.cognitiveservices.models import Account, Sku
 
-from conftest import arm_deployment
+from .conftest import arm_deployment
 
 RG = "aoai-emulator"
 

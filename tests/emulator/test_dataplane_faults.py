@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import openai
 import pytest
-from conftest import make_openai
-from data_helpers import chat_jsonl
+from .conftest import make_openai
+from .data_helpers import chat_jsonl
 
 
 def add_fault(control, **rule) -> dict:

@@ -9,8 +9,8 @@ import threading
 
 import openai
 import pytest
-from conftest import API_VERSION, make_openai
-from data_helpers import (chat_jsonl, completion_jsonl, multi_turn_jsonl, preference_jsonl, prompt_only_jsonl,
+from .conftest import API_VERSION, make_openai
+from .data_helpers import (chat_jsonl, completion_jsonl, multi_turn_jsonl, preference_jsonl, prompt_only_jsonl,
                           sized_chat_jsonl)
 from openai import AzureOpenAI, OpenAI, Omit
 

@@ -10,8 +10,8 @@ import httpx
 import httpx2
 import openai
 import pytest
-from conftest import advance_clock, make_openai, spec_errors
-from data_helpers import chat_jsonl, completion_jsonl, preference_jsonl, prompt_only_jsonl
+from .conftest import advance_clock, make_openai, spec_errors
+from .data_helpers import chat_jsonl, completion_jsonl, preference_jsonl, prompt_only_jsonl
 from openai import AzureOpenAI
 
 from pulumi_aoai_finetune_emulator import EmulatorConfig, EmulatorServer
@@ -488,17 +488,21 @@ def test_pause_and_resume_shift_the_timeline(frozen, fadvance, processed_file):
         client.fine_tuning.jobs.pause(job.id)  # still pending
     fadvance(150)
     estimate = client.fine_tuning.jobs.retrieve(job.id).estimated_finish
-    paused = client.fine_tuning.jobs.pause(job.id)
-    assert paused.status == "paused"
+    pausing = client.fine_tuning.jobs.pause(job.id)
+    assert pausing.status == "pausing"  # training goes on for 30 s, then the job is paused
+    fadvance(30)
+    assert client.fine_tuning.jobs.retrieve(job.id).status == "paused"
     steps = len([e for e in events(client, job.id) if e.type == "metrics"])
     fadvance(1000)
     assert client.fine_tuning.jobs.retrieve(job.id).status == "paused"
     assert len([e for e in events(client, job.id) if e.type == "metrics"]) == steps
     with pytest.raises(openai.ConflictError):
         client.fine_tuning.jobs.pause(job.id)
-    resumed = client.fine_tuning.jobs.resume(job.id)
+    assert client.fine_tuning.jobs.resume(job.id).status == "resuming"
+    fadvance(30)
+    resumed = client.fine_tuning.jobs.retrieve(job.id)
     assert resumed.status == "running"
-    assert 999 <= resumed.estimated_finish - estimate <= 1001
+    assert 1029 <= resumed.estimated_finish - estimate <= 1031  # paused 1000 s, resuming 30 s
     fadvance(400)
     done = client.fine_tuning.jobs.retrieve(job.id)
     assert done.status == "succeeded" and done.finished_at == resumed.estimated_finish

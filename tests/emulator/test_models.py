@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import openai
 import pytest
-from conftest import arm_deployment, make_arm, make_openai
-from data_helpers import chat_jsonl
+from .conftest import arm_deployment, make_arm, make_openai
+from .data_helpers import chat_jsonl
 from openai import OpenAI
 
 from pulumi_aoai_finetune_emulator import EmulatorConfig, EmulatorServer, catalog, management

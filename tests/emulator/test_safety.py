@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from data_helpers import chat_jsonl, completion_jsonl, jsonl
+from .data_helpers import chat_jsonl, completion_jsonl, jsonl
 
 from pulumi_aoai_finetune_emulator.dataplane import resolve_deployable_model
 

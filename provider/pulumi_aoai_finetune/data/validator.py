@@ -36,13 +36,16 @@ Bounded state
 from __future__ import annotations
 
 import io
+import mmap
 import os
 import re
+import stat
+from array import array
 from dataclasses import dataclass
 from functools import partial
 from collections import Counter
-from itertools import chain, islice
-from operator import attrgetter, itemgetter
+from itertools import accumulate, chain, compress, islice, repeat
+from operator import add, attrgetter, itemgetter, mul, not_, or_, xor
 from typing import Annotated, Any, BinaryIO, ClassVar, Iterator, Literal, Union
 
 import msgspec
@@ -66,6 +69,7 @@ from .formats import (
 )
 from .stats import DatasetStats
 from .tokens import (
+    ASCII_CHARS_PER_TOKEN,
     IMAGE_TOKENS_HIGH,
     IMAGE_TOKENS_LOW,
     TOKENS_PER_MESSAGE,
@@ -85,7 +89,15 @@ DEFAULT_DEDUP_LIMIT = 500_000
 _MAX_SYSTEM_VARIANTS = 1_000
 _READ_BUFFER = 1 << 20
 _PIECE = 64 * 1024
-_BATCH = 64
+_BATCH = 128
+
+
+def _pread(fd: int, offset: int, size: int) -> bytes:
+    return os.pread(fd, size, offset)
+
+
+def _slice(data: bytes, offset: int, size: int) -> bytes:
+    return data[offset : offset + size]
 
 
 class _Fallback(Exception):
@@ -99,6 +111,7 @@ _first = itemgetter(0)
 _last = itemgetter(-1)
 _join = "".join
 _BOM = b"\xef\xbb\xbf"
+_BACKSLASH = b"\\"
 _UNSET: Any = object()
 
 # ----------------------------------------------------------------------------------------------
@@ -209,6 +222,166 @@ class _MsgInfo:
     last_role: str | None = None
 
 
+#: Lines are keyed by the hash of their last _SAMPLE bytes and their length; for a longer line
+#: that is a sample, and a key shared with an earlier line is settled by reading it again.
+_SAMPLE = 256
+_tail = itemgetter(slice(-_SAMPLE, None))
+
+
+class _Seen:
+    """The lines seen so far, for duplicates and train/validation overlap: the first ``limit``
+    distinct lines, in constant memory (a fixed open-addressing table of 8-byte keys and 4-byte
+    line numbers, plus 8 bytes per line for its offset while the table is filling).
+
+    A line's key is the 64-bit ``hash()`` of its bytes; a line longer than :data:`_SHORT`
+    bytes is keyed by the hash of its last :data:`_SAMPLE` bytes and its length instead (hashing
+    whole ~2 KB lines was a fifth of the validator's time). Two lines are duplicates when their
+    bytes are equal: when a sampled key matches an earlier line, that line is read again
+    (``reread``) and compared; from then on the lines with that key are keyed by their full
+    hash in ``full``. So a false duplicate still needs a 64-bit collision of full hashes, as
+    before. Without ``reread`` (a stream that cannot be read twice) every key is a full hash.
+    The hash is per process, never stored.
+    """
+
+    __slots__ = ("size", "keys", "lines", "mask", "used", "limit", "room", "full", "ambiguous",
+                 "offsets", "reread", "sampled", "dropped")
+
+    def __init__(self, limit: int, size: int | None, reread: Any) -> None:
+        self.size = size  # bytes of the source, when known: sizes the table (see add)
+        self.keys: Any = None
+        self.lines: Any = None
+        self.mask = 0
+        self.used = 0
+        self.limit = limit
+        self.room = limit  # distinct lines that may still be remembered
+        self.full: dict[int, int] = {}  # full hash -> line, for sampled keys with several lines
+        self.ambiguous: set[int] = set()  # those sampled keys
+        self.offsets = array("q")  # byte offset of line n at [n - 1], while room is left
+        self.reread = reread  # (offset, size) -> bytes
+        self.sampled = reread is not None
+        self.dropped = False  # a distinct line was not remembered: the table was full
+
+    def _alloc(self, cap: int) -> None:
+        # anonymous memory is zero (= empty) until written: untouched pages cost nothing
+        self.keys = memoryview(mmap.mmap(-1, 8 * cap)).cast("q")
+        self.lines = memoryview(mmap.mmap(-1, 4 * cap)).cast("i")
+        self.mask = cap - 1
+
+    def key_list(self, lines: list[bytes]) -> list[int]:
+        """The keys of whole lines (C-level maps; the same as :meth:`key` line by line)."""
+        if not self.sampled:
+            return list(map(or_, map(hash, lines), repeat(1)))
+        return list(map(or_, map(xor, map(hash, map(_tail, lines)), map(len, lines)), repeat(1)))
+
+    def key(self, line: bytes) -> int:
+        if not self.sampled:
+            return hash(line) | 1
+        return (hash(line[-_SAMPLE:]) ^ len(line)) | 1
+
+    def note_offsets(self, lines: list[bytes], ln0: int, pos: int) -> None:
+        """Remember where lines ``ln0 + 1`` on start (``pos``: the first one's offset)."""
+        offsets = self.offsets
+        if self.sampled and self.room:
+            if len(offsets) < ln0:  # lines that were not yielded (too long)
+                offsets.extend(repeat(-1, ln0 - len(offsets)))
+            offsets.extend(accumulate(map(len, lines[:-1]), initial=pos))
+
+    def add(self, keys: list[int], lines: list[bytes], ln0: int, duplicate: Any) -> None:
+        """Check lines ``ln0 + 1`` on against the table and remember the new ones; calls
+        ``duplicate(line, earlier_line)`` for each repeat, in line order."""
+        if 2 * (self.used + len(keys)) > self.mask:
+            if self.keys is None:
+                # room for the lines the source likely has, judged by these first ones' size,
+                # so that the table's pages are not touched for nothing; grown if need be
+                n = len(lines)
+                expected = n if self.size is None else self.size * n // sum(map(len, lines))
+                cap = 16
+                while cap < 2 * min(self.limit, expected + expected // 4 + n):
+                    cap *= 2
+                self._alloc(cap)
+            else:
+                self._grow()
+        tk, tl, mask = self.keys, self.lines, self.mask
+        room = self.room
+        ln = ln0
+        for k in keys:
+            ln += 1
+            i = k & mask
+            t = tk[i]
+            if t:
+                while t != k:
+                    i = (i + 1) & mask
+                    t = tk[i]
+                    if not t:
+                        break
+                else:
+                    self.room = room
+                    prev = self._settle(k, tl[i], lines[ln - ln0 - 1], ln, True)
+                    room = self.room
+                    if prev:
+                        duplicate(ln, prev)
+                    continue
+            if room:
+                tk[i] = k
+                tl[i] = ln
+                room -= 1
+            else:
+                self.dropped = True
+        self.used += self.room - room
+        self.room = room
+
+    def find(self, key: int, line: bytes) -> int | None:
+        """The remembered line equal to ``line`` (whose key is ``key``), if any."""
+        tk, mask = self.keys, self.mask
+        if tk is None:
+            return None
+        i = key & mask
+        t = tk[i]
+        while t:
+            if t == key:
+                return self._settle(key, self.lines[i], line, 0, False) or None
+            i = (i + 1) & mask
+            t = tk[i]
+        return None
+
+    def _settle(self, key: int, first: int, line: bytes, ln: int, remember: bool) -> int:
+        """``line`` has the key of remembered line ``first``: the line it repeats, or 0 (and
+        when ``remember``, it is remembered as line ``ln``)."""
+        if not self.sampled or len(line) <= _SAMPLE:
+            return first  # a full hash: equal keys are equal lines (up to a 64-bit collision)
+        if key not in self.ambiguous:
+            # the first line with this sampled key: from now on, full hashes for this key
+            self.ambiguous.add(key)
+            earlier = self.reread(self.offsets[first - 1], len(line))
+            if len(earlier) == len(line) - 1 and line[-1] == 10:
+                earlier += b"\n"  # the file's last line, which has no b"\n"
+            self.full[hash(earlier)] = first
+        h = hash(line)
+        prev = self.full.get(h, 0)
+        if not prev and remember:
+            if self.room:
+                self.full[h] = ln
+                self.room -= 1
+            else:
+                self.dropped = True
+        return prev
+
+    def _grow(self) -> None:
+        old_keys, old_lines = self.keys, self.lines
+        cap = 2 * (self.mask + 1)
+        while 2 * self.used > cap - 1:  # pragma: no cover - add() grows one step at a time
+            cap *= 2
+        self._alloc(cap)
+        tk, tl, mask = self.keys, self.lines, self.mask
+        for k, ln in zip(old_keys, old_lines):
+            if k:
+                i = k & mask
+                while tk[i]:
+                    i = (i + 1) & mask
+                tk[i] = k
+                tl[i] = ln
+
+
 class _Context:
     """What both files share: the model, method, counters and the findings."""
 
@@ -237,7 +410,7 @@ class _FileCheck:
         ctx: _Context,
         name: str,
         role: str,
-        train_digests: dict[int, int] | None = None,
+        train: _FileCheck | None = None,
     ) -> None:
         self.ctx = ctx
         self.name = name
@@ -253,19 +426,34 @@ class _FileCheck:
             token_counting=ctx.counter.describe(),
             token_counting_exact=ctx.counter.exact,
         )
-        self.digests: dict[int, int] = {}
-        self.dedup_full = False
-        self.train_digests = train_digests
+        self.train = train
+        self.seen: _Seen | None = None  # made by run(), once the source's size is known
+        self._reread: Any = None  # (offset, size) -> bytes, when the source can be read again
+        self._size: int | None = None  # bytes of the source, when known
         self.systems: dict[int, list[Any]] = {}  # hash -> [count, first line, preview]
         self.systems_other = 0
         self.no_system = [0, 0]  # count, first line
         self._line_error = False
-        self._remember = self.digests.setdefault  # becomes digests.get once the table is full
-        self.tcounts: Counter[int] = Counter()  # fast path: tokens -> examples
+        self.tcounts: Counter[int] = Counter()  # fast path: token keys -> examples
         self.ncounts: Counter[int] = Counter()  # fast path: messages -> examples
         self._dec_chat = msgspec.json.Decoder(_FChat).decode
         self._dec_completion = msgspec.json.Decoder(_FCompletion).decode
-        self._inline_tokens = ctx.heuristic and ctx.counter.nonascii_int == 4
+        # heuristic counter: UTF-8 bytes per token of non-ASCII text (batch token arithmetic)
+        self._units: int | None = ctx.counter.nonascii_int if ctx.heuristic else None
+        # fast path token keys k: tokens = (k + _tconst) // _tdiv (see _batch_token_keys)
+        if self._units is None:
+            self._tdiv, self._tconst, self._tper_msg = 1, 0, 0
+        else:
+            div = ASCII_CHARS_PER_TOKEN * (1 if self._units == 4 else self._units)
+            # ceil(units / div) + TOKENS_PER_MESSAGE * n + TOKENS_PER_REPLY, one floor division
+            self._tdiv = div
+            self._tper_msg = div * TOKENS_PER_MESSAGE
+            self._tconst = div * TOKENS_PER_REPLY + div - 1
+        # the smallest key whose tokens are over the model's limit
+        self._tkey_limit = self._tdiv * (ctx.spec.max_example_tokens + 1) - self._tconst
+        self._lines_read = 0
+        self._long_size = 0
+        self._close: Any = None
 
     # -- findings ------------------------------------------------------------------------------
 
@@ -284,19 +472,36 @@ class _FileCheck:
             return
         with fp:
             try:
+                st = os.fstat(fp.fileno())
+                if stat.S_ISREG(st.st_mode):
+                    self._size = st.st_size
+                    fd = os.dup(fp.fileno())  # pread() leaves the stream's position alone
+                    self._close = partial(os.close, fd)
+                    self._reread = partial(_pread, fd)
                 self.run(fp)
             except OSError as exc:
                 self.add("file.unreadable", None, f"reading failed: {exc.strerror or exc}")
 
+    def run_bytes(self, data: bytes) -> None:
+        self._size = len(data)
+        self._reread = partial(_slice, data)
+        self.run(io.BufferedReader(io.BytesIO(data)))  # type: ignore[arg-type]
+
+    def close(self) -> None:
+        """Release what re-reading needed (after the validation file used the training one)."""
+        if self._close is not None:
+            self._close()
+            self._close = None
+
     def run(self, fp: BinaryIO) -> None:
         """Stream ``fp`` (binary) through the checks.
 
-        Lines are read as pieces of at most ``_PIECE`` bytes, in batches of at most ``_BATCH``
-        pieces (so at most 16 MiB are held at once). A batch whose pieces are all whole lines
-        that decode into the plain typed shapes is checked with C-level ``map`` calls
-        (:meth:`_batch_chat`); any other batch goes line by line (:meth:`_scalar`).
+        :meth:`_batches` cuts it into batches of whole lines; a batch goes to the typed fast path
+        (:meth:`_batch_chat`, chat format), which sends the lines it cannot vouch for to
+        :meth:`_line` one by one, or line by line to :meth:`_scalar`.
         """
         stats = self.stats
+        self.seen = seen = _Seen(self.ctx.dedup_limit, self._size, self._reread)
         first = fp.peek(4)[:4] if hasattr(fp, "peek") else b""
         if first[:2] in (b"\xff\xfe", b"\xfe\xff"):
             enc = "UTF-32" if first[:4] == b"\xff\xfe\x00\x00" else "UTF-16"
@@ -308,27 +513,21 @@ class _FileCheck:
             stats.bytes = sum(len(chunk) for chunk in iter(partial(fp.read, 1 << 20), b""))
             self._finish()
             return
+        pos = 0
         if first[:3] == _BOM:
             fp.read(3)
+            pos = 3
 
-        pieces = iter(partial(fp.readline, _PIECE), b"")
         batch_fast = self._batch_chat if self.fmt == "chat" else None
-        ln = 0
-        while True:
-            batch = list(islice(pieces, _BATCH))
-            if not batch:
-                break
-            # whole lines only: a piece shorter than _PIECE ends with b"\n" unless it is the
-            # file's last one
-            if batch_fast is not None and batch[-1][-1] == 10 and max(map(len, batch)) < _PIECE:
-                try:
-                    batch_fast(batch, ln)
-                except _Fallback:
-                    ln = self._scalar(batch, pieces, ln)
-                else:
-                    ln += len(batch)
-            else:
-                ln = self._scalar(batch, pieces, ln)
+        for batch, ln, pos in self._batches(fp, pos):
+            seen.note_offsets(batch, ln, pos)
+            if batch_fast is None:
+                self._scalar(batch, ln)
+                continue
+            try:
+                batch_fast(batch, ln)
+            except _Fallback:
+                self._scalar(batch, ln)
         # merge the fast path's histograms
         nc = self.ncounts
         if nc:
@@ -339,100 +538,73 @@ class _FileCheck:
                 stats.min_messages = lo
             if stats.max_messages is None or hi > stats.max_messages:
                 stats.max_messages = hi
-        stats.tokens.merge_counts(self.tcounts)
-        stats.lines = ln
+        tcounts = self.tcounts
+        if self._tdiv != 1 or self._tconst:
+            div, const = self._tdiv, self._tconst
+            tokens: Counter[int] = Counter()
+            for k, c in tcounts.items():
+                tokens[(k + const) // div] += c
+            tcounts = tokens
+        stats.tokens.merge_counts(tcounts)
+        stats.lines = self._lines_read
         stats.bytes = fp.tell() if hasattr(fp, "tell") else 0
         self._finish()
 
-    def _batch_chat(self, batch: list[bytes], ln0: int) -> None:
-        """The fast path for a batch of whole lines (chat format): all C-level maps, no Python
-        per line unless something needs a closer look. Raises :class:`_Fallback` (before
-        changing any state) when the batch needs the line-by-line path."""
-        try:
-            exs = list(map(self._dec_chat, batch))
-        except (msgspec.DecodeError, UnicodeDecodeError):
-            raise _Fallback from None
-        msgss = list(map(_get_messages, exs))
-        if not all(map(_get_weight, map(_last, msgss))):
-            # the last message is not a trained assistant message: look closer
-            for msgs in msgss:
-                if not any(map(_get_weight, msgs)):
-                    raise _Fallback
-        hashes = list(map(hash, batch))
-        ns = list(map(len, msgss))
-        texts = list(map(_join, map(partial(map, _get_content), msgss)))
-        if self._inline_tokens:
-            if all(map(str.isascii, texts)):
-                sizes = list(map(len, texts))
-            else:
-                sizes = [len(t) if t.isascii() else len(t.encode("utf-8")) for t in texts]
-            tokens = [(s + 3) // 4 + TOKENS_PER_MESSAGE * n + TOKENS_PER_REPLY
-                      for s, n in zip(sizes, ns)]
-        else:
-            ft = self._fast_tokens
-            tokens = [ft(m) + TOKENS_PER_MESSAGE * n + TOKENS_PER_REPLY
-                      for m, n in zip(msgss, ns)]
-        # -- from here on, state changes --
-        self.ncounts.update(ns)
-        if max(tokens) > self.spec.max_example_tokens:
-            limit = self.spec.max_example_tokens
-            hist = self.stats.tokens
-            keep = []
-            for i, t in enumerate(tokens):
-                if t > limit:
-                    hist.add(t)
-                    self._too_long(ln0 + 1 + i, t)
-                else:
-                    keep.append(t)
-            tokens = keep
-        self.tcounts.update(tokens)
-        # system messages: one variant for the whole batch is the common case
-        firsts = list(map(_first, msgss))
-        n = len(firsts)
-        if list(map(type, firsts)).count(_FSystem) == n:
-            systems: list[str | None] = list(map(_get_content, firsts))
-        else:
-            systems = [m.content if m.__class__ is _FSystem else None for m in firsts]
-        if systems.count(systems[0]) == n:
-            self._system_n(systems[0], n, ln0 + 1)
-        else:
-            for i, s in enumerate(systems):
-                self._system_n(s, 1, ln0 + 1 + i)
-        # duplicates (and overlap with the training file)
-        lines = range(ln0 + 1, ln0 + 1 + n)
-        prevs = list(map(self._remember, hashes, lines))
-        if prevs != list(lines):
-            for prev, line in zip(prevs, lines):
-                if prev != line:
-                    self._duplicate(line, prev)
-        if not self.dedup_full and len(self.digests) >= self.ctx.dedup_limit:
-            self._remember = self.digests.get
-            self.dedup_full = True
-        if self.train_digests is not None:
-            hits = list(map(self.train_digests.get, hashes))
-            if hits.count(None) != n:
-                for t, line in zip(hits, lines):
-                    if t is not None:
-                        self._overlap(line, t)
+    def _batches(self, fp: BinaryIO, pos: int) -> Iterator[tuple[list[bytes], int, int]]:
+        """The lines of ``fp``, each ending with ``b"\\n"`` (one is added to a last line without
+        it, so that it hashes like the others), in batches of at most ``_BATCH``, each with the
+        number of the line before it and the offset of its first line (``pos``: where ``fp``
+        is).
 
-    def _scalar(self, batch: list[bytes], pieces: Iterator[bytes], ln: int) -> int:
-        """Line by line: reassembles lines longer than a piece, sends each line to the typed
-        fast check or the slow path. Returns the last line number."""
-        it = iter(batch)
-        for raw in it:
-            ln += 1
-            if raw[-1] != 10:  # no b"\n": a long line's first piece, or the file's last line
-                if len(raw) >= _PIECE:
-                    whole = self._long_line(raw, chain(it, pieces), ln)
-                    if whole is None:
-                        continue
-                    raw = whole
-                if raw[-1] != 10:
-                    raw += b"\n"  # hash the last line like the others
-            self._line(raw, ln)
-        return ln
+        Lines are read as pieces of at most ``_PIECE`` bytes (``readline(_PIECE)``), so a long
+        line is never read at once: its pieces are kept until its end, and dropped as soon as it
+        is longer than :data:`MAX_LINE_BYTES`; such a line is reported here and not yielded.
+        """
+        pieces = iter(partial(fp.readline, _PIECE), b"")
+        ln = 0
+        while True:
+            batch = list(islice(pieces, _BATCH))
+            if not batch:
+                break
+            # the common case: whole lines only (a piece shorter than _PIECE ends with b"\n",
+            # unless it is the last of the file)
+            if batch[-1][-1] == 10 and max(map(len, batch)) < _PIECE:
+                yield batch, ln, pos
+                ln += len(batch)
+                pos += sum(map(len, batch))
+                continue
+            lines: list[bytes] = []
+            start = pos
+            it = iter(batch)
+            for raw in it:
+                size = len(raw)
+                if raw[-1] != 10:  # a long line's first piece, or the file's last line
+                    if size >= _PIECE:
+                        whole = self._long_line(raw, chain(it, pieces))
+                        size = self._long_size
+                        if whole is None:
+                            if lines:
+                                yield lines, ln, start
+                                ln += len(lines)
+                                lines = []
+                            ln += 1
+                            self._line_too_long(ln, size)
+                            pos += size
+                            start = pos
+                            continue
+                        raw = whole
+                    if raw[-1] != 10:
+                        raw += b"\n"
+                lines.append(raw)
+                pos += size
+            if lines:
+                yield lines, ln, start
+                ln += len(lines)
+        self._lines_read = ln
 
-    def _long_line(self, first: bytes, rest: Iterator[bytes], ln: int) -> bytes | None:
+    def _long_line(self, first: bytes, rest: Iterator[bytes]) -> bytes | None:
+        """The rest of a line longer than a piece (its size in the file in ``_long_size``); ``None``
+        when it is longer than :data:`MAX_LINE_BYTES`, whose pieces are then not kept."""
         parts = [first]
         size = len(first)
         for piece in rest:
@@ -443,21 +615,146 @@ class _FileCheck:
                 parts = []  # too long: stop keeping it, read to its end
             if piece[-1] == 10:
                 break
+        self._long_size = size
         if size > MAX_LINE_BYTES:
-            self.add(
-                "jsonl.line_too_long",
-                ln,
-                f"line is {size / (1024 * 1024):,.1f} MiB, more than the "
-                f"{MAX_LINE_BYTES // (1024 * 1024)} MiB this validator reads at once, so it was "
-                "not checked; give large images as https URLs, and check that the lines end "
-                "with a newline",
-            )
             return None
         return b"".join(parts)
 
+    def _line_too_long(self, ln: int, size: int) -> None:
+        self.add(
+            "jsonl.line_too_long",
+            ln,
+            f"line is {size / (1024 * 1024):,.1f} MiB, more than the "
+            f"{MAX_LINE_BYTES // (1024 * 1024)} MiB this validator reads at once, so it was "
+            "not checked; give large images as https URLs, and check that the lines end "
+            "with a newline",
+        )
+
+    def _batch_chat(self, batch: list[bytes], ln0: int) -> None:
+        """The fast path for a batch of whole lines (chat format).
+
+        The longest run of lines that decode into the plain typed shapes and have a trained
+        assistant message is checked by :meth:`_chat_stats` with C-level ``map`` calls; the line
+        that ends the run goes to :meth:`_line` (and so to the slow path), then the next run."""
+        dec = self._dec_chat
+        n = len(batch)
+        start = 0
+        while start < n:
+            part = batch[start:] if start else batch
+            exs: list[_FChat] = []
+            try:
+                exs.extend(map(dec, part))  # keeps the lines decoded before a failure
+            except (msgspec.DecodeError, UnicodeDecodeError):
+                pass
+            k = len(exs)
+            msgss = list(map(_get_messages, exs))
+            del exs
+            if not all(map(_get_weight, map(_last, msgss))):
+                # the last message is not a trained assistant message: look closer
+                for i in compress(range(k), map(not_, map(_get_weight, map(_last, msgss)))):
+                    if not any(map(_get_weight, msgss[i])):
+                        k = i
+                        del msgss[i:]
+                        break
+            if k:
+                self._chat_stats(part[:k] if k < len(part) else part, msgss, ln0 + start)
+            if k < len(part):
+                self._line(part[k], ln0 + start + k + 1)
+            start += k + 1
+
+    def _chat_stats(self, lines: list[bytes], msgss: list[list[Any]], ln0: int) -> None:
+        """Statistics and data-set checks of valid typed chat examples (lines ``ln0 + 1`` on):
+        C-level maps over the batch; Python per line only for what is rare (non-ASCII text,
+        duplicates, examples over the limit, several system messages in one batch)."""
+        n = len(lines)
+        ns = list(map(len, msgss))
+        self.ncounts.update(ns)
+        # token keys: tokens = (key + self._tconst) // self._tdiv (see _batch_token_keys)
+        if self._units is not None:
+            keys = self._batch_token_keys(lines, msgss, ns)
+        else:
+            ft = self._fast_tokens
+            keys = [ft(m) + TOKENS_PER_MESSAGE * k + TOKENS_PER_REPLY for m, k in zip(msgss, ns)]
+        if max(keys) >= self._tkey_limit:
+            div, const = self._tdiv, self._tconst
+            hist = self.stats.tokens
+            keep = []
+            for i, k in enumerate(keys):
+                if k >= self._tkey_limit:
+                    t = (k + const) // div
+                    hist.add(t)
+                    self._too_long(ln0 + 1 + i, t)
+                else:
+                    keep.append(k)
+            keys = keep
+        self.tcounts.update(keys)
+        # system messages: one variant for the whole batch is the common case
+        firsts = list(map(_first, msgss))
+        if list(map(type, firsts)).count(_FSystem) == n:
+            systems: list[str | None] = list(map(_get_content, firsts))
+        else:
+            systems = [m.content if m.__class__ is _FSystem else None for m in firsts]
+        if systems.count(systems[0]) == n:
+            self._system_n(systems[0], n, ln0 + 1)
+        else:
+            for i, s in enumerate(systems):
+                self._system_n(s, 1, ln0 + 1 + i)
+        # duplicates (and overlap with the training file)
+        self._seen_batch(lines, ln0)
+
+    def _batch_token_keys(
+        self, lines: list[bytes], msgss: list[list[Any]], ns: list[int]
+    ) -> list[int]:
+        """Heuristic token numbers of typed examples as keys ``k`` with tokens
+        ``(k + self._tconst) // self._tdiv``: the same numbers as ``HeuristicCounter.count``
+        over the message contents plus the chat overhead (see :mod:`.tokens`).
+
+        With R UTF-8 bytes per token for non-ASCII text, a text has R units per character if it
+        is ASCII and 4 per UTF-8 byte if not, and tokens are ``ceil(units / 4R)``; for R = 4
+        that is ``ceil(utf8_bytes / 4)``. ASCII is an O(1) flag of a Python string; only a
+        non-ASCII example needs a pass over its text for its UTF-8 size."""
+        r = self._units
+        texts = list(map(_join, map(partial(map, _get_content), msgss)))
+        units = list(map(len, texts))
+        if r != 4:
+            units = list(map(mul, units, repeat(r)))
+        if not all(map(str.isascii, texts)):
+            for i in compress(range(len(texts)), map(not_, map(str.isascii, texts))):
+                raw = lines[i]
+                if r == 4 and raw.find(_BACKSLASH) < 0:
+                    # every non-ASCII character of a line that decoded into the typed shapes is
+                    # in a content string (keys and roles are fixed ASCII names) and written as
+                    # itself (no escapes): the extra UTF-8 bytes of the texts are the line's
+                    # bytes minus its characters
+                    units[i] += len(raw) - len(raw.decode("utf-8"))
+                else:
+                    for c in map(_get_content, msgss[i]):
+                        if not c.isascii():
+                            b = len(c.encode("utf-8", "surrogatepass"))
+                            units[i] += b - len(c) if r == 4 else 4 * b - r * len(c)
+        return list(map(add, units, map(mul, ns, repeat(self._tper_msg))))
+
+    def _seen_batch(self, lines: list[bytes], ln0: int) -> None:
+        """Duplicate and overlap checks of lines ``ln0 + 1`` on."""
+        seen = self.seen
+        assert seen is not None
+        keys = seen.key_list(lines)
+        seen.add(keys, lines, ln0, self._duplicate)
+        if self.train is not None:
+            find = self.train.seen.find  # type: ignore[union-attr]
+            for i, (k, raw) in enumerate(zip(keys, lines)):
+                t = find(k, raw)
+                if t is not None:
+                    self._overlap(ln0 + 1 + i, t)
+
+    def _scalar(self, batch: list[bytes], ln: int) -> None:
+        """Line by line: each line to the typed fast check or the slow path."""
+        for raw in batch:
+            ln += 1
+            self._line(raw, ln)
+
     def _line(self, raw: bytes, ln: int) -> None:
         """One whole line: the typed fast check, else the slow path."""
-        h = hash(raw)
         ex = None
         if self.fmt == "chat":
             try:
@@ -486,9 +783,9 @@ class _FileCheck:
                     trained=1,
                 )
         if ex is None:
-            self._slow(raw, ln, h)
+            self._slow(raw, ln)
         else:
-            self._record(ln, h, ex)
+            self._record(ln, raw, ex)
 
     def _fast_tokens(self, msgs: list[Any]) -> int:
         """Text tokens of typed messages (the same numbers the slow path computes)."""
@@ -496,7 +793,7 @@ class _FileCheck:
 
     # -- per-example bookkeeping (shared by both paths) ----------------------------------------
 
-    def _record(self, ln: int, h: int, ex: _Example, clean: bool = True) -> None:
+    def _record(self, ln: int, raw: bytes, ex: _Example, clean: bool = True) -> None:
         """Statistics and data-set checks of one example; ``clean``: it had no error (only
         clean examples count as system-message variants)."""
         stats = self.stats
@@ -509,17 +806,7 @@ class _FileCheck:
             stats.examples_with_tools += 1
         if ex.tokens > self.spec.max_example_tokens:
             self._too_long(ln, ex.tokens)
-        prev = self.digests.get(h)
-        if prev is not None:
-            self._duplicate(ln, prev)
-        elif len(self.digests) < self.ctx.dedup_limit:
-            self.digests[h] = ln
-        else:
-            self.dedup_full = True
-        if self.train_digests is not None:
-            t = self.train_digests.get(h)
-            if t is not None:
-                self._overlap(ln, t)
+        self._seen_batch([raw], ln - 1)
         if clean and self.fmt != "completion":
             self._system_n(ex.system, 1, ln)
 
@@ -621,7 +908,7 @@ class _FileCheck:
                 + "; ".join(parts)
                 + "); use one system message, the same you will use at inference",
             )
-        if self.dedup_full:
+        if self.seen is not None and self.seen.dropped:
             stats.notes.append(
                 f"duplicate/overlap detection remembered the first {self.ctx.dedup_limit:,} "
                 "distinct examples; later ones were compared with those only"
@@ -634,7 +921,8 @@ class _FileCheck:
 
     # -- slow path -----------------------------------------------------------------------------
 
-    def _slow(self, line: bytes, ln: int, h: int) -> None:
+    def _slow(self, line: bytes, ln: int, h: int | None = None) -> None:
+        """Every check of one line, with every finding. (``h``: unused, kept for callers.)"""
         if line.isspace():
             self.stats.blank_lines += 1
             self.add(
@@ -683,7 +971,7 @@ class _FileCheck:
             return
         if self._line_error:
             self.stats.lines_with_errors += 1
-        self._record(ln, h, ex, clean=not self._line_error)
+        self._record(ln, line, ex, clean=not self._line_error)
 
     def _bad_utf8(self, line: bytes, ln: int) -> None:
         try:
@@ -1470,8 +1758,8 @@ def _model_findings(ctx: _Context, name: str) -> None:
 
 
 def _validate(
-    train: tuple[str, BinaryIO | str | os.PathLike[str]],
-    validation: tuple[str, BinaryIO | str | os.PathLike[str]] | None,
+    train: tuple[str, bytes | BinaryIO | str | os.PathLike[str]],
+    validation: tuple[str, bytes | BinaryIO | str | os.PathLike[str]] | None,
     *,
     model: str,
     method: str,
@@ -1489,14 +1777,30 @@ def _validate(
     ctx = _Context(spec, method, collector, tokenizer, dedup_limit)
     _model_findings(ctx, train[0])
 
-    def run(check: _FileCheck, source: BinaryIO | str | os.PathLike[str]) -> None:
+    def run(check: _FileCheck, source: bytes | BinaryIO | str | os.PathLike[str]) -> None:
         if isinstance(source, (str, os.PathLike)):
             check.run_path(source)
+        elif isinstance(source, bytes):
+            check.run_bytes(source)
         else:
             check.run(source)
 
     tcheck = _FileCheck(ctx, train[0], "training")
-    run(tcheck, train[1])
+    try:
+        run(tcheck, train[1])
+        return _report(ctx, tcheck, validation, run, n_epochs)
+    finally:
+        tcheck.close()
+
+
+def _report(
+    ctx: _Context,
+    tcheck: _FileCheck,
+    validation: tuple[str, bytes | BinaryIO | str | os.PathLike[str]] | None,
+    run: Any,
+    n_epochs: int | None,
+) -> Report:
+    collector, spec, train_name = ctx.collector, ctx.spec, tcheck.name
     ts = tcheck.stats
     if n_epochs is None or n_epochs == -1:
         ts.n_epochs = default_n_epochs(ts.examples)
@@ -1512,23 +1816,28 @@ def _validate(
     if ts.trained_tokens and ts.trained_tokens > MAX_TRAINED_TOKENS:
         collector.add(
             "dataset.token_budget",
-            train[0],
+            train_name,
             None,
             f"about {ts.trained_tokens:,} tokens x epochs, over the {MAX_TRAINED_TOKENS:,} a job "
             "may train; use fewer epochs or fewer examples",
         )
     stats = {"training": ts}
-    files = [train[0]]
+    files = [train_name]
     if validation is not None:
-        vcheck = _FileCheck(ctx, validation[0], "validation", train_digests=tcheck.digests)
-        run(vcheck, validation[1])
+        vcheck = _FileCheck(
+            ctx, validation[0], "validation", train=tcheck if tcheck.seen is not None else None
+        )
+        try:
+            run(vcheck, validation[1])
+        finally:
+            vcheck.close()
         stats["validation"] = vcheck.stats
         files.append(validation[0])
     return Report.from_collector(
         collector,
-        model=model,
+        model=spec.name,
         base_model=spec.base,
-        method=method,
+        method=ctx.method,
         data_format=ctx.fmt,
         stats=stats,
         file_order=files,
@@ -1585,10 +1894,8 @@ def validate_bytes(
 ) -> Report:
     """Like :func:`validate_file` for data already in memory (tests, inline stack data)."""
     return _validate(
-        (name, io.BufferedReader(io.BytesIO(data))),  # type: ignore[arg-type]
-        (validation_name, io.BufferedReader(io.BytesIO(validation)))  # type: ignore[arg-type]
-        if validation is not None
-        else None,
+        (name, bytes(data)),
+        (validation_name, bytes(validation)) if validation is not None else None,
         model=model,
         method=method,
         n_epochs=n_epochs,

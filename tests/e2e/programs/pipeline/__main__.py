@@ -10,6 +10,8 @@ spec = {
 }
 """
 
+import os
+
 import pulumi
 
 from pulumi_aoai_finetune import AccountArgs, FineTuningJob, ModelDeployment, TrainingFile
@@ -35,6 +37,9 @@ files = {}
 for key, f in (spec.get("files") or {}).items():
     f = dict(f)
     opts = pulumi.ResourceOptions(retain_on_delete=f.pop("retain_on_delete", False))
+    if isinstance(f.get("path"), str) and "project_dir" not in f:
+        # the tests keep their data in their tmp directory, outside this copied project
+        f["project_dir"] = os.path.dirname(f["path"])
     files[key] = TrainingFile(key, account=account(f.pop("account")), opts=opts, **f)
     pulumi.export(f"file_{key}", files[key].file_id)
 
