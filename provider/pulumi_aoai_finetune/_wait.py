@@ -34,10 +34,15 @@ def poll(
     on_poll: Optional[Callable[[T], None]] = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> T:
-    """Call ``fetch`` until ``is_done``; a transient error while polling is retried, not fatal."""
+    """Call ``fetch`` until ``is_done``; a transient error while polling is retried, not fatal.
+
+    The pause between reads starts at an eighth of ``interval`` and grows by half each time up to
+    ``interval``: quick objects are noticed quickly, long ones cost few reads, and the end of either
+    is noticed at most ``interval`` late."""
     started = time.monotonic()
     deadline = started + timeout
     failures = 0
+    pause = interval / 8
     while True:
         try:
             current = fetch()
@@ -58,7 +63,8 @@ def poll(
             raise WaitTimeoutError(
                 f"{what}: still not done after {timeout:.0f} s; it goes on in the service. Raise the "
                 "timeout (or the resource's custom_timeouts) and run `pulumi up` again: it attaches to it.")
-        sleep(interval)
+        sleep(pause)
+        pause = min(interval, pause * 1.5)
 
 
 def retry_transient(

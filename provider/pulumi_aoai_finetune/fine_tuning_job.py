@@ -394,15 +394,23 @@ class FineTuningJobController(Controller):
         seen: set[str] = set()
         last_status = [job.status]
         last_metrics = [0.0]
+        last_events = [0.0]
 
         def fetch():
             with clients.openai_errors(f"reading job {job.id}"):
                 return client.fine_tuning.jobs.retrieve(job.id)
 
         def progress(current):
-            if current.status != last_status[0]:
+            changed = current.status != last_status[0]
+            if changed:
                 pulumi.log.info(f"job {job.id}: {last_status[0]} -> {current.status}")
                 last_status[0] = current.status
+            # events are for the person watching: read them when the status moves, at the end, and
+            # otherwise at most every METRICS_LOG_SECONDS (the status poll alone decides when to stop)
+            if not changed and current.status not in TERMINAL \
+                    and time.monotonic() - last_events[0] < METRICS_LOG_SECONDS:
+                return
+            last_events[0] = time.monotonic()
             try:
                 with clients.openai_errors(f"reading events of {job.id}"):
                     events = list(client.fine_tuning.jobs.list_events(job.id, limit=50).data)
