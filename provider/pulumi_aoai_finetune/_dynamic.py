@@ -63,10 +63,19 @@ def as_int(value: Any) -> Any:
 
 @dataclass
 class Diff:
-    changes: bool = False
     replaces: list[str] = field(default_factory=list)
     updates: list[str] = field(default_factory=list)
     delete_before_replace: bool = False
+
+    @property
+    def changes(self) -> bool:
+        return bool(self.replaces or self.updates)
+
+    def compare(self, olds: dict[str, Any], news: dict[str, Any], keys, *, replace: bool,
+                normalize=lambda value: value) -> None:
+        """Record each key whose (normalized) value differs: as a replacement or an in-place update."""
+        into = self.replaces if replace else self.updates
+        into.extend(key for key in keys if normalize(olds.get(key)) != normalize(news.get(key)))
 
 
 class Controller:
@@ -125,8 +134,7 @@ class DynamicProvider(ResourceProvider):
 
     def diff(self, _id, _olds, _news):
         d = _call(self._controller().diff, _id, strip_internal(_olds), strip_internal(_news))
-        stables = None
-        return DiffResult(changes=d.changes, replaces=d.replaces or None, stables=stables,
+        return DiffResult(changes=d.changes, replaces=d.replaces or None, stables=None,
                           delete_before_replace=d.delete_before_replace)
 
     def create(self, props):

@@ -226,12 +226,8 @@ class FineTuningJobController(Controller):
                 d.updates.append(key)  # the same data re-uploaded: no new training run
             else:
                 d.replaces.append(key)
-        for key in UPDATE_KEYS:
-            if olds.get(key) != news.get(key):
-                d.updates.append(key)
-        if bool(olds.get("paused")) != bool(news.get("paused")):
-            d.updates.append("paused")
-        d.changes = bool(d.replaces or d.updates)
+        d.compare(olds, news, UPDATE_KEYS, replace=False)
+        d.compare(olds, news, ("paused",), replace=False, normalize=bool)
         return d
 
     # -- lifecycle ---------------------------------------------------------------------------

@@ -195,21 +195,16 @@ class ModelDeploymentController(Controller):
         old_src, new_src = olds.get("source_account"), news.get("source_account")
         if (old_src is None) != (new_src is None) or (old_src is not None and not same_account(old_src, new_src)):
             d.replaces.append("source_account")
-        for key in REPLACE_KEYS:
-            if olds.get(key) != news.get(key):
-                d.replaces.append(key)
+        d.compare(olds, news, REPLACE_KEYS, replace=True)
         if normalize_sku(olds.get("sku")) != normalize_sku(news.get("sku")):
             d.updates.append("sku")
-        for key in UPDATE_KEYS + GATE_KEYS:
-            if olds.get(key) != news.get(key):
-                d.updates.append(key)
+        d.compare(olds, news, UPDATE_KEYS + GATE_KEYS, replace=False)
         if news.get("redeploy_expired"):
             d.updates.append("redeploy_expired")  # a developer-tier deployment Azure removed after 24 h
         if d.replaces:
             same_name = "deployment_name" not in d.replaces and "account" not in d.replaces
             same_model = "model" not in d.replaces
             d.delete_before_replace = same_name or same_model
-        d.changes = bool(d.replaces or d.updates)
         return d
 
     # -- lifecycle ---------------------------------------------------------------------------

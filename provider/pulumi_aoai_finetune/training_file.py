@@ -162,9 +162,7 @@ class TrainingFileController(Controller):
         d = Diff()
         if not same_account(olds.get("account"), news.get("account")):
             d.replaces.append("account")
-        for key in ("purpose", "content_url", "adopt_file_id"):
-            if olds.get(key) != news.get(key):
-                d.replaces.append(key)
+        d.compare(olds, news, ("purpose", "content_url", "adopt_file_id"), replace=True)
         if news.get("path") is not None:
             if olds.get("path") is None or olds.get("content_sha256") != news.get("content_sha256"):
                 d.replaces.append("path")
@@ -172,11 +170,8 @@ class TrainingFileController(Controller):
                 d.updates.append("path")
         if news.get("filename") is not None and news.get("filename") != olds.get("filename"):
             d.replaces.append("filename")
-        for key in ("model", "method", "validate", "timeout_seconds"):
-            if olds.get(key) != news.get(key):
-                d.updates.append(key)
+        d.compare(olds, news, ("model", "method", "validate", "timeout_seconds"), replace=False)
         # project_dir only bounds where `path` may point: a moved checkout is not a change
-        d.changes = bool(d.replaces or d.updates)
         return d
 
     # -- lifecycle ---------------------------------------------------------------------------
