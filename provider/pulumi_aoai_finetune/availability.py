@@ -284,6 +284,19 @@ def fine_tuned_deployments(settings, account) -> list[tuple[str, str]] | None:
     return out
 
 
+def account_files(settings, account) -> tuple[int, int] | None:
+    """``(count, total bytes)`` of the files in the account (``GET {endpoint}/openai/files``), or None."""
+    from . import clients
+
+    try:
+        client = clients.data_plane(settings, account, timeout=20.0).with_options(max_retries=0)
+        with clients.openai_errors(f"listing files of {account.name}"):
+            files = [f for f in client.files.list() if f.status != "deleted"]
+    except Exception:  # noqa: BLE001 - best effort
+        return None
+    return len(files), sum(f.bytes or 0 for f in files)
+
+
 def clear_cache() -> None:
     with _cache_lock:
         _regions.clear()

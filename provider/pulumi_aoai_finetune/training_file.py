@@ -48,7 +48,7 @@ from typing import Any, Optional
 import pulumi
 from pulumi.dynamic import Resource
 
-from . import clients
+from . import availability, clients
 from ._common import HASH_CHUNK, check_account, rfc3339, same_account
 from ._dynamic import Controller, Diff, DynamicProvider, is_unknown
 from ._wait import create_once, poll
@@ -67,8 +67,12 @@ _claimed: set[str] = set()  # file ids this provider process created or reused f
 
 
 class TrainingFileController(Controller):
+    live_reads = False  # read the account at preview (set by the provider; unit tests construct it without)
+    _new = True
+
     # -- preview -------------------------------------------------------------------------
     def check(self, olds, news):
+        self._new = not olds  # olds of check are the old inputs: empty for a file not created yet
         inputs = dict(news)
         failures: list[tuple[str, str]] = []
         check_account(inputs, failures)
@@ -150,6 +154,8 @@ class TrainingFileController(Controller):
         digest, size, long_line = scan_file(path)
         inputs["content_sha256"] = digest
         inputs["content_bytes"] = size
+        if self.live_reads and self._new:
+            failures.extend(self._check_account_limits(inputs, size))
         if inputs.get("validate", True) and long_line is not None:
             line, length = long_line
             failures.append(("path", f"{path}:{line}: a line of {length / MIB:,.1f} MiB, longer than the "
@@ -157,6 +163,27 @@ class TrainingFileController(Controller):
                                      "line, and give large images as https URLs"))
         elif inputs.get("validate", True):
             failures.extend(_validate_data(path, inputs.get("model"), inputs.get("method")))
+
+    def _check_account_limits(self, inputs: dict, size: int) -> list[tuple[str, str]]:
+        """A new file must fit the account's limits (files count, total size): read at preview."""
+        if is_unknown(inputs.get("account")):
+            return []
+        try:
+            account = AccountRef.parse(inputs["account"])
+        except ConfigurationError:
+            return []
+        found = availability.account_files(self.settings, account)
+        if found is None:
+            return []
+        count, total = found
+        if count >= availability.MAX_FILES:
+            return [("path", f"account {account.name} already holds {count} files; Azure allows "
+                             f"{availability.MAX_FILES} per resource: delete files no job needs any more")]
+        if total + size > availability.MAX_FILES_BYTES:
+            return [("path", f"account {account.name} holds {total / MIB:,.1f} MiB of files; this one "
+                             f"({size / MIB:,.1f} MiB) would pass Azure's {availability.MAX_FILES_BYTES / MIB:,.0f} MiB "
+                             "per resource: delete files no job needs any more")]
+        return []
 
     def diff(self, id_, olds, news):
         d = Diff()
@@ -395,6 +422,11 @@ def find_project_dir(start: Optional[str] = None) -> str:
 
 class TrainingFileProvider(DynamicProvider):
     controller = TrainingFileController
+
+    def _controller(self):
+        ctl = super()._controller()
+        ctl.live_reads = True  # under the engine: check may read the account (read-only) at preview
+        return ctl
 
 
 class TrainingFile(Resource, module="aoai", name="TrainingFile"):

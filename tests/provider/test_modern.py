@@ -372,3 +372,27 @@ def test_paused_is_an_input_the_user_can_flip(emu):
     final = ctl.update(job_id, outs, resumed)
     assert final["status"] == "succeeded" and final["fine_tuned_model"].startswith(MINI41 + ".ft-")
     assert final["paused"] is False
+
+
+def test_a_new_file_must_fit_the_accounts_file_limits(tmp_path, monkeypatch):
+    from pulumi_aoai_finetune import availability
+    from pulumi_aoai_finetune.training_file import TrainingFileController
+
+    data = tmp_path / "t.jsonl"
+    data.write_text("".join(
+        '{"messages": [{"role": "user", "content": "q%d"}, {"role": "assistant", "content": "a%d"}]}\n' % (i, i)
+        for i in range(12)))
+    account = {"resource_id": "/subscriptions/s/resourceGroups/r/providers/Microsoft.CognitiveServices/accounts/acct-a"}
+    ctl = TrainingFileController(ProviderSettings())
+    ctl.live_reads = True
+    monkeypatch.setattr(availability, "account_files", lambda settings, acct: (100, 5_000))
+    _, failures = ctl.check({}, {"account": account, "path": str(data), "project_dir": str(tmp_path)})
+    assert failures == [("path", "account acct-a already holds 100 files; Azure allows 100 per resource: "
+                                 "delete files no job needs any more")]
+    monkeypatch.setattr(availability, "account_files", lambda settings, acct: (3, availability.MAX_FILES_BYTES - 10))
+    _, failures = ctl.check({}, {"account": account, "path": str(data), "project_dir": str(tmp_path)})
+    assert failures and "would pass Azure's 1,024 MiB per resource" in failures[0][1]
+    # a file that exists already is not counted against the limits again
+    inputs, _ = ctl.check({}, {"account": account, "path": str(data), "project_dir": str(tmp_path)})
+    _, failures = ctl.check(inputs, {"account": account, "path": str(data), "project_dir": str(tmp_path)})
+    assert failures == []
