@@ -13,7 +13,7 @@ stamp=.venv/.installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   echo "setup: installing the project and its dependencies into .venv" >&2
   .venv/bin/python -m pip install -q --upgrade pip >&2
-  .venv/bin/python -m pip install -q -e ".[test,azure]" >&2
+  .venv/bin/python -m pip install -q -e ".[test,azure,tokens]" >&2
   touch "$stamp"
 fi
 bash scripts/pulumi-cli.sh
