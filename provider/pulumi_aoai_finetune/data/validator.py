@@ -41,11 +41,12 @@ import os
 import re
 import stat
 from array import array
+from bisect import bisect_right
 from dataclasses import dataclass
 from functools import partial
 from collections import Counter
 from itertools import accumulate, chain, compress, islice, repeat
-from operator import add, attrgetter, itemgetter, mul, not_, or_, xor
+from operator import add, and_, attrgetter, itemgetter, mul, not_, or_, sub, xor
 from typing import Annotated, Any, BinaryIO, ClassVar, Iterator, Literal, Union
 
 import msgspec
@@ -110,6 +111,8 @@ _get_weight = attrgetter("weight")
 _first = itemgetter(0)
 _last = itemgetter(-1)
 _join = "".join
+_SEP16 = " " * 16
+_join16 = _SEP16.join
 _BOM = b"\xef\xbb\xbf"
 _BACKSLASH = b"\\"
 _UNSET: Any = object()
@@ -224,141 +227,199 @@ class _MsgInfo:
 
 #: Lines are keyed by the hash of their last _SAMPLE bytes and their length; for a longer line
 #: that is a sample, and a key shared with an earlier line is settled by reading it again.
-_SAMPLE = 256
+_SAMPLE = 128
+_LOW32 = (1 << 32) - 1
 _tail = itemgetter(slice(-_SAMPLE, None))
 
 
 class _Seen:
     """The lines seen so far, for duplicates and train/validation overlap: the first ``limit``
-    distinct lines, in constant memory (a fixed open-addressing table of 8-byte keys and 4-byte
-    line numbers, plus 8 bytes per line for its offset while the table is filling).
+    distinct lines, in bounded memory.
 
-    A line's key is the 64-bit ``hash()`` of its bytes; a line longer than :data:`_SHORT`
-    bytes is keyed by the hash of its last :data:`_SAMPLE` bytes and its length instead (hashing
-    whole ~2 KB lines was a fifth of the validator's time). Two lines are duplicates when their
-    bytes are equal: when a sampled key matches an earlier line, that line is read again
-    (``reread``) and compared; from then on the lines with that key are keyed by their full
-    hash in ``full``. So a false duplicate still needs a 64-bit collision of full hashes, as
-    before. Without ``reread`` (a stream that cannot be read twice) every key is a full hash.
-    The hash is per process, never stored.
+    A line's key is the 64-bit ``hash()`` of its last :data:`_SAMPLE` bytes xor its length (for
+    a short line, its whole bytes; hashing whole ~2 KB lines took a fifth of the validator's
+    time). The table is one array of 8-byte slots, each the key's low 32 bits (which also
+    choose the slot: open addressing) and the line number; sized for the lines the source has,
+    at most ``2 * limit`` slots (8 MB at the default limit, pages touched only as used), plus
+    4 bytes per line (its size, to find it again) while it fills.
+
+    Duplicates are byte-identical lines. A slot matching a line says only "maybe": the earlier
+    line is read again (``reread``) and the full hashes of both are compared; from then on the
+    lines with that slot value are looked up by full hash in ``full``. So a false duplicate
+    still needs a 64-bit collision of full hashes, as before. A source that cannot be read
+    twice (``reread`` None) uses a plain ``{full hash: line}`` dict instead. Hashes are per
+    process, never stored.
     """
 
-    __slots__ = ("size", "keys", "lines", "mask", "used", "limit", "room", "full", "ambiguous",
-                 "offsets", "reread", "sampled", "dropped")
+    __slots__ = ("size", "table", "mask", "used", "limit", "room", "full", "ambiguous",
+                 "sizes", "starts", "reread", "dropped")
 
     def __init__(self, limit: int, size: int | None, reread: Any) -> None:
         self.size = size  # bytes of the source, when known: sizes the table (see add)
-        self.keys: Any = None
-        self.lines: Any = None
+        self.table: Any = None
         self.mask = 0
         self.used = 0
         self.limit = limit
         self.room = limit  # distinct lines that may still be remembered
-        self.full: dict[int, int] = {}  # full hash -> line, for sampled keys with several lines
-        self.ambiguous: set[int] = set()  # those sampled keys
-        self.offsets = array("q")  # byte offset of line n at [n - 1], while room is left
+        self.full: dict[int, int] = {}  # full hash -> line
+        self.ambiguous: set[int] = set()  # fingerprints whose lines are in ``full``
+        self.sizes = array("I")  # bytes of line n at [n - 1], while room is left
+        self.starts: list[tuple[int, int]] = []  # (first line, its offset) of each batch
         self.reread = reread  # (offset, size) -> bytes
-        self.sampled = reread is not None
         self.dropped = False  # a distinct line was not remembered: the table was full
 
     def _alloc(self, cap: int) -> None:
         # anonymous memory is zero (= empty) until written: untouched pages cost nothing
-        self.keys = memoryview(mmap.mmap(-1, 8 * cap)).cast("q")
-        self.lines = memoryview(mmap.mmap(-1, 4 * cap)).cast("i")
+        self.table = memoryview(mmap.mmap(-1, 8 * cap)).cast("q")
         self.mask = cap - 1
 
-    def key_list(self, lines: list[bytes]) -> list[int]:
-        """The keys of whole lines (C-level maps; the same as :meth:`key` line by line)."""
-        if not self.sampled:
-            return list(map(or_, map(hash, lines), repeat(1)))
-        return list(map(or_, map(xor, map(hash, map(_tail, lines)), map(len, lines)), repeat(1)))
+    def note(self, sizes: list[int], ln0: int, pos: int) -> None:
+        """Where lines ``ln0 + 1`` on are (the first at offset ``pos``; ``sizes``: their
+        lengths), to read them again."""
+        if self.reread is not None and self.room:
+            known = self.sizes
+            if len(known) < ln0:  # lines that were not yielded (too long)
+                known.extend(repeat(0, ln0 - len(known)))
+            self.starts.append((ln0 + 1, pos))
+            known.extend(sizes)
+
+    def key_list(self, lines: list[bytes], sizes: list[int]) -> list[int]:
+        """The keys of whole lines of these sizes (C-level maps; the same as :meth:`key`)."""
+        if self.reread is None:
+            return list(map(hash, lines))
+        return list(map(xor, map(hash, map(_tail, lines)), sizes))
 
     def key(self, line: bytes) -> int:
-        if not self.sampled:
-            return hash(line) | 1
-        return (hash(line[-_SAMPLE:]) ^ len(line)) | 1
+        if self.reread is None:
+            return hash(line)
+        return hash(line[-_SAMPLE:]) ^ len(line)
 
-    def note_offsets(self, lines: list[bytes], ln0: int, pos: int) -> None:
-        """Remember where lines ``ln0 + 1`` on start (``pos``: the first one's offset)."""
-        offsets = self.offsets
-        if self.sampled and self.room:
-            if len(offsets) < ln0:  # lines that were not yielded (too long)
-                offsets.extend(repeat(-1, ln0 - len(offsets)))
-            offsets.extend(accumulate(map(len, lines[:-1]), initial=pos))
+    def _offset(self, ln: int) -> int:
+        """Where line ``ln`` (remembered, so its batch and size were noted) starts."""
+        b = bisect_right(self.starts, (ln, -1)) - 1
+        first, pos = self.starts[b]
+        return pos + sum(self.sizes[first - 1 : ln - 1])
 
     def add(self, keys: list[int], lines: list[bytes], ln0: int, duplicate: Any) -> None:
         """Check lines ``ln0 + 1`` on against the table and remember the new ones; calls
         ``duplicate(line, earlier_line)`` for each repeat, in line order."""
-        if 2 * (self.used + len(keys)) > self.mask:
-            if self.keys is None:
+        n = len(keys)
+        if self.reread is None:
+            self._add_full(list(map(hash, lines)), ln0, duplicate)
+            return
+        if 2 * (self.used + n) > self.mask:
+            if self.table is None:
                 # room for the lines the source likely has, judged by these first ones' size,
                 # so that the table's pages are not touched for nothing; grown if need be
-                n = len(lines)
                 expected = n if self.size is None else self.size * n // sum(map(len, lines))
                 cap = 16
                 while cap < 2 * min(self.limit, expected + expected // 4 + n):
                     cap *= 2
                 self._alloc(cap)
             else:
-                self._grow()
-        tk, tl, mask = self.keys, self.lines, self.mask
-        room = self.room
-        ln = ln0
-        for k in keys:
-            ln += 1
-            i = k & mask
-            t = tk[i]
-            if t:
-                while t != k:
+                self._grow(2 * (self.mask + 1))
+        table, mask = self.table, self.mask
+        slots = map(and_, keys, repeat(mask))
+        # slot value: the key's low 32 bits (its tag) and the line number above them; never 0
+        values = map(or_, map(and_, keys, repeat(_LOW32)), range((ln0 + 1) << 32, (ln0 + 1 + n) << 32, 1 << 32))
+        if self.room < n:
+            self._add_slowly(list(values), list(slots), lines, ln0, duplicate)
+            return
+        repeats = 0  # room for every line: no room bookkeeping per line
+        for v, i in zip(values, slots):
+            if table[i]:
+                t = table[i]
+                while (t ^ v) & _LOW32:
                     i = (i + 1) & mask
-                    t = tk[i]
+                    t = table[i]
                     if not t:
                         break
-                else:
-                    self.room = room
-                    prev = self._settle(k, tl[i], lines[ln - ln0 - 1], ln, True)
-                    room = self.room
+                else:  # maybe a repeat: settle it
+                    repeats += 1
+                    ln = v >> 32
+                    prev = self._settle(v, t >> 32, lines[ln - ln0 - 1], ln)
                     if prev:
                         duplicate(ln, prev)
                     continue
-            if room:
-                tk[i] = k
-                tl[i] = ln
-                room -= 1
+            table[i] = v
+        self.used += n - repeats
+        self.room -= n - repeats
+
+    def _add_slowly(
+        self, values: list[int], slots: list[int], lines: list[bytes], ln0: int, duplicate: Any
+    ) -> None:
+        """:meth:`add` when the table may fill up within these lines."""
+        table, mask = self.table, self.mask
+        for j, (v, i) in enumerate(zip(values, slots)):
+            t = table[i]
+            while t and (t ^ v) & _LOW32:
+                i = (i + 1) & mask
+                t = table[i]
+            ln = ln0 + 1 + j
+            if t:
+                prev = self._settle(v, t >> 32, lines[j], ln)
+                if prev:
+                    duplicate(ln, prev)
+            elif self.room:
+                table[i] = v
+                self.room -= 1
+                self.used += 1
             else:
                 self.dropped = True
-        self.used += self.room - room
-        self.room = room
+
+    def _add_full(self, hashes: list[int], ln0: int, duplicate: Any) -> None:
+        """:meth:`add` without re-reading: a ``{full hash: line}`` dict."""
+        full = self.full
+        lines = range(ln0 + 1, ln0 + 1 + len(hashes))
+        if len(hashes) <= self.room:
+            prevs = list(map(full.setdefault, hashes, lines))
+            if prevs != list(lines):
+                for prev, ln in zip(prevs, lines):
+                    if prev != ln:
+                        duplicate(ln, prev)
+            self.room = self.limit - len(full)
+            return
+        for h, ln in zip(hashes, lines):
+            prev = full.get(h)
+            if prev is not None:
+                duplicate(ln, prev)
+            elif self.room:
+                full[h] = ln
+                self.room -= 1
+            else:
+                self.dropped = True
 
     def find(self, key: int, line: bytes) -> int | None:
         """The remembered line equal to ``line`` (whose key is ``key``), if any."""
-        tk, mask = self.keys, self.mask
-        if tk is None:
+        if self.reread is None:
+            return self.full.get(hash(line))
+        table, mask = self.table, self.mask
+        if table is None:
             return None
         i = key & mask
-        t = tk[i]
+        t = table[i]
         while t:
-            if t == key:
-                return self._settle(key, self.lines[i], line, 0, False) or None
+            if not (t ^ key) & _LOW32:
+                return self._settle(key, t >> 32, line, 0) or None
             i = (i + 1) & mask
-            t = tk[i]
+            t = table[i]
         return None
 
-    def _settle(self, key: int, first: int, line: bytes, ln: int, remember: bool) -> int:
-        """``line`` has the key of remembered line ``first``: the line it repeats, or 0 (and
-        when ``remember``, it is remembered as line ``ln``)."""
-        if not self.sampled or len(line) <= _SAMPLE:
-            return first  # a full hash: equal keys are equal lines (up to a 64-bit collision)
-        if key not in self.ambiguous:
-            # the first line with this sampled key: from now on, full hashes for this key
-            self.ambiguous.add(key)
-            earlier = self.reread(self.offsets[first - 1], len(line))
-            if len(earlier) == len(line) - 1 and line[-1] == 10:
+    def _settle(self, key: int, first: int, line: bytes, ln: int) -> int:
+        """``line`` (key ``key``) matches the slot of remembered line ``first``: the line it
+        repeats, or 0 (and when ``ln``, it is remembered as line ``ln``; ``room`` counts it)."""
+        tag = key & _LOW32
+        if tag not in self.ambiguous:
+            # the first line to match this slot value: from now on, full hashes for it
+            self.ambiguous.add(tag)
+            size = self.sizes[first - 1]
+            earlier = self.reread(self._offset(first), size)
+            if len(earlier) == size - 1:
                 earlier += b"\n"  # the file's last line, which has no b"\n"
-            self.full[hash(earlier)] = first
+            self.full.setdefault(hash(earlier), first)
         h = hash(line)
         prev = self.full.get(h, 0)
-        if not prev and remember:
+        if not prev and ln:
             if self.room:
                 self.full[h] = ln
                 self.room -= 1
@@ -366,21 +427,16 @@ class _Seen:
                 self.dropped = True
         return prev
 
-    def _grow(self) -> None:
-        old_keys, old_lines = self.keys, self.lines
-        cap = 2 * (self.mask + 1)
-        while 2 * self.used > cap - 1:  # pragma: no cover - add() grows one step at a time
-            cap *= 2
+    def _grow(self, cap: int) -> None:
+        old = self.table
         self._alloc(cap)
-        tk, tl, mask = self.keys, self.lines, self.mask
-        for k, ln in zip(old_keys, old_lines):
-            if k:
-                i = k & mask
-                while tk[i]:
+        table, mask = self.table, self.mask
+        for v in old:
+            if v:
+                i = v & mask
+                while table[i]:
                     i = (i + 1) & mask
-                tk[i] = k
-                tl[i] = ln
-
+                table[i] = v
 
 class _Context:
     """What both files share: the model, method, counters and the findings."""
@@ -442,17 +498,22 @@ class _FileCheck:
         self._units: int | None = ctx.counter.nonascii_int if ctx.heuristic else None
         # fast path token keys k: tokens = (k + _tconst) // _tdiv (see _batch_token_keys)
         if self._units is None:
-            self._tdiv, self._tconst, self._tper_msg = 1, 0, 0
+            self._tdiv, self._tconst = 1, 0
         else:
+            # units: R per ASCII character and 4 per UTF-8 byte of other text (R = 4: bytes);
+            # tokens = ceil(units / div) + TOKENS_PER_MESSAGE * n + TOKENS_PER_REPLY, as one
+            # floor division. The key is R x the length of the texts joined by 16 characters:
+            # units + 16R (n - 1), and 16R = div * TOKENS_PER_MESSAGE.
             div = ASCII_CHARS_PER_TOKEN * (1 if self._units == 4 else self._units)
-            # ceil(units / div) + TOKENS_PER_MESSAGE * n + TOKENS_PER_REPLY, one floor division
+            assert div * TOKENS_PER_MESSAGE == len(_SEP16) * (1 if self._units == 4 else self._units)
             self._tdiv = div
-            self._tper_msg = div * TOKENS_PER_MESSAGE
-            self._tconst = div * TOKENS_PER_REPLY + div - 1
+            self._tconst = div * TOKENS_PER_REPLY + div - 1 + div * TOKENS_PER_MESSAGE
         # the smallest key whose tokens are over the model's limit
         self._tkey_limit = self._tdiv * (ctx.spec.max_example_tokens + 1) - self._tconst
         self._lines_read = 0
         self._long_size = 0
+        self._bln = -1  # the batch being checked: its first line - 1, its lines' sizes
+        self._bsizes: list[int] = []
         self._close: Any = None
 
     # -- findings ------------------------------------------------------------------------------
@@ -519,8 +580,9 @@ class _FileCheck:
             pos = 3
 
         batch_fast = self._batch_chat if self.fmt == "chat" else None
-        for batch, ln, pos in self._batches(fp, pos):
-            seen.note_offsets(batch, ln, pos)
+        for batch, ln, pos, sizes in self._batches(fp, pos):
+            seen.note(sizes, ln, pos)
+            self._bln, self._bsizes = ln, sizes
             if batch_fast is None:
                 self._scalar(batch, ln)
                 continue
@@ -550,7 +612,9 @@ class _FileCheck:
         stats.bytes = fp.tell() if hasattr(fp, "tell") else 0
         self._finish()
 
-    def _batches(self, fp: BinaryIO, pos: int) -> Iterator[tuple[list[bytes], int, int]]:
+    def _batches(
+        self, fp: BinaryIO, pos: int
+    ) -> Iterator[tuple[list[bytes], int, int, list[int]]]:
         """The lines of ``fp``, each ending with ``b"\\n"`` (one is added to a last line without
         it, so that it hashes like the others), in batches of at most ``_BATCH``, each with the
         number of the line before it and the offset of its first line (``pos``: where ``fp``
@@ -568,10 +632,11 @@ class _FileCheck:
                 break
             # the common case: whole lines only (a piece shorter than _PIECE ends with b"\n",
             # unless it is the last of the file)
-            if batch[-1][-1] == 10 and max(map(len, batch)) < _PIECE:
-                yield batch, ln, pos
+            sizes = list(map(len, batch))
+            if batch[-1][-1] == 10 and max(sizes) < _PIECE:
+                yield batch, ln, pos, sizes
                 ln += len(batch)
-                pos += sum(map(len, batch))
+                pos += sum(sizes)
                 continue
             lines: list[bytes] = []
             start = pos
@@ -584,7 +649,7 @@ class _FileCheck:
                         size = self._long_size
                         if whole is None:
                             if lines:
-                                yield lines, ln, start
+                                yield lines, ln, start, list(map(len, lines))
                                 ln += len(lines)
                                 lines = []
                             ln += 1
@@ -598,7 +663,7 @@ class _FileCheck:
                 lines.append(raw)
                 pos += size
             if lines:
-                yield lines, ln, start
+                yield lines, ln, start, list(map(len, lines))
                 ln += len(lines)
         self._lines_read = ln
 
@@ -641,14 +706,17 @@ class _FileCheck:
         start = 0
         while start < n:
             part = batch[start:] if start else batch
-            exs: list[_FChat] = []
             try:
-                exs.extend(map(dec, part))  # keeps the lines decoded before a failure
+                msgss = list(map(_get_messages, map(dec, part)))
             except (msgspec.DecodeError, UnicodeDecodeError):
-                pass
-            k = len(exs)
-            msgss = list(map(_get_messages, exs))
-            del exs
+                exs: list[_FChat] = []
+                try:
+                    exs.extend(map(dec, part))  # keeps the lines decoded before the failure
+                except (msgspec.DecodeError, UnicodeDecodeError):
+                    pass
+                msgss = list(map(_get_messages, exs))
+                del exs
+            k = len(msgss)
             if not all(map(_get_weight, map(_last, msgss))):
                 # the last message is not a trained assistant message: look closer
                 for i in compress(range(k), map(not_, map(_get_weight, map(_last, msgss)))):
@@ -688,17 +756,17 @@ class _FileCheck:
                     keep.append(k)
             keys = keep
         self.tcounts.update(keys)
-        # system messages: one variant for the whole batch is the common case
+        # system messages: one variant for the whole batch is the common case (typed messages
+        # compare equal when they have the same type and content)
         firsts = list(map(_first, msgss))
-        if list(map(type, firsts)).count(_FSystem) == n:
-            systems: list[str | None] = list(map(_get_content, firsts))
+        first = firsts[0]
+        if firsts.count(first) == n:
+            self._system_n(first.content if first.__class__ is _FSystem else None, n, ln0 + 1)
+        elif _FSystem not in map(type, firsts):
+            self._system_n(None, n, ln0 + 1)
         else:
-            systems = [m.content if m.__class__ is _FSystem else None for m in firsts]
-        if systems.count(systems[0]) == n:
-            self._system_n(systems[0], n, ln0 + 1)
-        else:
-            for i, s in enumerate(systems):
-                self._system_n(s, 1, ln0 + 1 + i)
+            for i, m in enumerate(firsts):
+                self._system_n(m.content if m.__class__ is _FSystem else None, 1, ln0 + 1 + i)
         # duplicates (and overlap with the training file)
         self._seen_batch(lines, ln0)
 
@@ -707,14 +775,16 @@ class _FileCheck:
     ) -> list[int]:
         """Heuristic token numbers of typed examples as keys ``k`` with tokens
         ``(k + self._tconst) // self._tdiv``: the same numbers as ``HeuristicCounter.count``
-        over the message contents plus the chat overhead (see :mod:`.tokens`).
+        over the message contents plus the chat overhead (see :mod:`.tokens`; the key includes
+        the per-message overhead as a 16-character separator between the texts).
 
         With R UTF-8 bytes per token for non-ASCII text, a text has R units per character if it
         is ASCII and 4 per UTF-8 byte if not, and tokens are ``ceil(units / 4R)``; for R = 4
         that is ``ceil(utf8_bytes / 4)``. ASCII is an O(1) flag of a Python string; only a
         non-ASCII example needs a pass over its text for its UTF-8 size."""
         r = self._units
-        texts = list(map(_join, map(partial(map, _get_content), msgss)))
+        # joined with a separator of 16 characters: the per-message overhead is in the length
+        texts = list(map(_join16, map(partial(map, _get_content), msgss)))
         units = list(map(len, texts))
         if r != 4:
             units = list(map(mul, units, repeat(r)))
@@ -722,23 +792,27 @@ class _FileCheck:
             for i in compress(range(len(texts)), map(not_, map(str.isascii, texts))):
                 raw = lines[i]
                 if r == 4 and raw.find(_BACKSLASH) < 0:
-                    # every non-ASCII character of a line that decoded into the typed shapes is
-                    # in a content string (keys and roles are fixed ASCII names) and written as
-                    # itself (no escapes): the extra UTF-8 bytes of the texts are the line's
-                    # bytes minus its characters
-                    units[i] += len(raw) - len(raw.decode("utf-8"))
+                    # Every non-ASCII character of a line that decoded into the typed shapes is
+                    # in a content string (keys and roles are fixed ASCII names), and without
+                    # escapes it is written as itself: the texts' extra UTF-8 bytes are the
+                    # line's bytes minus its characters (one pass of the C decoder).
+                    units[i] += len(raw) - len(raw.decode())
                 else:
                     for c in map(_get_content, msgss[i]):
                         if not c.isascii():
                             b = len(c.encode("utf-8", "surrogatepass"))
                             units[i] += b - len(c) if r == 4 else 4 * b - r * len(c)
-        return list(map(add, units, map(mul, ns, repeat(self._tper_msg))))
+        return units
 
     def _seen_batch(self, lines: list[bytes], ln0: int) -> None:
         """Duplicate and overlap checks of lines ``ln0 + 1`` on."""
         seen = self.seen
         assert seen is not None
-        keys = seen.key_list(lines)
+        if ln0 == self._bln and len(lines) == len(self._bsizes):
+            sizes = self._bsizes  # the whole batch
+        else:
+            sizes = list(map(len, lines))
+        keys = seen.key_list(lines, sizes)
         seen.add(keys, lines, ln0, self._duplicate)
         if self.train is not None:
             find = self.train.seen.find  # type: ignore[union-attr]
