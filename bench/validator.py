@@ -7,6 +7,8 @@ a fixed system message, 1-4 user/assistant turns, some ``weight: 0``, ~3% non-AS
 a temporary directory under ``--tmp``, runs every candidate in its own subprocess (so each peak
 RSS is its own, read with ``os.wait4``), and deletes the files afterwards. Time is measured inside
 the child around the work only (no interpreter start-up); peak RSS is the child's whole process.
+The runs are interleaved by round (bare, validator, load-all, bare, ...) and the file is read
+before every run, so that all candidates see the same load and a warm page cache.
 
 Candidates
     bare      the baseline: ``for line in f: Decoder(Example).decode(line)`` with a typed
@@ -224,17 +226,23 @@ def run(sizes: list[float], tmp: str | None, repeat: int, model: str, out=sys.st
             path = workdir / f"chat-{size:g}MB.jsonl"
             n = generate(path, size)
             actual = path.stat().st_size
-            _warm(path)
             per: dict[str, dict] = {}
-            for cand in CANDIDATES:
-                best: dict | None = None
-                for _ in range(repeat if cand != "load-all" or size <= 50 else 1):
+            # Rounds interleave the candidates (bare, validator, load-all, bare, ...), so that a
+            # change in the machine's load affects them alike; the page cache is warmed before
+            # every run, so that each reads the same file from memory.
+            for round_ in range(repeat):
+                for cand in CANDIDATES:
+                    if cand == "load-all" and size > 50 and round_ > 0:
+                        continue
+                    _warm(path)
                     r = _spawn(cand, path, model)
+                    best = per.get(cand)
+                    peak = max(r["peak_rss_mb"], best["peak_rss_mb"]) if best else r["peak_rss_mb"]
                     if best is None or r["seconds"] < best["seconds"]:
-                        best = {**r, "peak_rss_mb": max(r["peak_rss_mb"], best["peak_rss_mb"]) if best else r["peak_rss_mb"]}
-                assert best is not None
+                        best = r
+                    per[cand] = {**best, "peak_rss_mb": peak}
+            for best in per.values():
                 best["mb_s"] = actual / _MB / best["seconds"]
-                per[cand] = best
             for cand in CANDIDATES:
                 r = per[cand]
                 rows.append(

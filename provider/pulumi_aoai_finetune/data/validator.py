@@ -2,7 +2,7 @@
 
 How it streams
     The file is read in binary through a 1 MiB buffered reader, in pieces of at most 64 KiB
-    (``readline(65536)``) gathered in batches of at most 64 pieces, so at most ~4 MiB of input
+    (``readline(65536)``) gathered in batches of at most 128 pieces, so at most ~8 MiB of input
     are held at once. Lines longer than a piece are reassembled up to 64 MiB
     (:data:`MAX_LINE_BYTES`); a longer line is reported (``jsonl.line_too_long``) and skipped
     without being kept. Memory does not grow with the file beyond the bounded tables below.
@@ -14,19 +14,27 @@ Fast path and slow path
     non-empty messages list) or of the prompt/completion format. msgspec checks UTF-8, JSON
     syntax, roles, types and unknown keys in C; Python then checks what types cannot say (an
     assistant message with weight 1 exists) and gathers statistics, for a whole batch at once
-    with C-level ``map`` calls. A line that passes the fast path is valid.
+    with C-level ``map`` calls (:meth:`_FileCheck._chat_stats`): token numbers from the length
+    of each example's texts joined (an O(1) ASCII flag; the UTF-8 size only for non-ASCII
+    text), one system-message comparison per batch, duplicate keys from a sample of each line.
+    A line that passes the fast path is valid.
     *Slow path* (:meth:`_FileCheck._slow`): every other line (any doubt, tools, images, names,
     DPO, every error) is decoded generically and checked rule by rule, producing every finding
     of the line with its exact JSON path. The slow path is the only source of findings about a
     line; the fast path never reports one, and computes the same statistics
-    (tests/provider/data/test_data_properties.py checks that both agree on random data).
+    (tests/provider/data/test_data_properties.py and test_data_fast_path.py check that both
+    agree on random data).
 
 Bounded state
-    - Duplicates and train/validation overlap: a dict from the 64-bit ``hash()`` of the line
-      bytes (line ending included) to its line number, at most ``dedup_limit`` entries
-      (default 500,000, ~50 MB); past that, later lines are still compared with the table but
-      not added, and the statistics say so. Duplicates are byte-identical lines; a false one
-      needs a 64-bit collision (~1e-8 at 500k lines). The hash is per process, never stored.
+    - Duplicates and train/validation overlap (:class:`_Seen`): the first ``dedup_limit``
+      distinct examples (default 500,000) in a fixed table of two 8-byte slots per example at
+      most (16 MB at the default limit, sized down for smaller files); past that, later lines
+      are still compared with the table but not added, and the statistics say so. Duplicates
+      are byte-identical lines: a line is keyed by a sample of its bytes, and a matching key is
+      settled by reading the remembered line again and comparing whole-line 64-bit hashes, so a
+      false duplicate needs a 64-bit collision (~1e-8 at 500k lines), as before. The source is
+      read again only for that (``os.pread`` on the open file, or the bytes given); the hash is
+      per process, never stored.
     - System-message variants (the leading system message of each error-free example): a dict
       of at most 1,000 variants with counts.
     - Token quantiles: :class:`~.stats.TokenHistogram` (exact below 131,072 tokens).
@@ -40,13 +48,11 @@ import mmap
 import os
 import re
 import stat
-from array import array
-from bisect import bisect_right
 from dataclasses import dataclass
 from functools import partial
 from collections import Counter
 from itertools import accumulate, chain, compress, islice, repeat
-from operator import add, and_, attrgetter, itemgetter, mul, not_, or_, sub, xor
+from operator import and_, attrgetter, itemgetter, mul, not_, or_, xor
 from typing import Annotated, Any, BinaryIO, ClassVar, Iterator, Literal, Union
 
 import msgspec
@@ -110,9 +116,8 @@ _get_content = attrgetter("content")
 _get_weight = attrgetter("weight")
 _first = itemgetter(0)
 _last = itemgetter(-1)
-_join = "".join
-_SEP16 = " " * 16
-_join16 = _SEP16.join
+_SEP = " " * (ASCII_CHARS_PER_TOKEN * TOKENS_PER_MESSAGE)  # see _FileCheck.__init__
+_join_sep = _SEP.join
 _BOM = b"\xef\xbb\xbf"
 _BACKSLASH = b"\\"
 _UNSET: Any = object()
@@ -229,104 +234,104 @@ class _MsgInfo:
 #: that is a sample, and a key shared with an earlier line is settled by reading it again.
 _SAMPLE = 128
 _LOW32 = (1 << 32) - 1
+_MAX_TABLE_LINE = (1 << 31) - 1  # a slot holds the line number in its upper 32 bits (signed)
+_VERIFIED = 1 << 16  # whole-line hashes of repeated lines kept, to not read them again
 _tail = itemgetter(slice(-_SAMPLE, None))
 
 
 class _Seen:
     """The lines seen so far, for duplicates and train/validation overlap: the first ``limit``
-    distinct lines, in bounded memory.
+    distinct lines, in memory that does not grow with the file.
 
-    A line's key is the 64-bit ``hash()`` of its last :data:`_SAMPLE` bytes xor its length (for
-    a short line, its whole bytes; hashing whole ~2 KB lines took a fifth of the validator's
-    time). The table is one array of 8-byte slots, each the key's low 32 bits (which also
-    choose the slot: open addressing) and the line number; sized for the lines the source has,
-    at most ``2 * limit`` slots (8 MB at the default limit, pages touched only as used), plus
-    4 bytes per line (its size, to find it again) while it fills.
-
-    Duplicates are byte-identical lines. A slot matching a line says only "maybe": the earlier
-    line is read again (``reread``) and the full hashes of both are compared; from then on the
-    lines with that slot value are looked up by full hash in ``full``. So a false duplicate
-    still needs a 64-bit collision of full hashes, as before. A source that cannot be read
-    twice (``reread`` None) uses a plain ``{full hash: line}`` dict instead. Hashes are per
-    process, never stored.
+    Key
+        The 64-bit ``hash()`` of a line's last :data:`_SAMPLE` bytes, xor its length: for a
+        short line its whole bytes, for a longer one a sample (hashing every byte of ~2 KB lines
+        took a fifth of the validator's time).
+    Table
+        Slots of two 8-byte words, in two arrays: the key's low 32 bits (its tag, which also
+        picks the slot: linear probing) with the line number above them, and the line's offset
+        in the source. Sized for the lines the source likely has (from its size and first
+        lines), at most ``2 * limit`` slots (16 MB at the default limit), in anonymous memory,
+        so that pages that are never written take no memory.
+    Duplicates
+        Byte-identical lines. A slot with the same tag says only "maybe": the remembered line is
+        read again (``reread``; its whole-line hash is then cached in ``verified``, at most
+        :data:`_VERIFIED` of them) and compared by the 64-bit ``hash()`` of the whole bytes. So
+        a false duplicate still needs a 64-bit hash collision, as before. When two different
+        lines share a tag (equal last bytes and length, or chance), the lines with that tag are
+        looked up by whole-line hash in ``full`` from then on. A source that cannot be read
+        again (``reread`` None) uses ``full`` alone: one entry per remembered line.
+    Hashes are per process and never stored.
     """
 
-    __slots__ = ("size", "table", "mask", "used", "limit", "room", "full", "ambiguous",
-                 "sizes", "starts", "reread", "dropped")
+    __slots__ = ("size", "table", "offsets", "mask", "used", "limit", "room", "full", "ambiguous",
+                 "verified", "reread", "dropped")
 
     def __init__(self, limit: int, size: int | None, reread: Any) -> None:
         self.size = size  # bytes of the source, when known: sizes the table (see add)
         self.table: Any = None
+        self.offsets: Any = None
         self.mask = 0
-        self.used = 0
+        self.used = 0  # slots in use
         self.limit = limit
         self.room = limit  # distinct lines that may still be remembered
-        self.full: dict[int, int] = {}  # full hash -> line
-        self.ambiguous: set[int] = set()  # fingerprints whose lines are in ``full``
-        self.sizes = array("I")  # bytes of line n at [n - 1], while room is left
-        self.starts: list[tuple[int, int]] = []  # (first line, its offset) of each batch
+        self.full: dict[int, int] = {}  # hash of the whole line -> line number
+        self.ambiguous: set[int] = set()  # tags whose lines are looked up in ``full``
+        self.verified: dict[int, int] = {}  # tag -> hash of its remembered line (a cache)
         self.reread = reread  # (offset, size) -> bytes
-        self.dropped = False  # a distinct line was not remembered: the table was full
+        self.dropped = False  # a distinct line was not remembered: no room left
 
     def _alloc(self, cap: int) -> None:
-        # anonymous memory is zero (= empty) until written: untouched pages cost nothing
+        # anonymous memory reads as zeros (= empty slots) and takes pages only when written
         self.table = memoryview(mmap.mmap(-1, 8 * cap)).cast("q")
+        self.offsets = memoryview(mmap.mmap(-1, 8 * cap)).cast("q")
         self.mask = cap - 1
 
-    def note(self, sizes: list[int], ln0: int, pos: int) -> None:
-        """Where lines ``ln0 + 1`` on are (the first at offset ``pos``; ``sizes``: their
-        lengths), to read them again."""
-        if self.reread is not None and self.room:
-            known = self.sizes
-            if len(known) < ln0:  # lines that were not yielded (too long)
-                known.extend(repeat(0, ln0 - len(known)))
-            self.starts.append((ln0 + 1, pos))
-            known.extend(sizes)
-
-    def key_list(self, lines: list[bytes], sizes: list[int]) -> list[int]:
-        """The keys of whole lines of these sizes (C-level maps; the same as :meth:`key`)."""
+    def keys_of(self, lines: list[bytes], sizes: list[int]) -> list[int]:
+        """The keys of whole lines of these sizes (C-level maps)."""
         if self.reread is None:
             return list(map(hash, lines))
         return list(map(xor, map(hash, map(_tail, lines)), sizes))
 
-    def key(self, line: bytes) -> int:
-        if self.reread is None:
-            return hash(line)
-        return hash(line[-_SAMPLE:]) ^ len(line)
-
-    def _offset(self, ln: int) -> int:
-        """Where line ``ln`` (remembered, so its batch and size were noted) starts."""
-        b = bisect_right(self.starts, (ln, -1)) - 1
-        first, pos = self.starts[b]
-        return pos + sum(self.sizes[first - 1 : ln - 1])
-
-    def add(self, keys: list[int], lines: list[bytes], ln0: int, duplicate: Any) -> None:
-        """Check lines ``ln0 + 1`` on against the table and remember the new ones; calls
+    def add(
+        self,
+        keys: list[int],
+        lines: list[bytes],
+        sizes: list[int],
+        ln0: int,
+        pos: int,
+        duplicate: Any,
+    ) -> None:
+        """Check lines ``ln0 + 1`` on (with these keys and sizes, the first at offset
+        ``pos``) against the remembered ones and remember the new ones; calls
         ``duplicate(line, earlier_line)`` for each repeat, in line order."""
         n = len(keys)
         if self.reread is None:
-            self._add_full(list(map(hash, lines)), ln0, duplicate)
+            self._add_full(keys, ln0, duplicate)
             return
-        if 2 * (self.used + n) > self.mask:
+        if 2 * (self.used + n) > self.mask:  # at most half the slots in use
             if self.table is None:
-                # room for the lines the source likely has, judged by these first ones' size,
-                # so that the table's pages are not touched for nothing; grown if need be
-                expected = n if self.size is None else self.size * n // sum(map(len, lines))
+                # room for the lines the source likely has, judged by these first ones
+                expected = n if self.size is None else self.size * n // sum(sizes)
                 cap = 16
                 while cap < 2 * min(self.limit, expected + expected // 4 + n):
                     cap *= 2
                 self._alloc(cap)
             else:
                 self._grow(2 * (self.mask + 1))
-        table, mask = self.table, self.mask
+        if ln0 + n > _MAX_TABLE_LINE:
+            self.room = 0  # line numbers beyond what a slot holds: nothing more is remembered
+        table, offsets, mask = self.table, self.offsets, self.mask
         slots = map(and_, keys, repeat(mask))
         # slot value: the key's low 32 bits (its tag) and the line number above them; never 0
-        values = map(or_, map(and_, keys, repeat(_LOW32)), range((ln0 + 1) << 32, (ln0 + 1 + n) << 32, 1 << 32))
+        start = (ln0 + 1) << 32
+        values = map(or_, map(and_, keys, repeat(_LOW32)), range(start, start + (n << 32), 1 << 32))
+        where = accumulate(sizes, initial=pos)
         if self.room < n:
-            self._add_slowly(list(values), list(slots), lines, ln0, duplicate)
+            self._add_slowly(list(zip(values, slots, where)), lines, ln0, duplicate)
             return
-        repeats = 0  # room for every line: no room bookkeeping per line
-        for v, i in zip(values, slots):
+        repeats = 0  # there is room for every line: no bookkeeping per line
+        for v, i, o in zip(values, slots, where):
             if table[i]:
                 t = table[i]
                 while (t ^ v) & _LOW32:
@@ -334,41 +339,43 @@ class _Seen:
                     t = table[i]
                     if not t:
                         break
-                else:  # maybe a repeat: settle it
+                else:  # a slot with the same tag: maybe a repeat
                     repeats += 1
                     ln = v >> 32
-                    prev = self._settle(v, t >> 32, lines[ln - ln0 - 1], ln)
+                    prev = self._settle(v, t >> 32, offsets[i], lines[ln - ln0 - 1], ln)
                     if prev:
                         duplicate(ln, prev)
                     continue
             table[i] = v
+            offsets[i] = o
         self.used += n - repeats
         self.room -= n - repeats
 
     def _add_slowly(
-        self, values: list[int], slots: list[int], lines: list[bytes], ln0: int, duplicate: Any
+        self, todo: list[tuple[int, int, int]], lines: list[bytes], ln0: int, duplicate: Any
     ) -> None:
-        """:meth:`add` when the table may fill up within these lines."""
-        table, mask = self.table, self.mask
-        for j, (v, i) in enumerate(zip(values, slots)):
+        """:meth:`add` when the room may run out within these lines."""
+        table, offsets, mask = self.table, self.offsets, self.mask
+        for j, (v, i, o) in enumerate(todo):
             t = table[i]
             while t and (t ^ v) & _LOW32:
                 i = (i + 1) & mask
                 t = table[i]
             ln = ln0 + 1 + j
             if t:
-                prev = self._settle(v, t >> 32, lines[j], ln)
+                prev = self._settle(v, t >> 32, offsets[i], lines[j], ln)
                 if prev:
                     duplicate(ln, prev)
             elif self.room:
                 table[i] = v
+                offsets[i] = o
                 self.room -= 1
                 self.used += 1
             else:
                 self.dropped = True
 
     def _add_full(self, hashes: list[int], ln0: int, duplicate: Any) -> None:
-        """:meth:`add` without re-reading: a ``{full hash: line}`` dict."""
+        """:meth:`add` for a source that cannot be read again."""
         full = self.full
         lines = range(ln0 + 1, ln0 + 1 + len(hashes))
         if len(hashes) <= self.room:
@@ -392,7 +399,7 @@ class _Seen:
     def find(self, key: int, line: bytes) -> int | None:
         """The remembered line equal to ``line`` (whose key is ``key``), if any."""
         if self.reread is None:
-            return self.full.get(hash(line))
+            return self.full.get(key)
         table, mask = self.table, self.mask
         if table is None:
             return None
@@ -400,24 +407,30 @@ class _Seen:
         t = table[i]
         while t:
             if not (t ^ key) & _LOW32:
-                return self._settle(key, t >> 32, line, 0) or None
+                return self._settle(key, t >> 32, self.offsets[i], line, 0) or None
             i = (i + 1) & mask
             t = table[i]
         return None
 
-    def _settle(self, key: int, first: int, line: bytes, ln: int) -> int:
-        """``line`` (key ``key``) matches the slot of remembered line ``first``: the line it
-        repeats, or 0 (and when ``ln``, it is remembered as line ``ln``; ``room`` counts it)."""
+    def _settle(self, key: int, first: int, offset: int, line: bytes, ln: int) -> int:
+        """``line`` (key ``key``) has the tag of remembered line ``first`` (at ``offset``): the
+        remembered line it repeats, or 0 (then, if ``ln``, it is remembered as line ``ln``,
+        room permitting)."""
         tag = key & _LOW32
-        if tag not in self.ambiguous:
-            # the first line to match this slot value: from now on, full hashes for it
-            self.ambiguous.add(tag)
-            size = self.sizes[first - 1]
-            earlier = self.reread(self._offset(first), size)
-            if len(earlier) == size - 1:
-                earlier += b"\n"  # the file's last line, which has no b"\n"
-            self.full.setdefault(hash(earlier), first)
         h = hash(line)
+        if tag not in self.ambiguous:
+            earlier = self.verified.get(tag)
+            if earlier is None:  # read the remembered line again
+                earlier = hash(self._line_at(offset, len(line)))
+                if len(self.verified) >= _VERIFIED:
+                    self.verified.clear()
+                self.verified[tag] = earlier
+            if h == earlier:
+                return first
+            # Two different lines with one tag: from now on the lines with this tag are looked
+            # up by whole-line hash. (Rare: equal last bytes and length, or a 32-bit match.)
+            self.ambiguous.add(tag)
+            self.full.setdefault(earlier, first)
         prev = self.full.get(h, 0)
         if not prev and ln:
             if self.room:
@@ -427,16 +440,37 @@ class _Seen:
                 self.dropped = True
         return prev
 
+    def _line_at(self, offset: int, guess: int) -> bytes:
+        """The line at ``offset`` of the source, with its ``b"\\n"`` (added at the end of the
+        source, as the reader does); ``guess``: its likely size."""
+        parts = []
+        size = guess + 1
+        while True:
+            chunk = self.reread(offset, size)
+            end = chunk.find(b"\n")
+            if end >= 0:
+                parts.append(chunk[: end + 1])
+                break
+            parts.append(chunk)
+            if len(chunk) < size:  # the end of the source
+                parts.append(b"\n")
+                break
+            offset += size
+            size = max(size * 2, 1 << 16)
+        return b"".join(parts)
+
     def _grow(self, cap: int) -> None:
-        old = self.table
+        old, old_offsets = self.table, self.offsets
         self._alloc(cap)
-        table, mask = self.table, self.mask
-        for v in old:
+        table, offsets, mask = self.table, self.offsets, self.mask
+        for v, o in zip(old, old_offsets):
             if v:
                 i = v & mask
                 while table[i]:
                     i = (i + 1) & mask
                 table[i] = v
+                offsets[i] = o
+
 
 class _Context:
     """What both files share: the model, method, counters and the findings."""
@@ -494,25 +528,27 @@ class _FileCheck:
         self.ncounts: Counter[int] = Counter()  # fast path: messages -> examples
         self._dec_chat = msgspec.json.Decoder(_FChat).decode
         self._dec_completion = msgspec.json.Decoder(_FCompletion).decode
-        # heuristic counter: UTF-8 bytes per token of non-ASCII text (batch token arithmetic)
+        # Fast-path token numbers (heuristic counter) are kept as keys k, with tokens
+        # (k + _tconst) // _tdiv: one floor division for ceil(units / div) +
+        # TOKENS_PER_MESSAGE * n + TOKENS_PER_REPLY. Units are R per ASCII character and 4 per
+        # UTF-8 byte of other text (R: bytes per token of non-ASCII text), divided by 4 when
+        # R = 4 (then units are UTF-8 bytes). A key is r x the length of an example's texts
+        # joined by _SEP (r = R, or 1 when R = 4): units + r * len(_SEP) * (n - 1), where
+        # r * len(_SEP) = div * TOKENS_PER_MESSAGE; _tconst adds back one message's worth.
         self._units: int | None = ctx.counter.nonascii_int if ctx.heuristic else None
-        # fast path token keys k: tokens = (k + _tconst) // _tdiv (see _batch_token_keys)
-        if self._units is None:
+        if self._units is None:  # exact counter: keys are tokens
             self._tdiv, self._tconst = 1, 0
         else:
-            # units: R per ASCII character and 4 per UTF-8 byte of other text (R = 4: bytes);
-            # tokens = ceil(units / div) + TOKENS_PER_MESSAGE * n + TOKENS_PER_REPLY, as one
-            # floor division. The key is R x the length of the texts joined by 16 characters:
-            # units + 16R (n - 1), and 16R = div * TOKENS_PER_MESSAGE.
-            div = ASCII_CHARS_PER_TOKEN * (1 if self._units == 4 else self._units)
-            assert div * TOKENS_PER_MESSAGE == len(_SEP16) * (1 if self._units == 4 else self._units)
+            r = 1 if self._units == ASCII_CHARS_PER_TOKEN else self._units
+            div = ASCII_CHARS_PER_TOKEN * r
             self._tdiv = div
-            self._tconst = div * TOKENS_PER_REPLY + div - 1 + div * TOKENS_PER_MESSAGE
+            self._tconst = div * (TOKENS_PER_REPLY + TOKENS_PER_MESSAGE) + div - 1
         # the smallest key whose tokens are over the model's limit
         self._tkey_limit = self._tdiv * (ctx.spec.max_example_tokens + 1) - self._tconst
         self._lines_read = 0
         self._long_size = 0
-        self._bln = -1  # the batch being checked: its first line - 1, its lines' sizes
+        self._bln = -1  # the batch being checked: its first line - 1, offset, lines' sizes
+        self._bpos = 0
         self._bsizes: list[int] = []
         self._close: Any = None
 
@@ -534,7 +570,9 @@ class _FileCheck:
         with fp:
             try:
                 st = os.fstat(fp.fileno())
-                if stat.S_ISREG(st.st_mode):
+                # a regular file can be read again for duplicates (else, or without pread on
+                # Windows, duplicates use a dict of whole-line hashes: see _Seen)
+                if stat.S_ISREG(st.st_mode) and hasattr(os, "pread"):
                     self._size = st.st_size
                     fd = os.dup(fp.fileno())  # pread() leaves the stream's position alone
                     self._close = partial(os.close, fd)
@@ -581,8 +619,7 @@ class _FileCheck:
 
         batch_fast = self._batch_chat if self.fmt == "chat" else None
         for batch, ln, pos, sizes in self._batches(fp, pos):
-            seen.note(sizes, ln, pos)
-            self._bln, self._bsizes = ln, sizes
+            self._bln, self._bpos, self._bsizes = ln, pos, sizes
             if batch_fast is None:
                 self._scalar(batch, ln)
                 continue
@@ -617,8 +654,8 @@ class _FileCheck:
     ) -> Iterator[tuple[list[bytes], int, int, list[int]]]:
         """The lines of ``fp``, each ending with ``b"\\n"`` (one is added to a last line without
         it, so that it hashes like the others), in batches of at most ``_BATCH``, each with the
-        number of the line before it and the offset of its first line (``pos``: where ``fp``
-        is).
+        number of the line before it, the offset of its first line in the source (``pos``:
+        where ``fp`` is) and the lines' sizes.
 
         Lines are read as pieces of at most ``_PIECE`` bytes (``readline(_PIECE)``), so a long
         line is never read at once: its pieces are kept until its end, and dropped as soon as it
@@ -739,7 +776,7 @@ class _FileCheck:
         self.ncounts.update(ns)
         # token keys: tokens = (key + self._tconst) // self._tdiv (see _batch_token_keys)
         if self._units is not None:
-            keys = self._batch_token_keys(lines, msgss, ns)
+            keys = self._batch_token_keys(lines, msgss)
         else:
             ft = self._fast_tokens
             keys = [ft(m) + TOKENS_PER_MESSAGE * k + TOKENS_PER_REPLY for m, k in zip(msgss, ns)]
@@ -770,50 +807,53 @@ class _FileCheck:
         # duplicates (and overlap with the training file)
         self._seen_batch(lines, ln0)
 
-    def _batch_token_keys(
-        self, lines: list[bytes], msgss: list[list[Any]], ns: list[int]
-    ) -> list[int]:
-        """Heuristic token numbers of typed examples as keys ``k`` with tokens
-        ``(k + self._tconst) // self._tdiv``: the same numbers as ``HeuristicCounter.count``
-        over the message contents plus the chat overhead (see :mod:`.tokens`; the key includes
-        the per-message overhead as a 16-character separator between the texts).
+    def _batch_token_keys(self, lines: list[bytes], msgss: list[list[Any]]) -> list[int]:
+        """Heuristic token numbers of typed examples, as keys ``k`` with tokens
+        ``(k + self._tconst) // self._tdiv`` (see ``__init__``): the same numbers as
+        ``HeuristicCounter.count`` over the message contents plus the chat overhead.
 
-        With R UTF-8 bytes per token for non-ASCII text, a text has R units per character if it
-        is ASCII and 4 per UTF-8 byte if not, and tokens are ``ceil(units / 4R)``; for R = 4
-        that is ``ceil(utf8_bytes / 4)``. ASCII is an O(1) flag of a Python string; only a
-        non-ASCII example needs a pass over its text for its UTF-8 size."""
+        Whether a text is ASCII is an O(1) flag of a Python string, and its length is its
+        number of characters; only a non-ASCII example needs a pass over its bytes for their
+        UTF-8 size."""
         r = self._units
-        # joined with a separator of 16 characters: the per-message overhead is in the length
-        texts = list(map(_join16, map(partial(map, _get_content), msgss)))
-        units = list(map(len, texts))
-        if r != 4:
-            units = list(map(mul, units, repeat(r)))
-        if not all(map(str.isascii, texts)):
-            for i in compress(range(len(texts)), map(not_, map(str.isascii, texts))):
-                raw = lines[i]
-                if r == 4 and raw.find(_BACKSLASH) < 0:
-                    # Every non-ASCII character of a line that decoded into the typed shapes is
-                    # in a content string (keys and roles are fixed ASCII names), and without
-                    # escapes it is written as itself: the texts' extra UTF-8 bytes are the
-                    # line's bytes minus its characters (one pass of the C decoder).
-                    units[i] += len(raw) - len(raw.decode())
+        texts = list(map(_join_sep, map(partial(map, _get_content), msgss)))
+        keys = list(map(len, texts))
+        if r != ASCII_CHARS_PER_TOKEN:
+            keys = list(map(mul, keys, repeat(r)))
+        ascii_texts = list(map(str.isascii, texts))
+        if not all(ascii_texts):
+            for i in compress(range(len(texts)), map(not_, ascii_texts)):
+                if r == ASCII_CHARS_PER_TOKEN:  # keys are UTF-8 bytes
+                    raw = lines[i]
+                    if raw.find(_BACKSLASH) < 0:
+                        # Every non-ASCII character of a line that decoded into the typed
+                        # shapes is in a content string (keys and roles are fixed ASCII names),
+                        # and with no escape in the line it is written as itself: the texts'
+                        # extra UTF-8 bytes are the line's bytes minus its characters.
+                        keys[i] += len(raw) - len(raw.decode())
+                    else:
+                        keys[i] = len(texts[i].encode("utf-8", "surrogatepass"))
                 else:
                     for c in map(_get_content, msgss[i]):
                         if not c.isascii():
                             b = len(c.encode("utf-8", "surrogatepass"))
-                            units[i] += b - len(c) if r == 4 else 4 * b - r * len(c)
-        return units
+                            keys[i] += (
+                                b - len(c) if r == ASCII_CHARS_PER_TOKEN
+                                else ASCII_CHARS_PER_TOKEN * b - r * len(c)
+                            )
+        return keys
 
     def _seen_batch(self, lines: list[bytes], ln0: int) -> None:
         """Duplicate and overlap checks of lines ``ln0 + 1`` on."""
         seen = self.seen
         assert seen is not None
         if ln0 == self._bln and len(lines) == len(self._bsizes):
-            sizes = self._bsizes  # the whole batch
-        else:
+            sizes, pos = self._bsizes, self._bpos  # the whole batch
+        else:  # part of the batch
             sizes = list(map(len, lines))
-        keys = seen.key_list(lines, sizes)
-        seen.add(keys, lines, ln0, self._duplicate)
+            pos = self._bpos + sum(self._bsizes[: ln0 - self._bln])
+        keys = seen.keys_of(lines, sizes)
+        seen.add(keys, lines, sizes, ln0, pos, self._duplicate)
         if self.train is not None:
             find = self.train.seen.find  # type: ignore[union-attr]
             for i, (k, raw) in enumerate(zip(keys, lines)):

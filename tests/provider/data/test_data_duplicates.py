@@ -77,8 +77,10 @@ def found(report, file: str = "train.jsonl", rule: str = "dataset.duplicate"):
     return out
 
 
+@pytest.mark.parametrize("verified", [2, vmod._VERIFIED])
 @pytest.mark.parametrize("seed", range(6))
-def test_duplicates_are_exactly_the_repeated_lines(seed: int) -> None:
+def test_duplicates_are_exactly_the_repeated_lines(monkeypatch, seed: int, verified: int) -> None:
+    monkeypatch.setattr(vmod, "_VERIFIED", verified)  # the cache of re-read lines, cleared
     lines = corpus(seed)
     report = validate_bytes(b"".join(lines), max_findings=10_000)
     assert report.ok
@@ -124,6 +126,22 @@ def test_reassembled_and_skipped_lines_keep_their_places(monkeypatch, piece: int
     assert [f.line for f in report.findings if f.rule == "jsonl.line_too_long"] == [41, 122]
 
 
+@pytest.mark.parametrize("batch", [1, 3, 8, 128])
+def test_a_repeat_of_the_line_after_a_skipped_one(monkeypatch, batch: int) -> None:
+    """The line after an over-long one starts a batch; reading it again must find it."""
+    monkeypatch.setattr(vmod, "_BATCH", batch)
+    monkeypatch.setattr(vmod, "_PIECE", 256)
+    monkeypatch.setattr(vmod, "MAX_LINE_BYTES", 2000)
+    rng = random.Random(9)
+    tail = "A closing sentence long enough to make the line longer than the key's sample. " * 2
+    lines = [json.dumps(example(rng, 15, tail)).encode() + b"\n" for _ in range(14)]
+    too_long = json.dumps(example(rng, 400, "x")).encode() + b"\n"
+    data = lines[:5] + [too_long] + lines[5:] + [lines[5], lines[0], lines[13]]
+    report = validate_bytes(b"".join(data), max_findings=10_000)
+    assert found(report) == [(16, 7), (17, 1), (18, 15)]
+    assert [f.line for f in report.findings if f.rule == "jsonl.line_too_long"] == [6]
+
+
 def test_train_validation_overlap(tmp_path) -> None:
     lines = corpus(7)
     train, val = lines[:200], lines[150:] + lines[:10]
@@ -166,11 +184,14 @@ def test_a_stream_that_cannot_be_read_again_uses_full_hashes() -> None:
 
 
 def test_memory_for_duplicates_is_bounded_by_the_limit() -> None:
-    lines = [b"line %d\n" % i for i in range(5000)]
+    """Two slots (16 bytes each) per remembered line at most, whatever the number of lines."""
+    lines = [b"line %d\n" % i for i in range(5000)] * 3
     data = b"".join(lines)
-    seen = vmod._Seen(limit=1000, size=10**9, reread=lambda off, n: data[off : off + n])
+    seen = vmod._Seen(limit=1000, size=len(data), reread=lambda off, n: data[off : off + n])
     sizes = [len(x) for x in lines]
-    seen.note(sizes, 0, 0)
-    seen.add(seen.key_list(lines, sizes), lines, 0, lambda ln, prev: None)
+    repeats = []
+    seen.add(seen.keys_of(lines, sizes), lines, sizes, 0, 0, lambda ln, prev: repeats.append(ln))
     assert seen.room == 0 and seen.dropped
-    assert seen.mask + 1 <= 2048  # at most 2 slots of 8 bytes per remembered line
+    assert len(seen.table) <= 2048  # slots: 2 per remembered line
+    assert len(seen.full) <= 1000
+    assert repeats == [n for n in range(5001, 15001) if (n - 1) % 5000 < 1000]
