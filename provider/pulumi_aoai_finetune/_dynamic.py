@@ -81,6 +81,10 @@ class Diff:
 class Controller:
     """Base of the per-resource logic. Subclasses implement the lifecycle over plain dicts."""
 
+    # May ``check`` read the account (read-only) at preview? The provider turns it on under the
+    # engine; controllers built directly (unit tests) never touch the network.
+    live_reads = False
+
     def __init__(self, settings: ProviderSettings) -> None:
         self.settings = settings
 
@@ -123,7 +127,9 @@ class DynamicProvider(ResourceProvider):
         if error:
             raise ProviderError(error)
         settings = getattr(self, "_settings", None) or ProviderSettings.load()
-        return self.controller(settings)
+        ctl = self.controller(settings)
+        ctl.live_reads = True
+        return ctl
 
     def check(self, _olds, news):
         try:

@@ -92,7 +92,6 @@ def normalize_method(value: Any) -> Any:
 
 
 class FineTuningJobController(Controller):
-    live_reads = False  # read the account at preview (set by the provider; unit tests construct it without)
 
     # -- preview -------------------------------------------------------------------------
     def check(self, olds, news):
@@ -632,11 +631,6 @@ def parse_duration(text: str) -> float:
 
 class FineTuningJobProvider(DynamicProvider):
     controller = FineTuningJobController
-
-    def _controller(self):
-        ctl = super()._controller()
-        ctl.live_reads = True  # under the engine: check may read the account (read-only) at preview
-        return ctl
 
 
 def _file_parts(value: Any) -> tuple[Any, Any]:

@@ -99,7 +99,6 @@ def normalize_sku(value: Any) -> Any:
 
 
 class ModelDeploymentController(Controller):
-    live_reads = False  # read the account at preview (set by the provider; unit tests construct it without)
 
     # -- preview -------------------------------------------------------------------------
     def check(self, olds, news):
@@ -388,11 +387,6 @@ def _check_types(inputs: dict) -> list[tuple[str, str]]:
 
 class ModelDeploymentProvider(DynamicProvider):
     controller = ModelDeploymentController
-
-    def _controller(self):
-        ctl = super()._controller()
-        ctl.live_reads = True  # under the engine: check may read the account (read-only) at preview
-        return ctl
 
 
 class ModelDeployment(Resource, module="aoai", name="ModelDeployment"):

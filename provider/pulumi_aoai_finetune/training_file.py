@@ -67,7 +67,6 @@ _claimed: set[str] = set()  # file ids this provider process created or reused f
 
 
 class TrainingFileController(Controller):
-    live_reads = False  # read the account at preview (set by the provider; unit tests construct it without)
     _new = True
 
     # -- preview -------------------------------------------------------------------------
@@ -422,11 +421,6 @@ def find_project_dir(start: Optional[str] = None) -> str:
 
 class TrainingFileProvider(DynamicProvider):
     controller = TrainingFileController
-
-    def _controller(self):
-        ctl = super()._controller()
-        ctl.live_reads = True  # under the engine: check may read the account (read-only) at preview
-        return ctl
 
 
 class TrainingFile(Resource, module="aoai", name="TrainingFile"):
