@@ -128,7 +128,10 @@ def _analyse(emu, r: dict[str, Any], time_scale: float) -> dict[str, Any]:
     status = re.compile(rf"/fine_tuning/jobs/{re.escape(job_id)}$")
     status_reads = [e for e in log if e["method"] == "GET" and status.search(e["path"])]
     event_reads = [e for e in log if "/events" in e["path"]]
-    noticed = next(e for e in status_reads if e["time"] >= finished)
+    # a request is logged when it starts; at high time scales the read that saw the job end may have
+    # started a few emulated seconds before it (the status is computed later, while handling), so the
+    # last status read (polling stops at the terminal status) stands in when none started after the end
+    noticed = next((e for e in status_reads if e["time"] >= finished), status_reads[-1])
     t0, t1 = real(created), real(finished)
     during = [e for e in log if t0 <= e["real_time"] <= t1]
     # backoff shows as longer gaps between status reads late in the training than early on
@@ -145,7 +148,7 @@ def _analyse(emu, r: dict[str, Any], time_scale: float) -> dict[str, Any]:
         "calls_per_real_min": len(during) / training_real * 60,
         "status_per_real_min": sum(1 for e in during if status.search(e["path"])) / training_real * 60,
         "calls_per_emulated_min": len(during) / ((finished - created) / 60),
-        "lag_s": noticed["real_time"] - t1, "return_lag_s": r["t_return"] - t1,
+        "lag_s": max(0.0, noticed["real_time"] - t1), "return_lag_s": r["t_return"] - t1,
         "second_half_vs_first": rate_late_vs_early,
         "median_gap_early_s": statistics.median(early) if early else None,
         "median_gap_late_s": statistics.median(late) if late else None,
