@@ -16,6 +16,8 @@ Facts of the dynamic protocol handled here (see pulumi-notes.md):
 from __future__ import annotations
 
 import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -111,12 +113,37 @@ class ProviderError(Exception):
     """What the engine shows for a failed operation: the message, without our stack frames."""
 
 
+# Calls the provider process serves at once. Pulumi's dynamic provider server
+# (pulumi/dynamic/__main__.py) hands gRPC calls to a pool of 4 threads, and a create that waits on a
+# long ARM operation holds its thread for minutes: a deployment to a fifth region would wait for one
+# of the first four to finish. Per-account serialization is ours (model_deployment.py), not the pool's.
+PROVIDER_THREADS = 32
+
+
+def widen_worker_pool(size: int = PROVIDER_THREADS) -> bool:
+    """Let the thread pool serving the current call grow to ``size`` threads; True if it did.
+
+    A pool worker thread of :class:`ThreadPoolExecutor` holds a weak reference to its executor as
+    its first argument; raising ``_max_workers`` makes later submissions start threads as needed.
+    Anything else (not a pool thread, another layout) leaves things as they are.
+    """
+    args = getattr(threading.current_thread(), "_args", None) or ()
+    ref = args[0] if args else None
+    executor = ref() if callable(ref) else None
+    if not isinstance(executor, ThreadPoolExecutor) or not isinstance(getattr(executor, "_max_workers", None), int):
+        return False
+    if executor._max_workers < size:
+        executor._max_workers = size
+    return True
+
+
 class DynamicProvider(ResourceProvider):
     controller: ClassVar[type[Controller]]
 
     def configure(self, req) -> None:
         # Runs in the provider process only: keep error output to the message users need.
         sys.tracebacklimit = 0
+        widen_worker_pool()
         try:
             self._settings = ProviderSettings.load(req.config)
         except AoaiFinetuneError as exc:

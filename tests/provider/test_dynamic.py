@@ -1,0 +1,61 @@
+"""The adapter between the dynamic-provider protocol and the controllers (provider/_dynamic.py)."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from pulumi_aoai_finetune._dynamic import UNKNOWN, ProviderError, _call, is_unknown, widen_worker_pool
+from pulumi_aoai_finetune.errors import AoaiFinetuneError
+
+
+def test_widen_worker_pool_lets_more_calls_than_the_original_size_run_at_once() -> None:
+    pool = ThreadPoolExecutor(max_workers=2)
+    try:
+        assert pool.submit(widen_worker_pool, 6).result(timeout=10) is True
+        # six calls that only finish when all six are running together: impossible with 2 threads
+        barrier = threading.Barrier(6, timeout=10)
+        for f in [pool.submit(barrier.wait) for _ in range(6)]:
+            f.result(timeout=20)
+    finally:
+        pool.shutdown(wait=True)
+
+
+def test_widen_worker_pool_never_shrinks_a_pool() -> None:
+    pool = ThreadPoolExecutor(max_workers=8)
+    try:
+        assert pool.submit(widen_worker_pool, 4).result(timeout=10) is True
+        assert pool._max_workers == 8
+    finally:
+        pool.shutdown(wait=True)
+
+
+def test_widen_worker_pool_outside_a_pool_does_nothing() -> None:
+    assert widen_worker_pool() is False
+    seen: list[bool] = []
+    t = threading.Thread(target=lambda: seen.append(widen_worker_pool()))
+    t.start()
+    t.join()
+    assert seen == [False]
+
+
+@pytest.mark.parametrize("value", [UNKNOWN, {"a": 1}.get("b", UNKNOWN)])
+def test_the_engine_sentinel_is_unknown(value) -> None:
+    assert is_unknown(value)
+
+
+@pytest.mark.parametrize("value", ["", "gpt-4o", 0, None, [], {}])
+def test_plain_values_are_known(value) -> None:
+    assert not is_unknown(value)
+
+
+def test_provider_errors_carry_the_kind_and_message_only() -> None:
+    def fail():
+        raise AoaiFinetuneError("training_file: no such file")
+
+    with pytest.raises(ProviderError) as info:
+        _call(fail)
+    assert str(info.value) == "AoaiFinetuneError: training_file: no such file"
+    assert info.value.__cause__ is None and info.value.__suppress_context__
