@@ -55,16 +55,17 @@ if pipeline.training is not None:
         base_model = t.base_model
     model_for_data = base_model if isinstance(base_model, str) else None
     training_file = TrainingFile("training-data", account=accounts[t.account], model=model_for_data,
-                                 method=t.method, **data_source(t.training_data))
+                                 method=t.method, grader=t.grader, **data_source(t.training_data))
     validation_file = None
     if t.validation_data:
         validation_file = TrainingFile("validation-data", account=accounts[t.account], model=model_for_data,
-                                       method=t.method, **data_source(t.validation_data))
+                                       method=t.method, grader=t.grader, **data_source(t.validation_data))
+    method = {"type": "reinforcement", "reinforcement": {"grader": t.grader}} if t.grader else t.method
     opts = pulumi.ResourceOptions(custom_timeouts=pulumi.CustomTimeouts(create=t.timeout) if t.timeout else None)
     job = FineTuningJob(
         "fine-tune", account=accounts[t.account], base_model=base_model, training_file=training_file,
         validation_file=validation_file, hyperparameters=t.hyperparameters or None, suffix=t.suffix, seed=t.seed,
-        method=t.method, training_type=t.training_type, wait=t.wait,
+        method=method, training_type=t.training_type, wait=t.wait,
         delete_model_on_destroy=not t.keep_model_on_destroy, opts=opts)
     deployable[None] = job.fine_tuned_model
     for d in pipeline.deployments:

@@ -20,6 +20,8 @@ Shape (YAML)::
         data: {training: data/train.jsonl, validation: data/valid.jsonl}   # paths or https URLs
         hyperparameters: {n_epochs: 3, batch_size: auto, learning_rate_multiplier: 0.1}
         suffix: support, seed: 42, method: supervised, wait: true, timeout: 4h
+        grader: {type: string_check, ...}       # method reinforcement only (o4-mini): the job's grader;
+                                                # its {{item.<field>}} fields are checked in the data
         training_type: GlobalStandard           # Standard | GlobalStandard | developerTier (optional)
         keep_model_on_destroy: true
       promote:                      # deploy a model trained by another stack, no training here
@@ -50,7 +52,7 @@ ACCOUNT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{1,62}$")
 ACCOUNT_ID = re.compile(r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.CognitiveServices/accounts/[^/]+$",
                         re.IGNORECASE)
 SKUS = ("Standard", "GlobalStandard", "DataZoneStandard", "DeveloperTier", "ProvisionedManaged")
-METHODS = ("supervised", "dpo")
+METHODS = ("supervised", "dpo", "reinforcement")
 TRAINING_TYPES = ("Standard", "GlobalStandard", "developerTier")
 MAX_DEPLOYMENTS_PER_ACCOUNT = 10  # fine-tuned deployments per resource (Azure quotas, 2026)
 MAX_CAPACITY = 10_000
@@ -128,6 +130,7 @@ class Training:
     timeout: str | None
     keep_model_on_destroy: bool
     training_type: str | None = None
+    grader: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -235,7 +238,7 @@ def _parse_accounts(raw: Any, azure: Azure | None) -> dict[str, Account]:
 
 def _parse_training(raw: Any, accounts: dict[str, Account]) -> Training:
     o = _obj(raw, "training", {"account", "base_model", "data", "hyperparameters", "suffix", "seed", "method", "wait",
-                               "timeout", "keep_model_on_destroy", "training_type"}, ("account", "base_model", "data"))
+                               "timeout", "keep_model_on_destroy", "training_type", "grader"}, ("account", "base_model", "data"))
     account = _str(o["account"], "training.account")
     if account not in accounts:
         raise _err("training.account", f"{account!r} is not one of the accounts ({', '.join(accounts)})")
@@ -265,6 +268,18 @@ def _parse_training(raw: Any, accounts: dict[str, Account]) -> Training:
     method = o.get("method")
     if method is not None and method not in METHODS:
         raise _err("training.method", f"{method!r} must be one of {', '.join(METHODS)}")
+    grader = o.get("grader")
+    if method == "reinforcement":
+        if grader is None:
+            raise _err("training.grader", "method reinforcement needs the grader that scores the answers "
+                                          "(e.g. {type: string_check, input: '{{sample.output_text}}', "
+                                          "reference: '{{item.answer}}', operation: eq})")
+        if not isinstance(grader, dict) or not isinstance(grader.get("type"), str):
+            raise _err("training.grader", "must be a grader object with a type")
+        if not data.get("validation"):
+            raise _err("training.data.validation", "method reinforcement needs a validation file too")
+    elif grader is not None:
+        raise _err("training.grader", "is for method reinforcement only")
     training_type = o.get("training_type")
     if training_type is not None:
         spelled = {t.lower(): t for t in TRAINING_TYPES}.get(str(training_type).lower())
@@ -279,7 +294,7 @@ def _parse_training(raw: Any, accounts: dict[str, Account]) -> Training:
         raise _err("training.timeout", f"{timeout!r} must be a duration like 4h, 90m or 1h30m")
     return Training(account, base_model, base_stack, _str(data["training"], "training.data.training"),
                     data.get("validation"), dict(hp), suffix, seed, method, o.get("wait", True), timeout,
-                    o.get("keep_model_on_destroy", True), training_type)
+                    o.get("keep_model_on_destroy", True), training_type, grader)
 
 
 def _parse_promote(raw: Any) -> Promote:

@@ -7,8 +7,11 @@ Inputs
     purpose         "fine-tune" (default)
     filename        the name the service records (default: the file's base name at creation)
     model           the base model the data is for; selects the data format checked at preview
-    method          "supervised" (default) or "dpo": the fine-tuning method the data is for (DPO data is
-                    input/preferred_output/non_preferred_output); "reinforcement" data is not checked here
+    method          "supervised" (default), "dpo" or "reinforcement": the fine-tuning method the data is for
+                    (DPO data is input/preferred_output/non_preferred_output; reinforcement data one prompt
+                    per line plus the reference fields its grader reads)
+    grader          reinforcement only, optional: the job's grader object; preview then fails for any line
+                    without a field the grader reads as {{item.<field>}} (checking only, never sent)
     validate        check the data at preview (default true); findings fail the preview
     timeout_seconds how long to wait for the service to process the file (default 3600)
     adopt_file_id   bring an existing file under management (read, never fabricated)
@@ -97,6 +100,12 @@ class TrainingFileController(Controller):
                 or any(c in name for c in "/\\") or _CONTROL.search(name)):
             failures.append(("filename", f"filename {name!r} must be a non-empty base name (no '/', '\\' or "
                                          "control characters, at most 255 characters)"))
+        grader = inputs.get("grader")
+        if grader is not None and not is_unknown(grader):
+            if not isinstance(grader, dict) or not grader.get("type"):
+                failures.append(("grader", "grader must be the job's grader object (a mapping with a type)"))
+            elif inputs.get("method") != "reinforcement" and not is_unknown(inputs.get("method")):
+                failures.append(("grader", "grader is for method \"reinforcement\" data only"))
         for key, kind in (("validate", bool), ("model", str), ("adopt_file_id", str)):
             value = inputs.get(key)
             if value is not None and not is_unknown(value) and (not isinstance(value, kind) or (
@@ -161,7 +170,10 @@ class TrainingFileController(Controller):
                                      f"{MAX_LINE_BYTES // MIB} MiB a training example can take: one example per "
                                      "line, and give large images as https URLs"))
         elif inputs.get("validate", True):
-            failures.extend(_validate_data(path, inputs.get("model"), inputs.get("method")))
+            grader = inputs.get("grader")
+            if is_unknown(grader) or not isinstance(grader, dict):
+                grader = None  # not known yet at preview (or refused above): check the format only
+            failures.extend(_validate_data(path, inputs.get("model"), inputs.get("method"), grader))
 
     def _check_account_limits(self, inputs: dict, size: int) -> list[tuple[str, str]]:
         """A new file must fit the account's limits (files count, total size): read at preview."""
@@ -196,7 +208,7 @@ class TrainingFileController(Controller):
                 d.updates.append("path")
         if news.get("filename") is not None and news.get("filename") != olds.get("filename"):
             d.replaces.append("filename")
-        d.compare(olds, news, ("model", "method", "validate", "timeout_seconds"), replace=False)
+        d.compare(olds, news, ("model", "method", "grader", "validate", "timeout_seconds"), replace=False)
         # project_dir only bounds where `path` may point: a moved checkout is not a change
         return d
 
@@ -384,18 +396,18 @@ def scan_file(path: str, max_line: int = MAX_LINE_BYTES) -> tuple[str, int, Opti
     return digest.hexdigest(), size, long_line
 
 
-def _validate_data(path: str, model: Optional[str], method: Optional[str] = None) -> list[tuple[str, str]]:
+def _validate_data(path: str, model: Optional[str], method: Optional[str] = None,
+                   grader: Optional[dict] = None) -> list[tuple[str, str]]:
     from .data import validate_file
     from .data.formats import METHODS
 
     kwargs: dict[str, Any] = {"model": model} if model else {}
     if method not in (None, "supervised"):
-        if method == "reinforcement":
-            pulumi.log.info(f"{path}: reinforcement fine-tuning data is not validated at preview")
-            return []
         if method not in METHODS:
             return [("method", f"method {method!r} must be one of supervised, dpo, reinforcement")]
         kwargs["method"] = method
+        if method == "reinforcement" and grader is not None:
+            kwargs["grader"] = grader
     report = validate_file(path, **kwargs)
     if report.ok:
         from .cost import log_training_estimate
@@ -445,6 +457,7 @@ class TrainingFile(Resource, module="aoai", name="TrainingFile"):
         filename: Optional[pulumi.Input[str]] = None,
         model: Optional[pulumi.Input[str]] = None,
         method: Optional[pulumi.Input[str]] = None,
+        grader: Optional[pulumi.Input[dict]] = None,
         validate: pulumi.Input[bool] = True,
         timeout_seconds: pulumi.Input[float] = 3600,
         adopt_file_id: Optional[pulumi.Input[str]] = None,
@@ -459,7 +472,8 @@ class TrainingFile(Resource, module="aoai", name="TrainingFile"):
             project_dir = os.path.abspath(project_dir)
         props: dict[str, Any] = {
             "account": account_inputs(account), "path": path, "content_url": content_url,
-            "purpose": purpose, "filename": filename, "model": model, "method": method, "validate": validate,
+            "purpose": purpose, "filename": filename, "model": model, "method": method, "grader": grader,
+            "validate": validate,
             "timeout_seconds": timeout_seconds, "adopt_file_id": adopt_file_id,
             "project_dir": project_dir, "content_sha256": None, "content_bytes": None,
         }

@@ -154,3 +154,56 @@ def test_the_project_config_refuses_an_11th_deployment_on_one_account(tmp_path, 
     assert result.returncode != 0
     assert ("finetune:pipeline.deployments[10]: 'support-10' would be deployment number 11 in account 'ncus'"
             in _text(result))
+
+
+RFT_GRADER = {"type": "string_check", "name": "exact", "input": "{{sample.output_text}}",
+              "reference": "{{item.answer}}", "operation": "eq"}
+
+
+def _rft_file(path: Path, n: int, *, field: str = "answer", missing_at: int | None = None) -> str:
+    import json
+
+    rows = []
+    for i in range(n):
+        row = {"messages": [{"role": "developer", "content": "Reply with the number only."},
+                            {"role": "user", "content": f"What is {i} + {i}?"}]}
+        if i + 1 != missing_at:
+            row[field] = str(2 * i)
+        rows.append(json.dumps(row))
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return str(path)
+
+
+def test_a_reinforcement_job_whose_data_is_checked_against_its_grader(stack, emulator, requests_log, tmp_path):
+    o4 = "o4-mini-2025-04-16"
+    train = _rft_file(tmp_path / "rft-train.jsonl", 12, missing_at=7)
+    valid = _rft_file(tmp_path / "rft-valid.jsonl", 10)
+    files = {"train": {"account": "aoai-eus2", "path": train, "model": o4, "method": "reinforcement",
+                       "grader": RFT_GRADER},
+             "valid": {"account": "aoai-eus2", "path": valid, "model": o4, "method": "reinforcement",
+                       "grader": RFT_GRADER}}
+    jobs = {"rft": {"account": "aoai-eus2", "base_model": o4, "training_file": "train", "validation_file": "valid",
+                    "suffix": "rft", "method": {"type": "reinforcement", "reinforcement": {"grader": RFT_GRADER}}}}
+    stack.set_spec(_spec(emulator, files=files, jobs=jobs))
+    # a line without the field the grader reads: the preview fails on it, before any upload
+    result = stack.preview(check=False)
+    assert result.returncode != 0
+    assert 'rft-train.jsonl:7: no "answer", which the grader reads as {{item.answer}}' in _text(result)
+    assert requests_log.writes(requests_log.all()) == []
+    # fixed, the job trains with its grader
+    _rft_file(tmp_path / "rft-train.jsonl", 12)
+    stack.up()
+    out = stack.outputs()
+    assert out["rft_status"] == "succeeded" and out["rft_fine_tuned_model"].endswith("-rft")
+    job = emulator.backend.store["jobs"][out["rft_job_id"]]
+    assert job["method"]["type"] == "reinforcement" and job["method"]["reinforcement"]["grader"] == RFT_GRADER
+
+
+def test_reinforcement_data_for_a_model_without_it_fails_the_preview(stack, emulator, requests_log, tmp_path):
+    train = _rft_file(tmp_path / "rft.jsonl", 12)
+    stack.set_spec(_spec(emulator, files={"train": {"account": "aoai-ncus", "path": train, "model": MINI41,
+                                                    "method": "reinforcement"}}))
+    result = stack.preview(check=False)
+    assert result.returncode != 0
+    assert f"{MINI41} cannot be trained with reinforcement fine-tuning; Azure offers it for o4-mini" in _text(result)
+    assert requests_log.writes(requests_log.all()) == []

@@ -53,6 +53,52 @@ def test_check_failures_name_the_field(ctl, news, field, message):
     assert any(f == field and message in m for f, m in failures), failures
 
 
+def rft_file(path, n=12, field="reference_answer"):
+    rows = [{"messages": [{"role": "developer", "content": "Answer briefly."}, {"role": "user", "content": f"{i} + {i}?"}],
+             field: str(2 * i)} for i in range(n)]
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    return str(path)
+
+
+GRADER = {"type": "string_check", "name": "exact", "input": "{{sample.output_text}}",
+          "reference": "{{item.reference_answer}}", "operation": "eq"}
+
+
+def test_reinforcement_data_is_checked_at_preview_against_the_graders_fields(ctl, tmp_path):
+    good = rft_file(tmp_path / "rft.jsonl")
+    news = {"account": ACCOUNT, "path": good, "model": "o4-mini-2025-04-16", "method": "reinforcement"}
+    assert ctl.check({}, {**news, "grader": GRADER})[1] == []
+    bad = rft_file(tmp_path / "rft-bad.jsonl", field="answer")
+    _, failures = ctl.check({}, {**news, "path": bad, "grader": GRADER})
+    assert failures and failures[0][0] == "path"
+    assert 'rft-bad.jsonl:1: no "reference_answer", which the grader reads as {{item.reference_answer}}' in failures[0][1]
+    # without the grader (or while it is unknown) only the format is checked
+    assert ctl.check({}, {**news, "path": bad})[1] == []
+    assert ctl.check({}, {**news, "path": bad, "grader": UNKNOWN})[1] == []
+    # supervised chat data given as reinforcement data: the prompt ends with the answer
+    _, failures = ctl.check({}, {**news, "path": chat_file(tmp_path / "chat.jsonl")})
+    assert failures and "messages ends with an assistant message" in failures[0][1]
+
+
+@pytest.mark.parametrize("extra, message", [
+    ({"method": "supervised", "grader": GRADER}, 'grader is for method "reinforcement" data only'),
+    ({"method": "reinforcement", "grader": "string_check"}, "grader must be the job's grader object"),
+])
+def test_grader_input_is_checked(ctl, tmp_path, extra, message):
+    _, failures = ctl.check({}, {"account": ACCOUNT, "path": rft_file(tmp_path / "r.jsonl"),
+                                 "model": "o4-mini-2025-04-16", **extra})
+    assert ("grader", message) in [(f, m[:len(message)]) for f, m in failures], failures
+
+
+def test_grader_change_is_an_in_place_no_op_update(ctl, tmp_path):
+    path = rft_file(tmp_path / "r.jsonl")
+    news, _ = ctl.check({}, {"account": ACCOUNT, "path": path, "model": "o4-mini-2025-04-16",
+                             "method": "reinforcement", "grader": GRADER})
+    olds = dict(news, file_id="file-1")
+    d = ctl.diff("file-1", olds, dict(news, grader={**GRADER, "operation": "ne"}))
+    assert d.changes and d.replaces == [] and "grader" in d.updates
+
+
 def test_check_tolerates_unknowns_at_preview(ctl):
     _, failures = ctl.check({}, {"account": UNKNOWN, "content_url": UNKNOWN})
     assert failures == []

@@ -91,6 +91,33 @@ def test_mistakes_name_the_config_key(path, value, key, message):
     assert message in text
 
 
+GRADER = {"type": "string_check", "name": "exact", "input": "{{sample.output_text}}",
+          "reference": "{{item.answer}}", "operation": "eq"}
+
+
+def test_reinforcement_takes_the_grader():
+    cfg = mutate("training.method", "reinforcement")
+    cfg["training"]["base_model"] = "o4-mini-2025-04-16"
+    cfg["training"]["grader"] = GRADER
+    t = parse(cfg).training
+    assert t.method == "reinforcement" and t.grader == GRADER
+
+
+@pytest.mark.parametrize("change, key, message", [
+    ({"method": "reinforcement"}, "training.grader", "needs the grader"),
+    ({"method": "reinforcement", "grader": "string_check"}, "training.grader", "grader object with a type"),
+    ({"method": "reinforcement", "grader": GRADER, "data": {"training": "data/train.jsonl"}},
+     "training.data.validation", "needs a validation file"),
+    ({"method": "supervised", "grader": GRADER}, "training.grader", "reinforcement only"),
+])
+def test_reinforcement_mistakes_name_the_key(change, key, message):
+    cfg = copy.deepcopy(LOCAL)
+    cfg["training"].update(change)
+    with pytest.raises(ConfigError) as err:
+        parse(cfg)
+    assert str(err.value).startswith(f"finetune:pipeline.{key}:") and message in str(err.value)
+
+
 def test_training_and_promote_are_exclusive():
     cfg = copy.deepcopy(LOCAL)
     cfg["promote"] = {"stack": "organization/finetune/dev"}

@@ -96,3 +96,16 @@ def test_config_error_fails_before_any_resource():
     result = run("local", config=cfg)
     assert result["error"].startswith("finetune:pipeline.training.suffix:")
     assert result["resources"] == []
+
+
+def test_reinforcement_passes_the_grader_to_the_files_and_the_job():
+    cfg = yaml.safe_load((REPO / "stacks" / "Pulumi.local.yaml").read_text())["config"]
+    grader = {"type": "string_check", "name": "exact", "input": "{{sample.output_text}}",
+              "reference": "{{item.answer}}", "operation": "eq"}
+    cfg["finetune:pipeline"]["training"].update(method="reinforcement", grader=grader,
+                                                base_model="o4-mini-2025-04-16")
+    k = by_kind(run("local", config=cfg))
+    assert [(f["inputs"]["method"], f["inputs"]["grader"]) for f in k["file"]] == [("reinforcement", grader)] * 2
+    (job,) = k["job"]
+    assert job["inputs"]["method"] == {"type": "reinforcement", "reinforcement": {"grader": grader}}
+    assert job["inputs"]["validation_file"]

@@ -7,10 +7,11 @@ Public API (stable names):
 
 ``validate_file(path, *, model="gpt-4o-mini-2024-07-18", method="supervised",
 validation_path=None, n_epochs=None, max_findings=50, tokenizer="heuristic",
-dedup_limit=500_000) -> Report``
+dedup_limit=500_000, grader=None) -> Report``
     Validate a training file (and optionally a validation file). Bad data never raises; it
-    becomes findings. ``method`` is ``"supervised"`` or ``"dpo"``; the data format (chat,
-    prompt/completion, DPO) follows from model and method.
+    becomes findings. ``method`` is ``"supervised"``, ``"dpo"`` or ``"reinforcement"``; the data
+    format (chat, prompt/completion, DPO, RFT) follows from model and method. ``grader``
+    (reinforcement): the job's grader object, whose ``{{item.<field>}}`` fields every line must have.
 
 ``validate_bytes(data, *, name="train.jsonl", model=..., method=..., validation=None,
 validation_name="validation.jsonl", ...) -> Report``

@@ -41,7 +41,15 @@ from .validator import validate_file
     type=click.Choice(METHODS),
     default="supervised",
     show_default=True,
-    help="Fine-tuning method; dpo expects preference pairs.",
+    help="Fine-tuning method; dpo expects preference pairs, reinforcement one prompt per line "
+    "plus the fields its grader reads.",
+)
+@click.option(
+    "--grader",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="Reinforcement only: a JSON or YAML file with the job's grader object; every line must "
+    "have the fields it reads as {{item.<field>}}.",
 )
 @click.option(
     "--n-epochs",
@@ -77,6 +85,7 @@ def validate(
     model: str,
     validation: str | None,
     method: str,
+    grader: str | None,
     n_epochs: int | None,
     tokenizer: str,
     max_findings: int,
@@ -86,6 +95,7 @@ def validate(
     (examples, tokens, estimated trained tokens)."""
     if n_epochs == 0:
         raise click.BadParameter("must be a positive number, or -1 for auto", param_hint="--n-epochs")
+    grader_obj = _load_grader(grader, method) if grader else None
     try:
         report = validate_file(
             file,
@@ -95,6 +105,7 @@ def validate(
             n_epochs=n_epochs,
             max_findings=max_findings,
             tokenizer=tokenizer,
+            grader=grader_obj,
         )
     except TokenizerUnavailable as exc:
         raise click.UsageError(str(exc)) from exc
@@ -103,3 +114,22 @@ def validate(
     else:
         click.echo(report.format_text())
     sys.exit(0 if report.ok else 1)
+
+
+def _load_grader(path: str, method: str) -> dict:
+    """The grader object from a JSON or YAML file (YAML is a superset of JSON); it may also be
+    wrapped as in a job's method: ``{"grader": {...}}``."""
+    import yaml
+
+    if method != "reinforcement":
+        raise click.BadParameter("is for --method reinforcement only", param_hint="--grader")
+    try:
+        with open(path, encoding="utf-8") as fh:
+            doc = yaml.safe_load(fh)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise click.BadParameter(f"{path}: {exc}", param_hint="--grader") from exc
+    if isinstance(doc, dict) and isinstance(doc.get("grader"), dict):
+        doc = doc["grader"]
+    if not isinstance(doc, dict) or not doc.get("type"):
+        raise click.BadParameter(f"{path}: not a grader object (a mapping with a type)", param_hint="--grader")
+    return doc

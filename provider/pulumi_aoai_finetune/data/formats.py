@@ -10,8 +10,10 @@ Sources (checked 2025–2026, see /work/shared/docs/domain.md):
   not rejected here — the service has the last word.
 - DPO: Azure documents gpt-4o (2024-08-06), gpt-4o-mini and the gpt-4.1 family. For other chat
   models a DPO file is reported as a warning, not an error, because the list keeps growing.
-- o4-mini is fine-tuned with reinforcement learning (graders), which this package does not
-  validate.
+- Reinforcement fine-tuning (RFT): o4-mini (2025-04-16) only, and o4-mini only with it. Its data
+  (the RFT how-to page) is one prompt per line, ``{"messages": [...developer/system and user
+  messages...], <fields>}``, where the other top-level fields are the reference data the grader
+  reads as ``{{item.<field>}}``; the model writes the answer, so no assistant reply ends it.
 
 Model names are Azure's (dashes, no dots in 3.5: ``gpt-35-turbo-0125``); OpenAI spellings
 (``gpt-3.5-turbo``) and fine-tuned ids (``gpt-35-turbo-0613.ft-5fd1...``,
@@ -20,13 +22,14 @@ Model names are Azure's (dashes, no dots in 3.5: ``gpt-35-turbo-0125``); OpenAI 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
-DataFormat = Literal["chat", "completion", "dpo"]
-Method = Literal["supervised", "dpo"]
+DataFormat = Literal["chat", "completion", "dpo", "rft"]
+Method = Literal["supervised", "dpo", "reinforcement"]
 
-METHODS: tuple[str, ...] = ("supervised", "dpo")
+METHODS: tuple[str, ...] = ("supervised", "dpo", "reinforcement")
 
 #: Default model of the CLI and of :func:`validate_file`.
 DEFAULT_MODEL = "gpt-4o-mini-2024-07-18"
@@ -69,6 +72,8 @@ class ModelSpec:
     def format_for(self, method: str) -> DataFormat:
         if method == "dpo":
             return "dpo"
+        if method == "reinforcement":
+            return "rft"
         return self.data_format
 
 
@@ -184,3 +189,23 @@ def default_n_epochs(n_examples: int) -> int:
     if n_examples * target > max_examples:
         return max(1, max_examples // n_examples)
     return target
+
+
+_ITEM_REFERENCE = re.compile(r"\{\{\s*item\.([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def grader_fields(grader: object) -> tuple[str, ...]:
+    """The data fields a reinforcement grader reads: every ``{{item.<field>}}`` in its strings
+    (templates, references, nested graders), in order of first appearance. ``{{sample.*}}`` is the
+    model's answer and needs nothing from the data."""
+    found: dict[str, None] = {}
+    stack = [grader]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            found.update(dict.fromkeys(_ITEM_REFERENCE.findall(value)))
+        elif isinstance(value, dict):
+            stack.extend(reversed(list(value.values())))
+        elif isinstance(value, (list, tuple)):
+            stack.extend(reversed(value))
+    return tuple(found)

@@ -51,6 +51,7 @@ import stat
 from dataclasses import dataclass
 from functools import partial
 from collections import Counter
+from collections.abc import Mapping
 from itertools import accumulate, chain, compress, islice, repeat
 from operator import and_, attrgetter, itemgetter, mul, not_, or_, xor
 from typing import Annotated, Any, BinaryIO, ClassVar, Iterator, Literal, Union
@@ -71,6 +72,7 @@ from .formats import (
     RECOMMENDED_EXAMPLES,
     ModelSpec,
     default_n_epochs,
+    grader_fields,
     known_models,
     model_spec,
 )
@@ -167,11 +169,16 @@ _KEYS_BY_ROLE: dict[str, tuple[str, ...]] = {
     "assistant": ("role", "content", "name", "weight", "tool_calls", "function_call", "refusal"),
     "tool": ("role", "content", "tool_call_id", "name"),
     "function": ("role", "content", "name"),
+    "developer": ("role", "content", "name"),  # reinforcement (o-series) data only
 }
 _ALL_MESSAGE_KEYS = frozenset(k for keys in _KEYS_BY_ROLE.values() for k in keys)
 _CHAT_TOP_KEYS = ("messages", "tools", "parallel_tool_calls", "functions")
 _DPO_TOP_KEYS = ("input", "preferred_output", "non_preferred_output")
 _DPO_INPUT_KEYS = ("messages", "tools", "parallel_tool_calls")
+_RFT_HINT = (
+    'a reinforcement fine-tuning line is {"messages": [...developer/system and user messages...], '
+    '"<field>": ...}, with the fields the grader reads as {{item.<field>}}'
+)
 _COMPLETION_KEYS = ("prompt", "completion")
 _DATA_URL = re.compile(r"^data:(image/[a-zA-Z0-9.+-]+);base64,", re.ASCII)
 _BYTE_POS = re.compile(r"\(byte (\d+)\)")
@@ -482,9 +489,12 @@ class _Context:
         collector: FindingCollector,
         tokenizer: str,
         dedup_limit: int,
+        grader_fields: tuple[str, ...] | None = None,
     ) -> None:
         self.spec = spec
         self.method = method
+        # reinforcement data: the fields the grader reads (None: no grader given)
+        self.grader_fields = grader_fields
         self.fmt = spec.format_for(method)
         self.collector = collector
         self.counter = make_counter(tokenizer, spec.encoding)
@@ -524,6 +534,7 @@ class _FileCheck:
         self.systems_other = 0
         self.no_system = [0, 0]  # count, first line
         self._line_error = False
+        self.rft_items = 0  # reinforcement lines with reference fields beside the prompt
         self.tcounts: Counter[int] = Counter()  # fast path: token keys -> examples
         self.ncounts: Counter[int] = Counter()  # fast path: messages -> examples
         self._dec_chat = msgspec.json.Decoder(_FChat).decode
@@ -1000,6 +1011,18 @@ class _FileCheck:
                 )
         elif stats.examples == 0 and not self.ctx.collector.counts.get("file.encoding"):
             self.add("file.empty", None, "the validation file has no examples")
+        if self.fmt == "rft" and self.role == "training":
+            stats.notes.append(
+                "reinforcement fine-tuning is billed by training time (and grader model tokens), not "
+                "by trained tokens; the token figures count the prompts only"
+            )
+        if self.fmt == "rft" and stats.examples and not self.rft_items and not self.ctx.grader_fields:
+            self.add(
+                "rft.item.none",
+                None,
+                "no line has fields beside messages; graders usually compare the answer with a "
+                "reference the data gives, read as {{item.<field>}} (e.g. \"reference_answer\")",
+            )
         # system message variants
         variants = sorted(self.systems.values(), key=lambda e: e[1])
         n_variants = len(variants) + (1 if self.no_system[0] else 0)
@@ -1077,6 +1100,8 @@ class _FileCheck:
             ex = self._check_chat(obj, ln)
         elif self.fmt == "completion":
             ex = self._check_completion(obj, ln)
+        elif self.fmt == "rft":
+            ex = self._check_rft(obj, ln)
         else:
             ex = self._check_dpo(obj, ln)
         if ex is None:
@@ -1278,6 +1303,7 @@ class _FileCheck:
         tool_names: set[str] | None,
         *,
         allow_weight: bool = True,
+        developer: bool = False,
     ) -> _MsgInfo | None:
         if not isinstance(msgs, list) or not msgs:
             what = "an empty list" if isinstance(msgs, list) else _jtype(msgs)
@@ -1307,8 +1333,13 @@ class _FileCheck:
             if "role" not in m:
                 self.add("chat.role.missing", ln, f'{p} has no "role"; {_ROLE_HINT}')
                 role = None
-            elif not isinstance(role, str) or role not in _KEYS_BY_ROLE:
-                self.add("chat.role.unknown", ln, f"{p}.role is {_show(role)}; {_ROLE_HINT}")
+            elif (
+                not isinstance(role, str)
+                or role not in _KEYS_BY_ROLE
+                or (role == "developer" and not developer)
+            ):
+                hint = _ROLE_HINT.replace("system,", "developer, system,") if developer else _ROLE_HINT
+                self.add("chat.role.unknown", ln, f"{p}.role is {_show(role)}; {hint}")
                 role = None
             else:
                 info.last_role = role
@@ -1356,7 +1387,9 @@ class _FileCheck:
                         self.add(
                             "chat.message.key_unknown",
                             ln,
-                            f'{p} has "weight", which DPO data does not use; remove it',
+                            f'{p} has "weight", which '
+                            + ("reinforcement" if self.fmt == "rft" else "DPO")
+                            + " data does not use; remove it",
                         )
                         trainable = True
                     elif isinstance(w, bool) or w not in (0, 1) or isinstance(w, float):
@@ -1431,11 +1464,11 @@ class _FileCheck:
                             "remove the message",
                         )
                     texts.append(c)
-                    if role == "system" and i == 0:
+                    if role in ("system", "developer") and i == 0:
                         info.system = c
                 elif isinstance(c, list):
                     text = self._check_parts(c, ln, p, role, vision, info)
-                    if role == "system" and i == 0:
+                    if role in ("system", "developer") and i == 0:
                         info.system = text
                 else:
                     self.add(
@@ -1830,6 +1863,68 @@ class _FileCheck:
             tools=has_tools,
         )
 
+    # reinforcement ------------------------------------------------------------------------------
+
+    def _check_rft(self, obj: dict[str, Any], ln: int) -> _Example | None:
+        """One reinforcement fine-tuning line: a prompt (``messages``, no answer at its end) and
+        the reference fields its grader reads; tokens are the prompt's."""
+        if "messages" not in obj:
+            if "input" in obj and ("preferred_output" in obj or "non_preferred_output" in obj):
+                self.add("format.mismatch", ln, "line is in the DPO format; " + _RFT_HINT)
+            elif "prompt" in obj or "completion" in obj:
+                self.add(
+                    "format.mismatch", ln, "line is in the prompt/completion format; " + _RFT_HINT
+                )
+            else:
+                self.add("rft.messages.missing", ln, 'no "messages" (the prompt); ' + _RFT_HINT)
+            return None
+        texts: list[str] = []
+        tool_names = None
+        has_tools = "tools" in obj
+        if has_tools:
+            tool_names, t_text = self._check_tools(obj["tools"], ln, "tools")
+            texts.extend(t_text)
+        info = self._check_messages(
+            obj["messages"], ln, "messages", tool_names, allow_weight=False, developer=True
+        )
+        if info is None:
+            return None
+        if info.last_role == "assistant":
+            self.add(
+                "rft.messages.last_role",
+                ln,
+                "messages ends with an assistant message; reinforcement data holds the prompt "
+                "only (the model writes the answer and the grader scores it): end with the user "
+                "turn and move a reference answer to a top-level field the grader reads",
+            )
+        fields = [k for k in obj if k not in _CHAT_TOP_KEYS]
+        if fields:
+            self.rft_items += 1
+        for name in self.ctx.grader_fields or ():
+            if name not in obj:
+                have = ", ".join(fields) if fields else "none"
+                self.add(
+                    "rft.item.missing",
+                    ln,
+                    f'no "{name}", which the grader reads as {{{{item.{name}}}}} (fields of this '
+                    f"line: {have}); add it to every line",
+                )
+        texts.extend(info.texts)
+        tokens = (
+            self.counter.count(texts)
+            + info.extra_tokens
+            + TOKENS_PER_MESSAGE * info.messages
+            + TOKENS_PER_REPLY
+        )
+        return _Example(
+            tokens=tokens,
+            messages=info.messages,
+            system=info.system,
+            trained=1,
+            images=info.images,
+            tools=has_tools or info.tool_calls > 0,
+        )
+
 
 # ----------------------------------------------------------------------------------------------
 
@@ -1845,13 +1940,21 @@ def _model_findings(ctx: _Context, name: str) -> None:
             f"{', '.join(known_models())}); checked as a chat model with "
             f"{spec.max_example_tokens:,} tokens per example",
         )
-    if spec.reinforcement_only:
+    if spec.reinforcement_only and method != "reinforcement":
         col.add(
             "model.method",
             name,
             None,
             f"{spec.base} is fine-tuned with reinforcement learning (graders), not {method}; "
-            "this validator checks supervised and DPO data only",
+            "use method reinforcement",
+        )
+    elif method == "reinforcement" and spec.known and not spec.reinforcement_only:
+        col.add(
+            "model.method",
+            name,
+            None,
+            f"{spec.base} cannot be trained with reinforcement fine-tuning; Azure offers it "
+            "for o4-mini (2025-04-16)",
         )
     elif method == "dpo" and spec.data_format == "completion":
         col.add(
@@ -1881,14 +1984,20 @@ def _validate(
     max_findings: int,
     tokenizer: str,
     dedup_limit: int,
+    grader: Mapping[str, Any] | None = None,
 ) -> Report:
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}, not {method!r}")
+    if grader is not None and method != "reinforcement":
+        raise ValueError("grader is for method reinforcement only")
+    if grader is not None and not isinstance(grader, Mapping):
+        raise ValueError("grader must be the grader object (a mapping)")
     if max_findings < 1:
         raise ValueError("max_findings must be at least 1")
     spec = model_spec(model)
     collector = FindingCollector(max_findings)
-    ctx = _Context(spec, method, collector, tokenizer, dedup_limit)
+    fields = grader_fields(grader) if grader is not None else None
+    ctx = _Context(spec, method, collector, tokenizer, dedup_limit, fields)
     _model_findings(ctx, train[0])
 
     def run(check: _FileCheck, source: bytes | BinaryIO | str | os.PathLike[str]) -> None:
@@ -1968,6 +2077,7 @@ def validate_file(
     max_findings: int = 50,
     tokenizer: str = "heuristic",
     dedup_limit: int = DEFAULT_DEDUP_LIMIT,
+    grader: Mapping[str, Any] | None = None,
 ) -> Report:
     """Validate a training file (and optionally a validation file) for ``model`` and ``method``.
 
@@ -1979,7 +2089,8 @@ def validate_file(
     ``n_epochs``: for the trained-tokens estimate; ``None`` or -1 = the service's automatic
     choice (estimated). ``max_findings``: findings kept per rule (counts stay exact).
     ``tokenizer``: ``"heuristic"`` (default, fast) or ``"exact"``. File names in findings are
-    ``str(path)`` as given.
+    ``str(path)`` as given. ``grader`` (method reinforcement): the job's grader object; every
+    line must then have the fields it reads as ``{{item.<field>}}``.
     """
     return _validate(
         (os.fspath(path), path),
@@ -1990,6 +2101,7 @@ def validate_file(
         max_findings=max_findings,
         tokenizer=tokenizer,
         dedup_limit=dedup_limit,
+        grader=grader,
     )
 
 
@@ -2005,6 +2117,7 @@ def validate_bytes(
     max_findings: int = 50,
     tokenizer: str = "heuristic",
     dedup_limit: int = DEFAULT_DEDUP_LIMIT,
+    grader: Mapping[str, Any] | None = None,
 ) -> Report:
     """Like :func:`validate_file` for data already in memory (tests, inline stack data)."""
     return _validate(
@@ -2016,4 +2129,5 @@ def validate_bytes(
         max_findings=max_findings,
         tokenizer=tokenizer,
         dedup_limit=dedup_limit,
+        grader=grader,
     )

@@ -92,6 +92,29 @@ def dpo(i: int, **over: object) -> dict:
     return obj
 
 
+def rft(i: int, **over: object) -> dict:
+    """A reinforcement fine-tuning line: the prompt, and the reference the grader reads."""
+    q, a = QUESTIONS[i % len(QUESTIONS)]
+    obj: dict = {
+        "messages": [{"role": "developer", "content": "Answer in one short sentence."}, U(q)],
+        "reference_answer": a,
+    }
+    obj.update(over)
+    return obj
+
+
+RFT_MODEL = "o4-mini-2025-04-16"
+GRADER = {
+    "type": "score_model",
+    "name": "matches the reference",
+    "model": "o3-mini",
+    "input": [{"role": "user", "content": "Answer: {{sample.output_text}}\nReference: {{ item.reference_answer }}"}],
+}
+RFT_HINT = (
+    'a reinforcement fine-tuning line is {"messages": [...developer/system and user messages...], '
+    '"<field>": ...}, with the fields the grader reads as {{item.<field>}}'
+)
+
 TOOLS = [
     {
         "type": "function",
@@ -160,6 +183,7 @@ class Case:
     validation: list[str] | None = None
     expected_validation: list[tuple[str, int | None, str]] = field(default_factory=list)
     n_epochs: int | None = 3
+    grader: dict | None = None
 
     def data(self) -> bytes:
         if isinstance(self.lines, bytes):
@@ -418,6 +442,46 @@ CASES: dict[str, Case] = {
         [("dpo.output.identical", 12, "preferred_output and non_preferred_output are the same, so there is no preference to learn; make them differ")],
         model="gpt-4o-2024-08-06", method="dpo",
     ),
+    # ---------------------------------------------------------------- reinforcement (RFT)
+    "rft-messages-missing.jsonl": Case(
+        [line(rft(i)) for i in range(11)] + [line({"question": "2 + 2?", "reference_answer": "4"})],
+        [("rft.messages.missing", 12, 'no "messages" (the prompt); ' + RFT_HINT)],
+        model=RFT_MODEL, method="reinforcement",
+    ),
+    "rft-messages-last-role.jsonl": Case(
+        [line(rft(i)) for i in range(11)] + [line(rft(11, messages=[U("2 + 2?"), A("4")]))],
+        [("rft.messages.last_role", 12, "messages ends with an assistant message; reinforcement data holds the prompt only (the model writes the answer and the grader scores it): end with the user turn and move a reference answer to a top-level field the grader reads")],
+        model=RFT_MODEL, method="reinforcement",
+    ),
+    "rft-item-missing.jsonl": Case(
+        [line(rft(i)) for i in range(11)] + [line({"messages": [U("2 + 2?")], "answer": "4"})],
+        [("rft.item.missing", 12, 'no "reference_answer", which the grader reads as {{item.reference_answer}} (fields of this line: answer); add it to every line')],
+        model=RFT_MODEL, method="reinforcement", grader=GRADER,
+    ),
+    "rft-item-none.jsonl": Case(
+        [line({"messages": rft(i)["messages"]}) for i in range(12)],
+        [("rft.item.none", None, 'no line has fields beside messages; graders usually compare the answer with a reference the data gives, read as {{item.<field>}} (e.g. "reference_answer")')],
+        model=RFT_MODEL, method="reinforcement",
+    ),
+    "rft-weight.jsonl": Case(
+        [line(rft(i)) for i in range(11)] + [line(rft(11, messages=[U("Hi"), A("Hello.", weight=1), U("2 + 2?")]))],
+        [("chat.message.key_unknown", 12, 'messages[1] has "weight", which reinforcement data does not use; remove it')],
+        model=RFT_MODEL, method="reinforcement",
+    ),
+    "rft-role-unknown.jsonl": Case(
+        [line(rft(i)) for i in range(11)] + [line(rft(11, messages=[{"role": "grader", "content": "x"}, U("2 + 2?")]))],
+        [("chat.role.unknown", 12, 'messages[0].role is "grader"; use one of developer, system, user, assistant, tool')],
+        model=RFT_MODEL, method="reinforcement",
+    ),
+    "format-dpo-for-rft.jsonl": Case(
+        [line(rft(i)) for i in range(11)] + [line(dpo(11))],
+        [("format.mismatch", 12, "line is in the DPO format; " + RFT_HINT)],
+        model=RFT_MODEL, method="reinforcement",
+    ),
+    "chat-role-developer.jsonl": Case(
+        with_bad(msgs({"role": "developer", "content": SYS}, U(), A()), at=3),
+        [("chat.role.unknown", 3, 'messages[0].role is "developer"; ' + ROLE_HINT)],
+    ),
     # ---------------------------------------------------------------- data set level
     "dataset-too-few.jsonl": Case(good_lines(5), [("dataset.too_few", None, TOO_FEW.format(n=5))]),
     "dataset-duplicate.jsonl": Case(
@@ -484,6 +548,8 @@ CASES: dict[str, Case] = {
     "good-completion.jsonl": Case([completion(i) for i in range(12)], [], model="davinci-002"),
     "good-dpo.jsonl": Case([line(dpo(i)) for i in range(12)], [], model="gpt-4o-2024-08-06", method="dpo"),
     "good-tools.jsonl": Case([tool_example(i) for i in range(12)], []),
+    "good-rft.jsonl": Case([line(rft(i)) for i in range(12)], [], model=RFT_MODEL, method="reinforcement",
+                           grader=GRADER),
     "good-vision.jsonl": Case(
         [vision_example(i, detail="high" if i % 2 else None) for i in range(11)]
         + [vision_example(11, url="data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")],

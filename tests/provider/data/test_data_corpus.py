@@ -32,7 +32,8 @@ def test_corpus_findings(name: str) -> None:
     if case.validation is not None:
         vpath = CORPUS / name.replace("-train.jsonl", "-validation.jsonl")
     report = validate_file(
-        path, model=case.model, method=case.method, validation_path=vpath, n_epochs=case.n_epochs
+        path, model=case.model, method=case.method, validation_path=vpath, n_epochs=case.n_epochs,
+        grader=case.grader,
     )
     assert _found(report, str(path)) == case.expected
     if vpath is not None:

@@ -106,11 +106,19 @@ def test_model_rules() -> None:
     assert rules(r)[0] == ("model.method", None)
     r = validate_bytes(b"", model="gpt-35-turbo-0125", method="dpo")
     assert ("model.method_undocumented", None) in rules(r)
+    # reinforcement fine-tuning: o4-mini only, and o4-mini only with it
+    r = validate_bytes(data(good_lines(12)), model="gpt-4o-mini-2024-07-18", method="reinforcement")
+    assert ("model.method", None) in rules(r) and not r.ok
+    assert any("cannot be trained with reinforcement fine-tuning" in f.message for f in r.findings)
+    r = validate_bytes(data(good_lines(12)), model="my-custom-model", method="reinforcement")
+    assert ("model.method", None) not in rules(r)
 
 
 def test_bad_arguments() -> None:
     with pytest.raises(ValueError):
-        validate_bytes(b"", method="reinforcement")
+        validate_bytes(b"", method="rlhf")
+    with pytest.raises(ValueError, match="reinforcement only"):
+        validate_bytes(b"", method="supervised", grader={"type": "string_check"})
     with pytest.raises(ValueError):
         validate_bytes(b"", max_findings=0)
 
@@ -267,3 +275,38 @@ def test_cli_usage_errors(write_jsonl, tmp_path) -> None:
     assert CliRunner().invoke(validate, [str(path), "--method", "rl"]).exit_code == 2
     assert CliRunner().invoke(validate, [str(path), "--format", "xml"]).exit_code == 2
     assert CliRunner().invoke(validate, [str(path), "--n-epochs", "0"]).exit_code == 2
+
+
+def test_cli_reinforcement_with_a_grader_file(write_jsonl, tmp_path) -> None:
+    rows = [line({"messages": [U(f"{i} + {i}?")], "answer": str(2 * i)}) for i in range(12)]
+    path = write_jsonl(rows)
+    grader = tmp_path / "grader.yaml"
+    # YAML, wrapped the way a stack's method section holds it
+    grader.write_text("grader:\n  type: string_check\n  input: '{{sample.output_text}}'\n"
+                      "  reference: '{{item.reference}}'\n  operation: eq\n", encoding="utf-8")
+    args = [str(path), "--model", "o4-mini-2025-04-16", "--method", "reinforcement"]
+    assert CliRunner().invoke(validate, args).exit_code == 0
+    result = CliRunner().invoke(validate, args + ["--grader", str(grader), "--format", "json"])
+    assert result.exit_code == 1, result.output
+    doc = json.loads(result.output)
+    assert doc["counts"]["rft.item.missing"] == 12
+    assert doc["format"] == "rft" and doc["method"] == "reinforcement"
+    grader.write_text('{"type": "string_check", "reference": "{{ item.answer }}"}', encoding="utf-8")
+    assert CliRunner().invoke(validate, args + ["--grader", str(grader)]).exit_code == 0
+    # a grader for another method, or a file that holds no grader: usage errors
+    assert CliRunner().invoke(validate, [str(path), "--grader", str(grader)]).exit_code == 2
+    grader.write_text("[1, 2]", encoding="utf-8")
+    result = CliRunner().invoke(validate, args + ["--grader", str(grader)])
+    assert result.exit_code == 2 and "not a grader object" in result.output
+
+
+def test_grader_fields_are_every_item_reference() -> None:
+    from pulumi_aoai_finetune.data.formats import grader_fields
+
+    grader = {"type": "multi", "graders": {
+        "a": {"type": "string_check", "input": "{{sample.output_text}}", "reference": "{{item.answer}}"},
+        "b": {"type": "score_model", "input": [{"role": "user", "content": "{{ item.question }} / {{item.answer}}"}]},
+        "c": {"type": "python", "source": "def grade(sample, item): return item['x']"},
+    }}
+    assert grader_fields(grader) == ("answer", "question")
+    assert grader_fields({"type": "score_model"}) == ()
