@@ -85,6 +85,18 @@ def is_loopback(url: str) -> bool:
         return False
 
 
+def redact_url(url: str) -> str:
+    """A URL fit for messages: without its query (an Azure Blob SAS token lives there), fragment and
+    user info."""
+    try:
+        parts = urlparse(url)
+    except ValueError:
+        return "<a malformed URL>"
+    netloc = parts.netloc.rsplit("@", 1)[-1]
+    shown = parts._replace(netloc=netloc, query="", fragment="").geturl()
+    return shown + ("?..." if parts.query else "")
+
+
 def require_secure(url: str, settings: ProviderSettings, what: str) -> None:
     scheme = urlparse(url).scheme
     if scheme == "https":
@@ -93,8 +105,10 @@ def require_secure(url: str, settings: ProviderSettings, what: str) -> None:
         return
     if scheme == "http" and is_loopback(url):
         raise errors.ConfigurationError(
-            f"{what} {url} is plain http; set aoai-finetune:allowInsecureLoopback=true to talk to a local emulator")
-    raise errors.ConfigurationError(f"{what} {url} must be https (plain http is only allowed for loopback emulators)")
+            f"{what} {redact_url(url)} is plain http; set aoai-finetune:allowInsecureLoopback=true to talk to a "
+            "local emulator")
+    raise errors.ConfigurationError(
+        f"{what} {redact_url(url)} must be https (plain http is only allowed for loopback emulators)")
 
 
 def _loopback_bearer_policy(cred, scope: str):

@@ -117,7 +117,8 @@ class TrainingFileController(Controller):
     def _check_url(self, url: Any, failures: list) -> None:
         if not isinstance(url, str) or not url.startswith(("https://", "http://")) or _CONTROL.search(url) \
                 or " " in url:
-            failures.append(("content_url", f"content_url {url!r} is not an http(s) URL"))
+            shown = clients.redact_url(url) if isinstance(url, str) else url
+            failures.append(("content_url", f"content_url {shown!r} is not an http(s) URL"))
             return
         try:
             clients.require_secure(url, self.settings, "content_url")
@@ -479,4 +480,9 @@ class TrainingFile(Resource, module="aoai", name="TrainingFile"):
         }
         for key in OUTPUTS:
             props.setdefault(key, None)
+        if content_url is not None:
+            # An import URL usually carries its credential (a blob SAS token in the query): kept encrypted in
+            # the state, shown as [secret] in previews (the engine marks the output of a secret input secret).
+            props["content_url"] = pulumi.Output.secret(content_url)
+            opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["content_url"]))
         super().__init__(TrainingFileProvider(), resource_name, props, opts)

@@ -101,14 +101,15 @@ class Stack:
     def run(self, *args: str, check: bool = True, timeout: float = 600) -> subprocess.CompletedProcess:
         result = subprocess.run(["pulumi", *args, "--non-interactive"] if args[0] not in ("login", "version") else ["pulumi", *args],
                                 cwd=self.project, env=self.env(), capture_output=True, text=True, timeout=timeout)
-        self.log.append(f"$ pulumi {' '.join(args)}\n{result.stdout}\n{result.stderr}")
+        shown = args[:3] + ("<value>",) if args[:2] == ("config", "set") and len(args) > 3 else args
+        self.log.append(f"$ pulumi {' '.join(shown)}\n{result.stdout}\n{result.stderr}")
         if check and result.returncode != 0:
             raise PulumiError(args, result)
         return result
 
     # -- the verbs a test uses -------------------------------------------------------------
-    def set_spec(self, spec: dict[str, Any]) -> None:
-        self.run("config", "set", "test:spec", json.dumps(spec))
+    def set_spec(self, spec: dict[str, Any], *, secret: bool = False) -> None:
+        self.run("config", "set", *(["--secret"] if secret else []), "test:spec", json.dumps(spec))
 
     def config_set(self, key: str, value: str) -> None:
         self.run("config", "set", key, value)

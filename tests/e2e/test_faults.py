@@ -10,9 +10,6 @@ past ``aoai-finetune:requestTimeout`` -- the cases where a naive retry would cre
 from __future__ import annotations
 
 import copy
-import functools
-import http.server
-import threading
 import time
 
 import httpx
@@ -33,18 +30,6 @@ DEPLOYMENT = r"/deployments/[^/]+$"
 OPERATION = r"/operationResults/[^/]+$"
 BUSY = ("Another operation is being performed on the parent resource '/subscriptions/x/resourceGroups/y/providers/"
         "Microsoft.CognitiveServices/accounts/aoai-ncus'. Please try again later.")
-
-
-@pytest.fixture
-def data_server(tmp_path):
-    """A loopback HTTP server for the training data, as an import's content_url (the emulator only
-    imports from loopback)."""
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
-    handler.log_message = lambda *a, **k: None
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
 
 
 def assert_all_fired(faults, armed: list[dict]) -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .harness import ACCESS_TOKEN, API_KEY, REPO, Stack
+from .harness import ACCESS_TOKEN, API_KEY, REPO, Stack, write_chat_jsonl
 
 HOSTILE = Path(__file__).resolve().parent / "hostile"
 MIB = 1024 * 1024
@@ -264,6 +264,38 @@ def test_credentials_never_appear_in_state_outputs_providers_logs_or_errors(stac
     assert len(providers) == 3 and len(backend_files) > 3
     print(f"\n[credentials] searched {sum(map(len, exported.values())) + len(outputs)} chars of exports/outputs, "
           f"{len(decoded)} providers, {len(backend_files)} backend files, {len(stack.all_logs())} chars of logs: 0 hits")
+
+
+def test_a_sas_token_in_an_import_url_stays_encrypted_and_out_of_logs(stack, base_spec, data_server, tmp_path):
+    sas = "sv=2025-01-05&se=2026-12-31&sr=b&sp=r&sig=S3cr3tSASsignature%2Fe2e"
+    write_chat_jsonl(tmp_path / "valid.jsonl", 10, system="You are a helpful assistant!")
+    spec = copy.deepcopy(base_spec)
+    spec["files"]["valid"] = {"account": "aoai-ncus", "content_url": f"{data_server}/valid.jsonl?{sas}"}
+    spec["jobs"]["job"]["validation_file"] = "valid"
+    stack.set_spec(spec, secret=True)  # as a user keeps a SAS URL in a stack: `pulumi config set --secret`
+    stack.preview()
+    stack.up()
+    assert stack.outputs()["file_valid"].startswith("file-")  # imported through the URL
+    (res,) = [r for r in stack.export()["deployment"]["resources"] if r["urn"].endswith("::valid")]
+    for props in (res["inputs"], res["outputs"]):  # encrypted, not the URL
+        assert props["content_url"]["4dabf18193072939515e22adb298388d"] == "1b47061264138c4ac30d75fd1eb44270"
+    # nowhere in the state, its history or backups
+    backend_files = [p.read_bytes() for p in stack.state.rglob("*") if p.is_file()]
+    assert len(backend_files) > 3 and all(b"S3cr3tSASsignature" not in blob for blob in backend_files)
+    # a new token is a new URL: shown as a change of a secret, never in clear
+    spec["files"]["valid"]["content_url"] = f"{data_server}/valid.jsonl?{sas.replace('S3cr3t', 'N3wer')}"
+    stack.set_spec(spec, secret=True)
+    preview = stack.run("preview", "--diff")
+    assert "content_url" in preview.stdout and "[secret]" in preview.stdout
+    for leaked in ("S3cr3tSASsignature", "N3werSASsignature"):
+        assert leaked not in stack.all_logs()
+    # and a wrong scheme is refused without echoing the query
+    spec["files"]["valid"]["content_url"] = f"ftp://127.0.0.1/valid.jsonl?{sas}"
+    stack.set_spec(spec, secret=True)
+    refused = stack.preview(check=False)
+    assert refused.returncode != 0 and "content_url 'ftp://127.0.0.1/valid.jsonl?...' is not an http(s) URL" in (
+        refused.stdout + refused.stderr)
+    assert "S3cr3tSASsignature" not in stack.all_logs()
 
 
 # -- TLS ---------------------------------------------------------------------------------------------------

@@ -39,3 +39,19 @@ def test_static_token_credential_never_shows_the_token(monkeypatch):
     assert cred.get_token("scope").token == "very-secret-token"
     assert "very-secret-token" not in repr(cred)
     clients._credentials.clear()
+
+
+@pytest.mark.parametrize("url, shown", [
+    ("https://acct.blob.core.windows.net/data/train.jsonl?sv=2025-01-05&sig=abc%2F", "https://acct.blob.core.windows.net/data/train.jsonl?..."),
+    ("http://user:pass@example.com/x.jsonl#frag", "http://example.com/x.jsonl"),
+    ("https://example.com/x.jsonl", "https://example.com/x.jsonl"),
+    ("http://[::1", "<a malformed URL>"),
+])
+def test_urls_in_messages_lose_their_query_and_user_info(url, shown):
+    assert clients.redact_url(url) == shown
+
+
+def test_an_insecure_url_is_refused_without_its_sas_token():
+    with pytest.raises(ConfigurationError) as err:
+        clients.require_secure("http://example.com/train.jsonl?sig=SECRET", ProviderSettings(), "content_url")
+    assert "SECRET" not in str(err.value) and "http://example.com/train.jsonl?..." in str(err.value)
