@@ -7,9 +7,16 @@ import pytest
 
 from pulumi_aoai_finetune_emulator import EmulatorConfig, EmulatorServer
 
-from .harness import Stack, pulumi_bin_dir, write_chat_jsonl
+from .harness import Stack, pulumi_bin_dir, reap_processes_under, write_chat_jsonl
 
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(autouse=True)
+def _reap_orphaned_plugins(tmp_path):
+    """After each test, no language host or provider process of a killed `pulumi` lingers."""
+    yield
+    reap_processes_under(tmp_path)
 
 
 @pytest.fixture(scope="session")

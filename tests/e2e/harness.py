@@ -148,6 +148,31 @@ class Stack:
         return "\n".join(self.log)
 
 
+def reap_processes_under(root: Path) -> int:
+    """SIGKILL what a killed `pulumi` left behind under ``root``: the CLI starts its plugins (language
+    host, dynamic provider) in process groups of their own, so killing the CLI's group orphans them.
+    They are found by the PULUMI_HOME their environment inherited. Returns how many were killed."""
+    import signal
+
+    marker = f"PULUMI_HOME={root}{os.sep}".encode()
+    killed = 0
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else ():
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{entry}/environ", "rb") as fh:
+                env = fh.read()
+        except OSError:
+            continue  # gone, or not ours
+        if any(v.startswith(marker) for v in env.split(b"\0")):
+            try:
+                os.kill(int(entry), signal.SIGKILL)
+                killed += 1
+            except OSError:
+                pass
+    return killed
+
+
 def write_chat_jsonl(path: Path, n: int = 12, *, marker: str = "", system: str = "You are a helpful assistant.") -> Path:
     lines = []
     for i in range(n):
