@@ -44,7 +44,6 @@ Bounded state
 from __future__ import annotations
 
 import io
-import mmap
 import os
 import re
 import stat
@@ -53,7 +52,7 @@ from functools import partial
 from collections import Counter
 from collections.abc import Mapping
 from itertools import accumulate, chain, compress, islice, repeat
-from operator import and_, attrgetter, itemgetter, mul, not_, or_, xor
+from operator import attrgetter, itemgetter, mul, ne, not_, or_, xor
 from typing import Annotated, Any, BinaryIO, ClassVar, Iterator, Literal, Union
 
 import msgspec
@@ -241,58 +240,46 @@ class _MsgInfo:
 #: that is a sample, and a key shared with an earlier line is settled by reading it again.
 _SAMPLE = 128
 _LOW32 = (1 << 32) - 1
-_MAX_TABLE_LINE = (1 << 31) - 1  # a slot holds the line number in its upper 32 bits (signed)
+_MAX_LINE_NUMBER = (1 << 31) - 1  # a remembered line is (line number << 32) | offset
+_MAX_OFFSET = _LOW32
 _VERIFIED = 1 << 16  # whole-line hashes of repeated lines kept, to not read them again
 _tail = itemgetter(slice(-_SAMPLE, None))
 
 
 class _Seen:
     """The lines seen so far, for duplicates and train/validation overlap: the first ``limit``
-    distinct lines, in memory that does not grow with the file.
+    distinct lines, in memory bounded by ``limit`` whatever the size of the file.
 
     Key
         The 64-bit ``hash()`` of a line's last :data:`_SAMPLE` bytes, xor its length: for a
         short line its whole bytes, for a longer one a sample (hashing every byte of ~2 KB lines
         took a fifth of the validator's time).
-    Table
-        Slots of two 8-byte words, in two arrays: the key's low 32 bits (its tag, which also
-        picks the slot: linear probing) with the line number above them, and the line's offset
-        in the source. Sized for the lines the source likely has (from its size and first
-        lines), at most ``2 * limit`` slots (16 MB at the default limit), in anonymous memory,
-        so that pages that are never written take no memory.
+    First
+        A dict from key to ``(line number << 32) | offset`` of the first line with that key,
+        filled a batch at a time with C-level ``setdefault`` (no Python work per line): about
+        100 bytes per remembered line, so ~50 MB at the default limit of 500,000.
     Duplicates
-        Byte-identical lines. A slot with the same tag says only "maybe": the remembered line is
-        read again (``reread``; its whole-line hash is then cached in ``verified``, at most
-        :data:`_VERIFIED` of them) and compared by the 64-bit ``hash()`` of the whole bytes. So
-        a false duplicate still needs a 64-bit hash collision, as before. When two different
-        lines share a tag (equal last bytes and length, or chance), the lines with that tag are
+        Byte-identical lines. A line whose key is already known is only "maybe" a repeat: the
+        remembered line is read again (``reread``; its whole-line hash is then cached in
+        ``verified``, at most :data:`_VERIFIED` of them) and compared by the 64-bit ``hash()`` of
+        the whole bytes. So a false duplicate still needs a 64-bit hash collision. When two
+        different lines share a key (equal last bytes and length), the lines with that key are
         looked up by whole-line hash in ``full`` from then on. A source that cannot be read
         again (``reread`` None) uses ``full`` alone: one entry per remembered line.
     Hashes are per process and never stored.
     """
 
-    __slots__ = ("size", "table", "offsets", "mask", "used", "limit", "room", "full", "ambiguous",
-                 "verified", "reread", "dropped")
+    __slots__ = ("first", "limit", "room", "full", "ambiguous", "verified", "reread", "dropped")
 
     def __init__(self, limit: int, size: int | None, reread: Any) -> None:
-        self.size = size  # bytes of the source, when known: sizes the table (see add)
-        self.table: Any = None
-        self.offsets: Any = None
-        self.mask = 0
-        self.used = 0  # slots in use
+        self.first: dict[int, int] = {}  # key -> (line number << 32) | offset
         self.limit = limit
         self.room = limit  # distinct lines that may still be remembered
         self.full: dict[int, int] = {}  # hash of the whole line -> line number
-        self.ambiguous: set[int] = set()  # tags whose lines are looked up in ``full``
-        self.verified: dict[int, int] = {}  # tag -> hash of its remembered line (a cache)
+        self.ambiguous: set[int] = set()  # keys whose lines are looked up in ``full``
+        self.verified: dict[int, int] = {}  # key -> hash of its remembered line (a cache)
         self.reread = reread  # (offset, size) -> bytes
         self.dropped = False  # a distinct line was not remembered: no room left
-
-    def _alloc(self, cap: int) -> None:
-        # anonymous memory reads as zeros (= empty slots) and takes pages only when written
-        self.table = memoryview(mmap.mmap(-1, 8 * cap)).cast("q")
-        self.offsets = memoryview(mmap.mmap(-1, 8 * cap)).cast("q")
-        self.mask = cap - 1
 
     def keys_of(self, lines: list[bytes], sizes: list[int]) -> list[int]:
         """The keys of whole lines of these sizes (C-level maps)."""
@@ -316,68 +303,41 @@ class _Seen:
         if self.reread is None:
             self._add_full(keys, ln0, duplicate)
             return
-        if 2 * (self.used + n) > self.mask:  # at most half the slots in use
-            if self.table is None:
-                # room for the lines the source likely has, judged by these first ones
-                expected = n if self.size is None else self.size * n // sum(sizes)
-                cap = 16
-                while cap < 2 * min(self.limit, expected + expected // 4 + n):
-                    cap *= 2
-                self._alloc(cap)
-            else:
-                self._grow(2 * (self.mask + 1))
-        if ln0 + n > _MAX_TABLE_LINE:
-            self.room = 0  # line numbers beyond what a slot holds: nothing more is remembered
-        table, offsets, mask = self.table, self.offsets, self.mask
-        slots = map(and_, keys, repeat(mask))
-        # slot value: the key's low 32 bits (its tag) and the line number above them; never 0
+        if ln0 + n > _MAX_LINE_NUMBER or pos + sum(sizes) > _MAX_OFFSET:
+            self.room = 0  # beyond what an entry holds: nothing more is remembered
         start = (ln0 + 1) << 32
-        values = map(or_, map(and_, keys, repeat(_LOW32)), range(start, start + (n << 32), 1 << 32))
-        where = accumulate(sizes, initial=pos)
+        values = list(map(or_, range(start, start + (n << 32), 1 << 32), accumulate(sizes, initial=pos)))
         if self.room < n:
-            self._add_slowly(list(zip(values, slots, where)), lines, ln0, duplicate)
+            self._add_slowly(keys, values, lines, ln0, duplicate)
             return
-        repeats = 0  # there is room for every line: no bookkeeping per line
-        for v, i, o in zip(values, slots, where):
-            if table[i]:
-                t = table[i]
-                while (t ^ v) & _LOW32:
-                    i = (i + 1) & mask
-                    t = table[i]
-                    if not t:
-                        break
-                else:  # a slot with the same tag: maybe a repeat
-                    repeats += 1
-                    ln = v >> 32
-                    prev = self._settle(v, t >> 32, offsets[i], lines[ln - ln0 - 1], ln)
-                    if prev:
-                        duplicate(ln, prev)
-                    continue
-            table[i] = v
-            offsets[i] = o
-        self.used += n - repeats
-        self.room -= n - repeats
+        prevs = list(map(self.first.setdefault, keys, values))
+        if prevs == values:  # all new: the common case
+            self.room -= n
+            return
+        maybe = 0
+        for j in compress(range(n), map(ne, prevs, values)):
+            maybe += 1
+            p = prevs[j]
+            prev = self._settle(keys[j], p >> 32, p & _LOW32, lines[j], ln0 + 1 + j)
+            if prev:
+                duplicate(ln0 + 1 + j, prev)
+        self.room -= n - maybe
 
     def _add_slowly(
-        self, todo: list[tuple[int, int, int]], lines: list[bytes], ln0: int, duplicate: Any
+        self, keys: list[int], values: list[int], lines: list[bytes], ln0: int, duplicate: Any
     ) -> None:
         """:meth:`add` when the room may run out within these lines."""
-        table, offsets, mask = self.table, self.offsets, self.mask
-        for j, (v, i, o) in enumerate(todo):
-            t = table[i]
-            while t and (t ^ v) & _LOW32:
-                i = (i + 1) & mask
-                t = table[i]
+        first = self.first
+        for j, (k, v) in enumerate(zip(keys, values)):
             ln = ln0 + 1 + j
-            if t:
-                prev = self._settle(v, t >> 32, offsets[i], lines[j], ln)
+            p = first.get(k)
+            if p is not None:
+                prev = self._settle(k, p >> 32, p & _LOW32, lines[j], ln)
                 if prev:
                     duplicate(ln, prev)
             elif self.room:
-                table[i] = v
-                offsets[i] = o
+                first[k] = v
                 self.room -= 1
-                self.used += 1
             else:
                 self.dropped = True
 
@@ -407,36 +367,28 @@ class _Seen:
         """The remembered line equal to ``line`` (whose key is ``key``), if any."""
         if self.reread is None:
             return self.full.get(key)
-        table, mask = self.table, self.mask
-        if table is None:
+        p = self.first.get(key)
+        if p is None:
             return None
-        i = key & mask
-        t = table[i]
-        while t:
-            if not (t ^ key) & _LOW32:
-                return self._settle(key, t >> 32, self.offsets[i], line, 0) or None
-            i = (i + 1) & mask
-            t = table[i]
-        return None
+        return self._settle(key, p >> 32, p & _LOW32, line, 0) or None
 
     def _settle(self, key: int, first: int, offset: int, line: bytes, ln: int) -> int:
-        """``line`` (key ``key``) has the tag of remembered line ``first`` (at ``offset``): the
+        """``line`` (key ``key``) has the key of remembered line ``first`` (at ``offset``): the
         remembered line it repeats, or 0 (then, if ``ln``, it is remembered as line ``ln``,
         room permitting)."""
-        tag = key & _LOW32
         h = hash(line)
-        if tag not in self.ambiguous:
-            earlier = self.verified.get(tag)
+        if key not in self.ambiguous:
+            earlier = self.verified.get(key)
             if earlier is None:  # read the remembered line again
                 earlier = hash(self._line_at(offset, len(line)))
                 if len(self.verified) >= _VERIFIED:
                     self.verified.clear()
-                self.verified[tag] = earlier
+                self.verified[key] = earlier
             if h == earlier:
                 return first
-            # Two different lines with one tag: from now on the lines with this tag are looked
-            # up by whole-line hash. (Rare: equal last bytes and length, or a 32-bit match.)
-            self.ambiguous.add(tag)
+            # Two different lines with one key: from now on the lines with this key are looked
+            # up by whole-line hash. (Rare: equal last bytes and length.)
+            self.ambiguous.add(key)
             self.full.setdefault(earlier, first)
         prev = self.full.get(h, 0)
         if not prev and ln:
@@ -465,18 +417,6 @@ class _Seen:
             offset += size
             size = max(size * 2, 1 << 16)
         return b"".join(parts)
-
-    def _grow(self, cap: int) -> None:
-        old, old_offsets = self.table, self.offsets
-        self._alloc(cap)
-        table, offsets, mask = self.table, self.offsets, self.mask
-        for v, o in zip(old, old_offsets):
-            if v:
-                i = v & mask
-                while table[i]:
-                    i = (i + 1) & mask
-                table[i] = v
-                offsets[i] = o
 
 
 class _Context:

@@ -184,7 +184,7 @@ def test_a_stream_that_cannot_be_read_again_uses_full_hashes() -> None:
 
 
 def test_memory_for_duplicates_is_bounded_by_the_limit() -> None:
-    """Two slots (16 bytes each) per remembered line at most, whatever the number of lines."""
+    """One entry per remembered line at most, whatever the number of lines."""
     lines = [b"line %d\n" % i for i in range(5000)] * 3
     data = b"".join(lines)
     seen = vmod._Seen(limit=1000, size=len(data), reread=lambda off, n: data[off : off + n])
@@ -192,6 +192,6 @@ def test_memory_for_duplicates_is_bounded_by_the_limit() -> None:
     repeats = []
     seen.add(seen.keys_of(lines, sizes), lines, sizes, 0, 0, lambda ln, prev: repeats.append(ln))
     assert seen.room == 0 and seen.dropped
-    assert len(seen.table) <= 2048  # slots: 2 per remembered line
+    assert len(seen.first) <= 1000
     assert len(seen.full) <= 1000
     assert repeats == [n for n in range(5001, 15001) if (n - 1) % 5000 < 1000]
