@@ -1153,6 +1153,12 @@ class _FileCheck:
                 'every assistant message has "weight": 0, so there is nothing to learn; set '
                 '"weight": 1 (or remove "weight") on at least one',
             )
+        return self._messages_example(texts, info, has_tools, trained=info.trained, extra=extra)
+
+    def _messages_example(
+        self, texts: list[str], info: _MsgInfo, has_tools: bool, *, trained: int, extra: int = 0
+    ) -> _Example:
+        """The example of checked messages (``info``) plus other texts (tools): its tokens."""
         texts.extend(info.texts)
         tokens = (
             self.counter.count(texts)
@@ -1165,7 +1171,7 @@ class _FileCheck:
             tokens=tokens,
             messages=info.messages,
             system=info.system,
-            trained=info.trained,
+            trained=trained,
             images=info.images,
             tools=has_tools or info.tool_calls > 0,
         )
@@ -1849,21 +1855,7 @@ class _FileCheck:
                     f'no "{name}", which the grader reads as {{{{item.{name}}}}} (fields of this '
                     f"line: {have}); add it to every line",
                 )
-        texts.extend(info.texts)
-        tokens = (
-            self.counter.count(texts)
-            + info.extra_tokens
-            + TOKENS_PER_MESSAGE * info.messages
-            + TOKENS_PER_REPLY
-        )
-        return _Example(
-            tokens=tokens,
-            messages=info.messages,
-            system=info.system,
-            trained=1,
-            images=info.images,
-            tools=has_tools or info.tool_calls > 0,
-        )
+        return self._messages_example(texts, info, has_tools, trained=1)
 
 
 # ----------------------------------------------------------------------------------------------
