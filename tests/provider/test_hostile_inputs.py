@@ -32,7 +32,7 @@ GOOD_LINE = json.dumps({"messages": [{"role": "system", "content": "s"}, {"role"
 @pytest.fixture(autouse=True)
 def no_service(monkeypatch, request):
     """check runs at preview: it must never reach the service (nothing is created, nothing is read)."""
-    if "self_signed_server" in request.fixturenames:  # the TLS tests do reach a (hostile) server
+    if "untrusted_https" in request.fixturenames:  # the TLS tests do reach a (hostile) server
         return
 
     def refuse(*args, **kwargs):
@@ -396,53 +396,8 @@ def test_the_corpus_has_at_least_forty_bad_inputs():
 
 
 # -- TLS: certificate verification stays on, also with allowInsecureLoopback --------------------------------
-@pytest.fixture
-def self_signed_server(tmp_path):
-    """An HTTPS server on loopback whose certificate nobody trusts."""
-    import datetime
-    import http.server
-    import ipaddress
-    import ssl
-    import threading
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
-            .not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
-            .sign(key, hashes.SHA256()))
-    (tmp_path / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (tmp_path / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                         serialization.NoEncryption()))
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # would answer, if a client ever trusted it
-            self.send_response(200)
-            self.send_header("content-type", "application/json")
-            self.end_headers()
-            self.wfile.write(b'{"data": []}')
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"https://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-
-
 @pytest.mark.parametrize("plane", ["data plane", "ARM"])
-def test_an_untrusted_certificate_is_refused_even_with_the_loopback_setting(plane, self_signed_server, monkeypatch):
+def test_an_untrusted_certificate_is_refused_even_with_the_loopback_setting(plane, untrusted_https, monkeypatch):
     from pulumi_aoai_finetune.account import AccountRef
 
     monkeypatch.setenv("AZURE_OPENAI_API_KEY", "k")
@@ -451,8 +406,8 @@ def test_an_untrusted_certificate_is_refused_even_with_the_loopback_setting(plan
     monkeypatch.delenv("SSL_CERT_FILE", raising=False)
     clients._credentials.clear()
     settings = ProviderSettings(allow_insecure_loopback=True, credential="token", max_retries=0,
-                                arm_endpoint=self_signed_server)
-    account = AccountRef("s", "r", "acct-a", f"{self_signed_server}/accounts/acct-a/")
+                                arm_endpoint=untrusted_https)
+    account = AccountRef("s", "r", "acct-a", f"{untrusted_https}/accounts/acct-a/")
     with pytest.raises(ConfigurationError, match="certificate verification failed") as err:
         if plane == "data plane":
             with clients.openai_errors("listing files"):
