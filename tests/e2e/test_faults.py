@@ -10,6 +10,7 @@ past ``aoai-finetune:requestTimeout`` -- the cases where a naive retry would cre
 from __future__ import annotations
 
 import copy
+import re
 import time
 
 import httpx
@@ -235,3 +236,39 @@ def test_ten_deployments_on_one_account_in_one_up_survive_arm_409(stack, emulato
     real_409 = [p for p in puts if p["status"] == 409 and p["fault"] is None]
     assert len(injected) == 4 and len(puts) - len(injected) - len(real_409) == 10
     print(f"\n[409] 10 deployments, 4 injected + {len(real_409)} real 409s, up in {seconds:.1f} s")
+
+
+def test_two_stacks_deploying_to_one_account_at_once_both_succeed_through_real_409s(tmp_path, pulumi_bin):
+    """Per-account serialization lives in one provider process; two `pulumi up` processes (two stacks,
+    two pipelines) on one account meet the service's own rule instead: ARM answers 409 "another
+    operation" to the second, which retries until the first is done."""
+    from pulumi_aoai_finetune_emulator import EmulatorConfig, EmulatorServer
+
+    from .conftest import start_up
+    from .harness import Stack
+
+    # base-model deployments of ~4 real seconds each, so the two ups overlap
+    config = EmulatorConfig(state_dir=tmp_path / "emulator-state", time_scale=60.0,
+                            accounts=(("aoai-ncus", "northcentralus"),), extra={"deployment_create_seconds": 240})
+    with EmulatorServer(config) as emulator:
+        stacks = []
+        for i in (1, 2):
+            stack = Stack(tmp_path / f"team-{i}", pulumi_bin, emulator.base_url)
+            stack.set_spec({"subscription": config.subscription_id, "resource_group": config.resource_group,
+                            "deployments": {f"team-{i}": {"account": "aoai-ncus", "model": "gpt-4o-mini",
+                                                          "model_version": "2024-07-18",
+                                                          "sku": {"name": "Standard", "capacity": 1}}}})
+            stacks.append(stack)
+        procs = [start_up(stack) for stack in stacks]
+        outs = [proc.communicate(timeout=300)[0] for proc in procs]
+        assert [proc.returncode for proc in procs] == [0, 0], outs
+        log = emulator.backend.faults.requests()
+        puts = [e for e in log if e["method"] == "PUT" and re.search(DEPLOYMENT, e["path"])]
+        conflicts = [e for e in puts if e["status"] == 409]
+        assert conflicts, "the two ups did not overlap: no 409 to survive"
+        assert len([e for e in puts if e["status"] in (200, 201)]) == 2
+        deployments = emulator.backend.store["deployments"]
+        assert {k: d["provisioningState"] for k, d in deployments.items()} == {
+            "aoai-ncus/team-1": "Succeeded", "aoai-ncus/team-2": "Succeeded"}
+        assert all(s.outputs()[f"deployment_team-{i}"]["state"] == "Succeeded" for i, s in enumerate(stacks, 1))
+    print(f"\n[two processes] {len(conflicts)} real 409s survived; both deployments succeeded")
