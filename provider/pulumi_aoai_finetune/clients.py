@@ -1,10 +1,12 @@
 """The only place that builds SDK clients and maps their errors.
 
-- Data plane: the real ``openai.AzureOpenAI`` client (api key from ``AZURE_OPENAI_API_KEY``, else
-  Entra tokens from the configured credential).
+- Data plane: the real ``openai.AzureOpenAI`` client (api key from the secret config
+  ``aoai-finetune:apiKey`` or ``AZURE_OPENAI_API_KEY``, else Entra tokens from the configured
+  credential).
 - Management plane: the real ARM client ``azure.mgmt.cognitiveservices.CognitiveServicesManagementClient``.
 - Credentials: ``azure.identity.DefaultAzureCredential`` by default, or a static bearer token from
-  ``AOAI_FT_ACCESS_TOKEN``. Built per process, never stored on a provider object or in state.
+  ``aoai-finetune:accessToken`` / ``AOAI_FT_ACCESS_TOKEN``. Built per process, never stored on a
+  provider object or in state.
 
 Plain ``http://`` is refused unless the target is a loopback address *and* the explicit setting
 ``allowInsecureLoopback`` is on (the local emulator); certificate verification is never turned off.
@@ -56,15 +58,16 @@ class StaticTokenCredential:
 
 
 def credential(settings: ProviderSettings):
-    key = (settings.credential,)
+    token = (settings.access_token or os.environ.get(TOKEN_ENV, "")).strip() if settings.credential == "token" else ""
+    key = (settings.credential, token)
     with _lock:
         cred = _credentials.get(key)
         if cred is None:
             if settings.credential == "token":
-                token = os.environ.get(TOKEN_ENV, "").strip()
                 if not token:
                     raise errors.CredentialError(
-                        f"credential 'token' needs a bearer token in the environment variable {TOKEN_ENV}")
+                        f"credential 'token' needs a bearer token: the secret config aoai-finetune:accessToken "
+                        f"or the environment variable {TOKEN_ENV}")
                 cred = StaticTokenCredential(token)
             else:
                 from azure.identity import DefaultAzureCredential
@@ -184,7 +187,7 @@ def data_plane(settings: ProviderSettings, account: AccountRef, *, api_version: 
         max_retries=settings.max_retries,
         timeout=settings.request_timeout if timeout is None else timeout,
     )
-    key = os.environ.get(API_KEY_ENV, "").strip()
+    key = (settings.api_key or os.environ.get(API_KEY_ENV, "")).strip()
     if key:
         return AzureOpenAI(api_key=key, **common)
     cred = credential(settings)

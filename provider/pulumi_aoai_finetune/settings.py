@@ -21,15 +21,23 @@ config key                 environment variable             meaning
                                                             (and is retried)
 =========================  ===============================  =====================================
 
-Secrets are read from the environment only (``AZURE_OPENAI_API_KEY`` for the data plane,
-``AOAI_FT_ACCESS_TOKEN`` for a static bearer token): the engine does not hand secret config values
-to dynamic providers, and an input would be written to the state.
+Credentials (set them with ``pulumi config set --secret``, or in the environment):
+
+=========================  ===============================  =====================================
+``apiKey``                 ``AZURE_OPENAI_API_KEY``         data-plane API key (else Entra tokens)
+``accessToken``            ``AOAI_FT_ACCESS_TOKEN``         the bearer token of ``credential: token``
+=========================  ===============================  =====================================
+
+The engine hands the provider its stack config decrypted (``configure``) and keeps secret values
+encrypted in the state; they are never resource inputs, never in ``repr`` or messages. A plain
+(non-secret) ``config set`` of a credential would sit in clear in ``Pulumi.<stack>.yaml``: use
+``--secret``.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, Mapping
 
 from .errors import ConfigurationError
@@ -49,7 +57,11 @@ _KEYS = {
     "poll_interval": ("pollInterval", "AOAI_FT_POLL_INTERVAL"),
     "max_retries": ("maxRetries", "AOAI_FT_MAX_RETRIES"),
     "request_timeout": ("requestTimeout", "AOAI_FT_REQUEST_TIMEOUT"),
+    # credentials
+    "api_key": ("apiKey", "AZURE_OPENAI_API_KEY"),
+    "access_token": ("accessToken", "AOAI_FT_ACCESS_TOKEN"),
 }
+SECRET_FIELDS = ("api_key", "access_token")
 CREDENTIAL_KINDS = ("default", "token")
 
 
@@ -63,6 +75,9 @@ class ProviderSettings:
     poll_interval: float = 10.0
     max_retries: int = 6
     request_timeout: float = 600.0
+    # credentials: resolved per process, never shown
+    api_key: str = field(default="", repr=False, compare=False)
+    access_token: str = field(default="", repr=False, compare=False)
 
     @classmethod
     def load(cls, config: Any = None, environ: Mapping[str, str] | None = None) -> "ProviderSettings":
@@ -76,6 +91,11 @@ class ProviderSettings:
             if raw is None:
                 raw = environ.get(env)
             if raw is None or raw == "":
+                continue
+            if name in SECRET_FIELDS:
+                if not isinstance(raw, str):
+                    raise ConfigurationError(f"{NAMESPACE}:{key} / {env} must be a string")
+                values[name] = raw.strip()
                 continue
             values[name] = _coerce(name, raw, f"{NAMESPACE}:{key} / {env}")
         settings = replace(cls(), **values)

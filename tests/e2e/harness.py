@@ -46,7 +46,7 @@ class Stack:
     emulator_url: str
     program: str = "pipeline"
     name: str = "test"
-    extra_env: dict[str, str] = field(default_factory=dict)
+    extra_env: dict[str, str | None] = field(default_factory=dict)
     log: list[str] = field(default_factory=list)
     passphrase: str = PASSPHRASE
     state: Path | None = None  # share a backend between stacks (StackReference)
@@ -96,7 +96,7 @@ class Stack:
             "AOAI_FT_ACCESS_TOKEN": ACCESS_TOKEN,
         })
         env.update(self.extra_env)
-        return env
+        return {k: v for k, v in env.items() if v is not None}  # extra_env None: unset it
 
     def run(self, *args: str, check: bool = True, timeout: float = 600) -> subprocess.CompletedProcess:
         result = subprocess.run(["pulumi", *args, "--non-interactive"] if args[0] not in ("login", "version") else ["pulumi", *args],

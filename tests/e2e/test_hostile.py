@@ -266,6 +266,39 @@ def test_credentials_never_appear_in_state_outputs_providers_logs_or_errors(stac
           f"{len(decoded)} providers, {len(backend_files)} backend files, {len(stack.all_logs())} chars of logs: 0 hits")
 
 
+def test_credentials_from_secret_stack_config_work_and_stay_encrypted(tmp_path, pulumi_bin):
+    """No credential in the environment: the API key and the ARM token come from `pulumi config set
+    --secret`, and an emulator that accepts that key only proves they were used."""
+    from pulumi_aoai_finetune_emulator import EmulatorConfig, EmulatorServer
+
+    key = "cfg-only-Key-7d41e0"
+    config = EmulatorConfig(state_dir=tmp_path / "emulator-state", time_scale=300.0, api_key=key,
+                            accounts=(("aoai-ncus", "northcentralus"),))
+    with EmulatorServer(config) as emulator:
+        stack = Stack(tmp_path / "pulumi", pulumi_bin, emulator.base_url,
+                      extra_env={"AZURE_OPENAI_API_KEY": None, "AOAI_FT_ACCESS_TOKEN": None})
+        train = write_chat_jsonl(tmp_path / "train.jsonl", 12)
+        stack.set_spec({"subscription": config.subscription_id, "resource_group": config.resource_group,
+                        "files": {"train": {"account": "aoai-ncus", "path": str(train)}},
+                        "jobs": {"job": {"account": "aoai-ncus", "base_model": "gpt-4o-mini-2024-07-18",
+                                         "training_file": "train", "hyperparameters": {"n_epochs": 1}}},
+                        "deployments": {"ncus": {"account": "aoai-ncus", "model": "job:job",
+                                                 "sku": {"name": "Standard", "capacity": 1}}}})
+        # without them, `up` stops at the first call, saying what is missing, with nothing created
+        missing = stack.up(check=False)
+        assert missing.returncode != 0 and "aoai-finetune:accessToken" in missing.stdout + missing.stderr
+        assert emulator.backend.store["files"] == {}
+        stack.run("config", "set", "--secret", "aoai-finetune:accessToken", key)
+        stack.run("config", "set", "--secret", "aoai-finetune:apiKey", key)
+        stack.up()
+        assert stack.outputs()["deployment_ncus"]["state"] == "Succeeded"
+        backend_files = [p.read_bytes() for p in stack.state.rglob("*") if p.is_file()]
+        config_files = [p.read_bytes() for p in stack.project.glob("Pulumi*.yaml")]
+        assert all(key.encode() not in blob for blob in backend_files + config_files)
+        assert key not in json.dumps(stack.export()) and key not in json.dumps(stack.outputs())
+        assert key not in stack.all_logs()
+
+
 def test_a_sas_token_in_an_import_url_stays_encrypted_and_out_of_logs(stack, base_spec, data_server, tmp_path):
     sas = "sv=2025-01-05&se=2026-12-31&sr=b&sp=r&sig=S3cr3tSASsignature%2Fe2e"
     write_chat_jsonl(tmp_path / "valid.jsonl", 10, system="You are a helpful assistant!")

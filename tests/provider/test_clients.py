@@ -55,3 +55,19 @@ def test_an_insecure_url_is_refused_without_its_sas_token():
     with pytest.raises(ConfigurationError) as err:
         clients.require_secure("http://example.com/train.jsonl?sig=SECRET", ProviderSettings(), "content_url")
     assert "SECRET" not in str(err.value) and "http://example.com/train.jsonl?..." in str(err.value)
+
+
+def test_the_token_and_the_api_key_may_come_from_settings(monkeypatch):
+    from pulumi_aoai_finetune.account import AccountRef
+
+    monkeypatch.delenv("AOAI_FT_ACCESS_TOKEN", raising=False)
+    monkeypatch.delenv("AZURE_OPENAI_API_KEY", raising=False)
+    clients._credentials.clear()
+    cred = clients.credential(ProviderSettings(credential="token", access_token="from-config"))
+    assert cred.get_token("scope").token == "from-config"
+    other = clients.credential(ProviderSettings(credential="token", access_token="another"))
+    assert other.get_token("scope").token == "another"  # a different token is a different credential
+    clients._credentials.clear()
+    account = AccountRef("s", "r", "acct-a", "https://acct-a.openai.azure.com/")
+    client = clients.data_plane(ProviderSettings(api_key="cfg-key"), account)
+    assert client.api_key == "cfg-key"

@@ -34,3 +34,14 @@ def test_bad_settings_name_the_key(env, message):
     with pytest.raises(ConfigurationError) as err:
         ProviderSettings.load(None, environ=env)
     assert message in str(err.value)
+
+
+def test_credentials_come_from_secret_config_or_the_environment_and_are_never_shown():
+    cfg = FakeConfig({"aoai-finetune:apiKey": " cfg-key ", "aoai-finetune:accessToken": "cfg-token",
+                      "aoai-finetune:credential": "token"})
+    s = ProviderSettings.load(cfg, environ={"AZURE_OPENAI_API_KEY": "env-key"})
+    assert (s.api_key, s.access_token) == ("cfg-key", "cfg-token")  # config wins, trimmed
+    assert "cfg-key" not in repr(s) and "cfg-token" not in repr(s)
+    env = ProviderSettings.load(None, environ={"AZURE_OPENAI_API_KEY": "env-key", "AOAI_FT_ACCESS_TOKEN": "env-token"})
+    assert (env.api_key, env.access_token) == ("env-key", "env-token")
+    assert ProviderSettings.load(None, environ={}).api_key == ""
