@@ -3,7 +3,9 @@
 Inputs
     account         AccountArgs of the account the file belongs to
     path            a local JSONL file, uploaded streamed (never read whole into memory)
-    content_url     or: a URL the service imports from (e.g. an Azure Blob SAS URL)
+    content_url     or: a URL the service imports from (e.g. an Azure Blob SAS URL); a secret in the state. Its
+                    data is downloaded (streamed) and validated at preview when the URL is new or changed; a
+                    URL this machine cannot read is left to the service (logged)
     purpose         "fine-tune" (default)
     filename        the name the service records (default: the file's base name at creation)
     model           the base model the data is for; selects the data format checked at preview
@@ -42,6 +44,7 @@ dropped connection) is recognised the same way before it is sent again.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import time
@@ -49,6 +52,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 import pulumi
+import requests  # imported here, not lazily: the provider serves calls from several threads at once
 from pulumi.dynamic import Resource
 
 from . import availability, clients
@@ -89,7 +93,11 @@ class TrainingFileController(Controller):
         elif path is not None and not is_unknown(path):
             self._check_path(path, inputs, failures)
         elif url is not None and not is_unknown(url):
+            refused = len(failures)
             self._check_url(url, failures)
+            refused = len(failures) > refused
+            if not refused and inputs.get("validate", True) and self.live_reads and olds.get("content_url") != url:
+                failures.extend(self._check_url_data(url, inputs))
         timeout = inputs.get("timeout_seconds")
         if not is_unknown(timeout) and (not isinstance(timeout, (int, float)) or isinstance(timeout, bool)
                                         or not 0 < timeout < float("inf")):  # also refuses nan
@@ -124,6 +132,28 @@ class TrainingFileController(Controller):
             clients.require_secure(url, self.settings, "content_url")
         except ConfigurationError as exc:
             failures.append(("content_url", str(exc)))
+
+    def _check_url_data(self, url: str, inputs: dict) -> list[tuple[str, str]]:
+        """The data behind a new (or changed) import URL, downloaded streamed through the validator.
+
+        Only its data can fail the preview: a URL this machine cannot read (a storage firewall that
+        admits Azure services only, say) is logged and left to the service, which checks the data
+        after the import. Messages show the URL without its query (a SAS token)."""
+        shown = clients.redact_url(url)
+        unread = f"content_url {shown}: not read here to check its data ({{}}); the service checks it after the import"
+        grader = inputs.get("grader") if isinstance(inputs.get("grader"), dict) else None
+        try:
+            with requests.get(url, stream=True, allow_redirects=False,
+                              timeout=(30.0, self.settings.request_timeout)) as response:
+                if response.status_code != 200:
+                    pulumi.log.warn(unread.format(f"HTTP {response.status_code}"))
+                    return []
+                stream = io.BufferedReader(_Download(response.iter_content(HASH_CHUNK)), HASH_CHUNK)
+                return _validate_data(stream, inputs.get("model"), inputs.get("method"), grader, name=shown,
+                                      field="content_url")
+        except (requests.RequestException, OSError) as exc:  # the type only: a message may quote the URL
+            pulumi.log.warn(unread.format(type(exc).__name__))
+            return []
 
     def _check_path(self, path: Any, inputs: dict, failures: list) -> None:
         if not isinstance(path, str) or not path or _CONTROL.search(path):
@@ -397,9 +427,36 @@ def scan_file(path: str, max_line: int = MAX_LINE_BYTES) -> tuple[str, int, Opti
     return digest.hexdigest(), size, long_line
 
 
-def _validate_data(path: str, model: Optional[str], method: Optional[str] = None,
-                   grader: Optional[dict] = None) -> list[tuple[str, str]]:
-    from .data import validate_file
+class _Download(io.RawIOBase):
+    """A response body (an iterator of byte chunks) as a raw stream the validator can read once."""
+
+    def __init__(self, chunks: Any) -> None:
+        self._chunks, self._pending, self._position = iter(chunks), b"", 0
+
+    def readable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._position
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._pending:
+            self._pending = next(self._chunks, b"")
+            if not self._pending:
+                return 0
+        n = min(len(buffer), len(self._pending))
+        buffer[:n] = self._pending[:n]
+        self._pending = self._pending[n:]
+        self._position += n
+        return n
+
+
+def _validate_data(source: Any, model: Optional[str], method: Optional[str] = None,
+                   grader: Optional[dict] = None, *, name: Optional[str] = None,
+                   field: str = "path") -> list[tuple[str, str]]:
+    """Findings of the data at ``source``: a local path, or a stream read once (``name``: what the
+    findings call it)."""
+    from .data import validate_file, validate_stream
     from .data.formats import METHODS
 
     kwargs: dict[str, Any] = {"model": model} if model else {}
@@ -409,13 +466,13 @@ def _validate_data(path: str, model: Optional[str], method: Optional[str] = None
         kwargs["method"] = method
         if method == "reinforcement" and grader is not None:
             kwargs["grader"] = grader
-    report = validate_file(path, **kwargs)
+    report = validate_stream(source, name=name, **kwargs) if name is not None else validate_file(source, **kwargs)
     if report.ok:
         from .cost import log_training_estimate
 
-        log_training_estimate(report, model=model, path=path)  # statistics and estimated training cost
+        log_training_estimate(report, model=model, path=name or source)  # statistics and estimated cost
         return []
-    return [("path", report.summary(max_lines=20))]
+    return [(field, report.summary(max_lines=20))]
 
 
 def find_project_dir(start: Optional[str] = None) -> str:

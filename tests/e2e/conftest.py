@@ -192,19 +192,3 @@ def up_after_kill(stack: Stack):
         stack.run("cancel", "--yes")
         result = stack.up(check=False)
     return result
-
-
-@pytest.fixture
-def data_server(tmp_path):
-    """A loopback HTTP server for the training data, as an import's content_url (the emulator only
-    imports from loopback); the query of a URL (a SAS token, say) is ignored."""
-    import functools
-    import http.server
-    import threading
-
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
-    handler.log_message = lambda *a, **k: None
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()

@@ -299,7 +299,8 @@ def test_credentials_from_secret_stack_config_work_and_stay_encrypted(tmp_path, 
         assert key not in stack.all_logs()
 
 
-def test_a_sas_token_in_an_import_url_stays_encrypted_and_out_of_logs(stack, base_spec, data_server, tmp_path):
+def test_a_sas_token_in_an_import_url_stays_encrypted_and_out_of_logs(stack, base_spec, data_server, tmp_path,
+                                                                      emulator):
     sas = "sv=2025-01-05&se=2026-12-31&sr=b&sp=r&sig=S3cr3tSASsignature%2Fe2e"
     write_chat_jsonl(tmp_path / "valid.jsonl", 10, system="You are a helpful assistant!")
     spec = copy.deepcopy(base_spec)
@@ -328,6 +329,16 @@ def test_a_sas_token_in_an_import_url_stays_encrypted_and_out_of_logs(stack, bas
     refused = stack.preview(check=False)
     assert refused.returncode != 0 and "content_url 'ftp://127.0.0.1/valid.jsonl?...' is not an http(s) URL" in (
         refused.stdout + refused.stderr)
+    # bad data behind a new URL fails the preview at its line, before anything is imported
+    (tmp_path / "bad.jsonl").write_text((tmp_path / "valid.jsonl").read_text(encoding="utf-8")
+                                        + '{"messages": [{"role": "user", "content": "no answer"}]}\n',
+                                        encoding="utf-8")
+    spec["files"]["valid"]["content_url"] = f"{data_server}/bad.jsonl?{sas}"
+    stack.set_spec(spec, secret=True)
+    imports = len([e for e in emulator.backend.faults.requests() if e["path"].endswith("/files/import")])
+    bad = stack.preview(check=False)
+    assert bad.returncode != 0 and f"{data_server}/bad.jsonl?...:11: no assistant message" in bad.stdout + bad.stderr
+    assert len([e for e in emulator.backend.faults.requests() if e["path"].endswith("/files/import")]) == imports
     assert "S3cr3tSASsignature" not in stack.all_logs()
 
 

@@ -99,6 +99,47 @@ def test_grader_change_is_an_in_place_no_op_update(ctl, tmp_path):
     assert d.changes and d.replaces == [] and "grader" in d.updates
 
 
+@pytest.fixture
+def url_ctl():
+    """A controller as in the provider process (live reads on), allowed to read the loopback server."""
+    ctl = TrainingFileController(ProviderSettings(allow_insecure_loopback=True))
+    ctl.live_reads = True
+    return ctl
+
+
+def test_the_data_behind_a_new_import_url_is_validated_at_preview_without_its_query(url_ctl, data_server, tmp_path):
+    good = chat_file(tmp_path / "ok.jsonl")
+    (tmp_path / "bad.jsonl").write_text(open(good, encoding="utf-8").read()
+                                        + '{"messages": [{"role": "bot", "content": "x"}]}\n', encoding="utf-8")
+    url = f"{data_server}/bad.jsonl?sv=2025&sig=SECRETSIG"
+    _, failures = url_ctl.check({}, {"account": ACCOUNT, "content_url": url})
+    assert [f for f, _ in failures] == ["content_url"]
+    message = failures[0][1]
+    assert f"{data_server}/bad.jsonl?...:13: messages[0].role is \"bot\"" in message and "SECRETSIG" not in message
+    # good data passes; an unchanged URL is not downloaded again; validate=false skips it
+    assert url_ctl.check({}, {"account": ACCOUNT, "content_url": f"{data_server}/ok.jsonl"})[1] == []
+    assert url_ctl.check({"content_url": url}, {"account": ACCOUNT, "content_url": url})[1] == []
+    assert url_ctl.check({}, {"account": ACCOUNT, "content_url": url, "validate": False})[1] == []
+
+
+def test_reinforcement_data_at_a_url_is_checked_against_the_grader(url_ctl, data_server, tmp_path):
+    rft_file(tmp_path / "rft.jsonl", field="answer")
+    news = {"account": ACCOUNT, "content_url": f"{data_server}/rft.jsonl", "model": "o4-mini-2025-04-16",
+            "method": "reinforcement", "grader": GRADER}
+    _, failures = url_ctl.check({}, news)
+    assert failures and failures[0][0] == "content_url" and 'no "reference_answer"' in failures[0][1]
+
+
+def test_an_import_url_this_machine_cannot_read_is_left_to_the_service(url_ctl, data_server, monkeypatch):
+    warnings = []
+    monkeypatch.setattr("pulumi.log.warn", lambda msg, *a, **k: warnings.append(msg))
+    missing = url_ctl.check({}, {"account": ACCOUNT, "content_url": f"{data_server}/nope.jsonl?sig=SECRETSIG"})
+    refused = url_ctl.check({}, {"account": ACCOUNT, "content_url": "http://127.0.0.1:9/x.jsonl?sig=SECRETSIG"})
+    assert missing[1] == [] and refused[1] == []
+    assert "HTTP 404" in warnings[0] and "ConnectionError" in warnings[1]
+    assert all("the service checks it after the import" in w and "SECRETSIG" not in w for w in warnings)
+
+
 def test_check_tolerates_unknowns_at_preview(ctl):
     _, failures = ctl.check({}, {"account": UNKNOWN, "content_url": UNKNOWN})
     assert failures == []

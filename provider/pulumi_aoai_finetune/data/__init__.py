@@ -17,6 +17,9 @@ dedup_limit=500_000, grader=None) -> Report``
 validation_name="validation.jsonl", ...) -> Report``
     The same for data in memory.
 
+``validate_stream(fp, *, name, model=..., method=..., ...) -> Report``
+    The same for a binary stream read once (e.g. a download); ``name`` is what findings call it.
+
 ``Report``
     ``.ok`` (no errors; warnings allowed), ``.findings`` (first ``max_findings`` per rule, in file
     and line order), ``.counts`` (exact per rule), ``.errors``, ``.warnings``, ``.error_count``,
@@ -40,7 +43,7 @@ from .findings import RULES, Finding, FindingCollector, Report
 from .formats import DEFAULT_MODEL, ModelSpec, base_model, default_n_epochs, model_spec
 from .stats import DatasetStats, TokenHistogram
 from .tokens import TokenizerUnavailable, exact_available
-from .validator import DEFAULT_DEDUP_LIMIT, validate_bytes, validate_file
+from .validator import DEFAULT_DEDUP_LIMIT, validate_bytes, validate_file, validate_stream
 
 __all__ = [
     "DEFAULT_DEDUP_LIMIT",
@@ -59,4 +62,5 @@ __all__ = [
     "model_spec",
     "validate_bytes",
     "validate_file",
+    "validate_stream",
 ]

@@ -2063,3 +2063,31 @@ def validate_bytes(
         dedup_limit=dedup_limit,
         grader=grader,
     )
+
+
+def validate_stream(
+    fp: BinaryIO,
+    *,
+    name: str,
+    model: str = DEFAULT_MODEL,
+    method: str = "supervised",
+    n_epochs: int | None = None,
+    max_findings: int = 50,
+    tokenizer: str = "heuristic",
+    dedup_limit: int = DEFAULT_DEDUP_LIMIT,
+    grader: Mapping[str, Any] | None = None,
+) -> Report:
+    """Like :func:`validate_file` for a binary stream read once, front to back (a download):
+    ``name`` is what findings call it. Duplicates are found by whole-line hashes (the stream cannot
+    be read again). Errors of the stream itself (``OSError``, a network error) propagate."""
+    return _validate(
+        (name, fp),
+        None,
+        model=model,
+        method=method,
+        n_epochs=n_epochs,
+        max_findings=max_findings,
+        tokenizer=tokenizer,
+        dedup_limit=dedup_limit,
+        grader=grader,
+    )
