@@ -148,9 +148,15 @@ class TrainingFileController(Controller):
                 if response.status_code != 200:
                     pulumi.log.warn(unread.format(f"HTTP {response.status_code}"))
                     return []
-                stream = io.BufferedReader(_Download(response.iter_content(HASH_CHUNK)), HASH_CHUNK)
-                return _validate_data(stream, inputs.get("model"), inputs.get("method"), grader, name=shown,
-                                      field="content_url")
+                download = _Download(response.iter_content(HASH_CHUNK))
+                stream = io.BufferedReader(download, HASH_CHUNK)
+                failures = _validate_data(stream, inputs.get("model"), inputs.get("method"), grader, name=shown,
+                                          field="content_url")
+                while stream.read(HASH_CHUNK):  # the rest, if the validator stopped early: the hash is whole
+                    pass
+                # what the import will hold: an interrupted import is then recognised by its content
+                inputs["content_sha256"], inputs["content_bytes"] = download.sha256.hexdigest(), download.tell()
+                return failures
         except (requests.RequestException, OSError) as exc:  # the type only: a message may quote the URL
             pulumi.log.warn(unread.format(type(exc).__name__))
             return []
@@ -272,7 +278,7 @@ class TrainingFileController(Controller):
 
             url = inputs["content_url"]
             filename = inputs.get("filename") or os.path.basename(url.split("?", 1)[0]) or "training.jsonl"
-            size = None
+            size = inputs.get("content_bytes")  # known when the preview read the URL (then so is its hash)
 
             def send():
                 with clients.openai_errors(f"importing {filename}"):
@@ -280,13 +286,14 @@ class TrainingFileController(Controller):
                         "/files/import", cast_to=FileObject,
                         body={"content_url": url, "filename": filename, "purpose": purpose})
 
-        digest = inputs.get("content_sha256") if inputs.get("path") else None
+        digest = inputs.get("content_sha256")
 
         def find_existing():
-            # A timed-out or dropped upload may have landed: look before sending again. A local file is
-            # recognised by its content (name, size and SHA-256); an import by its name, just now. A file
-            # a job trains on, or one this provider process already handed to another resource, belongs
-            # to someone: never taken over.
+            # A timed-out or dropped upload may have landed: look before sending again. A file is
+            # recognised by its content (name, size and SHA-256: a local file's, or an import URL's as read at
+            # preview); an import whose URL could not be read there, by its name, just now. A file a job
+            # trains on, or one this provider process already handed to another resource, belongs to
+            # someone: never taken over.
             with clients.openai_errors("listing files"):
                 candidates = [f for f in client.files.list(purpose=purpose)
                               if f.filename == filename and (size is None or f.bytes == size)
@@ -307,9 +314,10 @@ class TrainingFileController(Controller):
             earlier = find_existing()  # left by an interrupted `pulumi up` (killed during the upload)
             if earlier is not None:
                 _claimed.add(earlier.id)
-                pulumi.log.info(f"reusing file {earlier.id} in account {account.name}: {filename}, uploaded "
-                                "earlier with the same content and used by no job (an interrupted `pulumi up`?); "
-                                "no second upload")
+                pulumi.log.info(f"reusing file {earlier.id} in account {account.name}: {filename}, "
+                                f"{'uploaded' if inputs.get('path') else 'imported'} earlier with the same content "
+                                "and used by no job (an interrupted `pulumi up`?); no second "
+                                f"{'upload' if inputs.get('path') else 'import'}")
                 return earlier
         obj = create_once(send, find_existing, attempts=self.settings.max_retries + 1)
         _claimed.add(obj.id)
@@ -428,10 +436,14 @@ def scan_file(path: str, max_line: int = MAX_LINE_BYTES) -> tuple[str, int, Opti
 
 
 class _Download(io.RawIOBase):
-    """A response body (an iterator of byte chunks) as a raw stream the validator can read once."""
+    """A response body (an iterator of byte chunks) as a raw stream the validator can read once,
+    hashed (SHA-256) as it is read."""
 
     def __init__(self, chunks: Any) -> None:
+        import hashlib
+
         self._chunks, self._pending, self._position = iter(chunks), b"", 0
+        self.sha256 = hashlib.sha256()
 
     def readable(self) -> bool:
         return True
@@ -444,6 +456,7 @@ class _Download(io.RawIOBase):
             self._pending = next(self._chunks, b"")
             if not self._pending:
                 return 0
+            self.sha256.update(self._pending)
         n = min(len(buffer), len(self._pending))
         buffer[:n] = self._pending[:n]
         self._pending = self._pending[n:]

@@ -101,6 +101,32 @@ def test_up_killed_at_each_phase_converges_with_one_of_each(stack, base_spec, em
           f"(the upload killed in flight {'landed and was reused' if landed else 'did not land'})")
 
 
+def test_an_import_killed_in_flight_is_recognised_by_its_content_an_hour_later(stack, base_spec, emulator, emu,
+                                                                               faults, inventory, requests_log,
+                                                                               data_server, tmp_path):
+    """The import lands but `pulumi up` is killed before the answer; an hour later (emulator clock) the
+    next up finds the imported file by the content hash the preview read from the URL: no second import."""
+    write_chat_jsonl(tmp_path / "valid.jsonl", 10, system="You are a helpful assistant!")
+    spec = copy.deepcopy(base_spec)
+    spec["files"] = {"valid": {"account": "aoai-ncus", "content_url": f"{data_server}/valid.jsonl?sig=e2e"}}
+    spec["jobs"], spec["deployments"] = {}, {}
+    stack.set_spec(spec)
+    held = faults.add(method="POST", path_regex=r"/openai/files/import$", after_handler=True, delay_seconds=4)
+    proc = start_up(stack)
+    kill_when(proc, lambda: faults.hits(held) == 1 and inventory.files(), what="the import to land")
+    faults.clear()
+    time.sleep(4.5)  # the held answer goes out to nobody
+    (landed,) = inventory.files()
+    emu.post("/_emulator/clock", json={"advance_seconds": 3600}).raise_for_status()
+    result = up_after_kill(stack)
+    assert result.returncode == 0, result.stdout + result.stderr
+    text = result.stdout + result.stderr
+    assert f"reusing file {landed['id']}" in text and "no second import" in text
+    assert [f["id"] for f in inventory.files()] == [landed["id"]]
+    assert len(requests_log.matching(requests_log.all(), "POST", r"/openai/files/import$")) == 1
+    assert stack.outputs()["file_valid"] == landed["id"]
+
+
 def test_job_failing_mid_run_leaves_true_state_and_the_fixed_data_converges(stack, base_spec, inventory, tmp_path):
     write_chat_jsonl(tmp_path / "train.jsonl", 12, marker="FAIL-TRIGGER")
     stack.set_spec(base_spec)

@@ -1,3 +1,4 @@
+import hashlib
 import json
 import pickle
 
@@ -116,8 +117,12 @@ def test_the_data_behind_a_new_import_url_is_validated_at_preview_without_its_qu
     assert [f for f, _ in failures] == ["content_url"]
     message = failures[0][1]
     assert f"{data_server}/bad.jsonl?...:13: messages[0].role is \"bot\"" in message and "SECRETSIG" not in message
-    # good data passes; an unchanged URL is not downloaded again; validate=false skips it
-    assert url_ctl.check({}, {"account": ACCOUNT, "content_url": f"{data_server}/ok.jsonl"})[1] == []
+    # good data passes, and its hash and size are what the import will hold (to recognise it later)
+    inputs, failures = url_ctl.check({}, {"account": ACCOUNT, "content_url": f"{data_server}/ok.jsonl"})
+    assert failures == []
+    data = open(good, "rb").read()
+    assert (inputs["content_sha256"], inputs["content_bytes"]) == (hashlib.sha256(data).hexdigest(), len(data))
+    # an unchanged URL is not downloaded again; validate=false skips it
     assert url_ctl.check({"content_url": url}, {"account": ACCOUNT, "content_url": url})[1] == []
     assert url_ctl.check({}, {"account": ACCOUNT, "content_url": url, "validate": False})[1] == []
 
