@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from pulumi_aoai_finetune.data import exact_available, validate_bytes
 from pulumi_aoai_finetune.data import validator as vmod
+from slow_path import slow_only
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -39,16 +40,6 @@ def conversation(draw) -> dict:
         msgs.append(reply)
     return {"messages": msgs}
 
-
-def slow_only(mp: pytest.MonkeyPatch) -> None:
-    def no_batch(self, batch, ln0):
-        raise vmod._Fallback
-
-    def slow_line(self, raw, ln):
-        self._slow(raw, ln, hash(raw))
-
-    mp.setattr(vmod._FileCheck, "_batch_chat", no_batch)
-    mp.setattr(vmod._FileCheck, "_line", slow_line)
 
 
 def both(raw: bytes, **kw) -> tuple[dict, dict]:

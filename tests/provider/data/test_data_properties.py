@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pulumi_aoai_finetune.data import validate_bytes
-from pulumi_aoai_finetune.data import validator as vmod
+from slow_path import slow_only
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -54,16 +54,6 @@ def test_random_valid_conversations_pass(examples, ascii_only) -> None:
     assert report.stats["training"].examples == len(examples)
 
 
-def _slow_only(monkeypatch) -> None:
-    def no_batch(self, batch, ln0):
-        raise vmod._Fallback
-
-    def slow_line(self, raw, ln):
-        self._slow(raw, ln, hash(raw))
-
-    monkeypatch.setattr(vmod._FileCheck, "_batch_chat", no_batch)
-    monkeypatch.setattr(vmod._FileCheck, "_line", slow_line)
-
 
 @SETTINGS
 @given(st.lists(conversation(), min_size=1, max_size=30), st.booleans())
@@ -71,7 +61,7 @@ def test_fast_and_slow_paths_agree(examples, ascii_only) -> None:
     raw = encode(examples + examples[:2], ascii_only)  # with duplicates
     fast = validate_bytes(raw).to_dict()
     with pytest.MonkeyPatch.context() as mp:
-        _slow_only(mp)
+        slow_only(mp)
         slow = validate_bytes(raw).to_dict()
     assert fast == slow
 
