@@ -111,6 +111,16 @@ class Stack:
     def set_spec(self, spec: dict[str, Any], *, secret: bool = False) -> None:
         self.run("config", "set", *(["--secret"] if secret else []), "test:spec", json.dumps(spec))
 
+    def set_pipeline(self, name: str, pipeline: dict[str, Any]) -> None:
+        """Set ``finetune:pipeline`` in the project's ``stacks/Pulumi.<name>.yaml`` (program "root"),
+        keeping what the harness configured there (provider settings, salt)."""
+        import yaml
+
+        path = self.project / "stacks" / f"Pulumi.{name}.yaml"
+        doc = yaml.safe_load(path.read_text()) if path.exists() else {}
+        doc.setdefault("config", {})["finetune:pipeline"] = pipeline
+        path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+
     def config_set(self, key: str, value: str) -> None:
         self.run("config", "set", key, value)
 

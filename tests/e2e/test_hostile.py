@@ -206,13 +206,6 @@ def test_bad_inputs_are_refused_at_preview_naming_the_field_and_nothing_reaches_
           "0 write requests reached the emulator")
 
 
-def _write_stack_file(stack: Stack, name: str, pipeline: dict) -> None:
-    path = stack.project / "stacks" / f"Pulumi.{name}.yaml"
-    doc = yaml.safe_load(path.read_text()) if path.exists() else {}
-    doc.setdefault("config", {})["finetune:pipeline"] = pipeline
-    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
-
-
 def test_bad_stack_config_is_refused_at_preview_naming_the_key(tmp_path, pulumi_bin, emulator, requests_log):
     stack = Stack(tmp_path / "bad", pulumi_bin, emulator.base_url, program="root", name="bad")
     local = yaml.safe_load((REPO / "stacks" / "Pulumi.local.yaml").read_text())["config"]["finetune:pipeline"]
@@ -222,7 +215,7 @@ def test_bad_stack_config_is_refused_at_preview_naming_the_key(tmp_path, pulumi_
         for key in where[:-1]:
             target = target[key]
         target[where[-1]] = value
-        _write_stack_file(stack, "bad", pipeline)
+        stack.set_pipeline("bad", pipeline)
         result = stack.preview(check=False)
         assert result.returncode != 0 and named in result.stdout + result.stderr, (case, result.stdout[-2000:])
     assert requests_log.writes(requests_log.all()) == []

@@ -12,14 +12,6 @@ JOB_CREATE = r"/openai/fine_tuning/jobs$"
 DEPLOYMENT = r"/deployments/[^/]+$"
 
 
-def write_stack_file(stack: Stack, name: str, pipeline: dict) -> None:
-    """Set the stack's pipeline, keeping what the harness configured (provider settings, salt)."""
-    path = stack.project / "stacks" / f"Pulumi.{name}.yaml"
-    doc = yaml.safe_load(path.read_text()) if path.exists() else {}
-    doc.setdefault("config", {})["finetune:pipeline"] = pipeline
-    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
-
-
 def test_local_stack_trains_deploys_two_regions_then_noop(tmp_path, pulumi_bin, emulator, requests_log):
     stack = Stack(tmp_path / "local", pulumi_bin, emulator.base_url, program="root", name="local", passphrase="local")
     stack.up()
@@ -39,7 +31,7 @@ def test_config_mistake_fails_preview_naming_the_key(tmp_path, pulumi_bin, emula
     stack = Stack(tmp_path / "bad", pulumi_bin, emulator.base_url, program="root", name="bad")
     pipeline = yaml.safe_load((REPO / "stacks" / "Pulumi.local.yaml").read_text())["config"]["finetune:pipeline"]
     pipeline["deployments"][1]["sku"]["capacity"] = 0
-    write_stack_file(stack, "bad", pipeline)
+    stack.set_pipeline("bad", pipeline)
     result = stack.preview(check=False)
     assert result.returncode != 0
     assert "finetune:pipeline.deployments[1].sku.capacity: must be an integer from 1 to 10000, got 0" in result.stdout + result.stderr
@@ -53,7 +45,7 @@ def test_promotion_deploys_the_dev_model_in_prod_without_training(tmp_path, pulu
     dev_pipeline = copy.deepcopy(local)
     dev_pipeline["deployments"] = [{"account": "ncus", "name": "support-dev", "sku": {"name": "Standard", "capacity": 1}}]
     dev = Stack(tmp_path / "dev", pulumi_bin, emulator.base_url, program="root", name="edev", state=shared_state)
-    write_stack_file(dev, "edev", dev_pipeline)
+    dev.set_pipeline("edev", dev_pipeline)
     dev.up()
     dev_model = dev.outputs()["fine_tuned_model"]
     jobs_after_dev = len(requests_log.matching(requests_log.all(), "POST", JOB_CREATE))
@@ -69,7 +61,7 @@ def test_promotion_deploys_the_dev_model_in_prod_without_training(tmp_path, pulu
                         {"account": "eus2", "name": "support", "sku": {"name": "Standard", "capacity": 2}}],
     }
     prod = Stack(tmp_path / "prod", pulumi_bin, emulator.base_url, program="root", name="eprod", state=shared_state)
-    write_stack_file(prod, "eprod", prod_pipeline)
+    prod.set_pipeline("eprod", prod_pipeline)
     prod.up()
     out = prod.outputs()
     assert out["fine_tuned_model"] == dev_model
@@ -79,7 +71,7 @@ def test_promotion_deploys_the_dev_model_in_prod_without_training(tmp_path, pulu
 
     # The gate: tighten it beyond dev's recorded metrics and the preview refuses, quoting the numbers.
     prod_pipeline["promote"]["gate"] = {"max_final_valid_loss": 0.0001}
-    write_stack_file(prod, "eprod", prod_pipeline)
+    prod.set_pipeline("eprod", prod_pipeline)
     result = prod.preview(check=False)
     assert result.returncode != 0
     assert "refusing to promote" in result.stdout + result.stderr and "needed: <= 0.0001" in result.stdout + result.stderr
