@@ -278,7 +278,8 @@ def _deploy(emu, name, model, sku="Standard"):
     return ctl.create(inputs)
 
 
-def _train(emu, base=MINI41):
+def _uploaded(emu):
+    """An SDK client on aoai-ncus and a processed 12-example training file uploaded with it."""
     from openai import AzureOpenAI
 
     client = AzureOpenAI(azure_endpoint=emu.backend.account_endpoint("aoai-ncus"), api_key="k",
@@ -287,6 +288,11 @@ def _train(emu, base=MINI41):
         b'{"messages": [{"role": "user", "content": "q%d"}, {"role": "assistant", "content": "a"}]}' % i
         for i in range(12))), purpose="fine-tune")
     emu.backend.advance_clock(15)
+    return client, data
+
+
+def _train(emu, base=MINI41):
+    client, data = _uploaded(emu)
     job = client.fine_tuning.jobs.create(model=base, training_file=data.id, hyperparameters={"n_epochs": 3})
     emu.backend.advance_clock(3000)
     job = client.fine_tuning.jobs.retrieve(job.id)
@@ -351,14 +357,7 @@ def test_developer_tier_uses_the_newer_arm_api_version(monkeypatch):
 
 
 def test_paused_is_an_input_the_user_can_flip(emu):
-    from openai import AzureOpenAI
-
-    client = AzureOpenAI(azure_endpoint=emu.backend.account_endpoint("aoai-ncus"), api_key="k",
-                         api_version="2024-10-21", max_retries=0)
-    data = client.files.create(file=("t.jsonl", b"\n".join(
-        b'{"messages": [{"role": "user", "content": "q%d"}, {"role": "assistant", "content": "a"}]}' % i
-        for i in range(12))), purpose="fine-tune")
-    emu.backend.advance_clock(15)
+    client, data = _uploaded(emu)
     ctl = live(FineTuningJobController, emu.settings)
     inputs, failures = ctl.check({}, {"account": account("aoai-ncus"), "base_model": MINI41, "training_file": data.id,
                                       "hyperparameters": {"n_epochs": 1}, "paused": True})
