@@ -141,7 +141,6 @@ class TrainingFileController(Controller):
         after the import. Messages show the URL without its query (a SAS token)."""
         shown = clients.redact_url(url)
         unread = f"content_url {shown}: not read here to check its data ({{}}); the service checks it after the import"
-        grader = inputs.get("grader") if isinstance(inputs.get("grader"), dict) else None
         try:
             with requests.get(url, stream=True, allow_redirects=False,
                               timeout=(30.0, self.settings.request_timeout)) as response:
@@ -150,8 +149,7 @@ class TrainingFileController(Controller):
                     return []
                 download = _Download(response.iter_content(HASH_CHUNK))
                 stream = io.BufferedReader(download, HASH_CHUNK)
-                failures = _validate_data(stream, inputs.get("model"), inputs.get("method"), grader, name=shown,
-                                          field="content_url")
+                failures = _validate_data(stream, inputs, name=shown, field="content_url")
                 while stream.read(HASH_CHUNK):  # the rest, if the validator stopped early: the hash is whole
                     pass
                 # what the import will hold: an interrupted import is then recognised by its content
@@ -207,10 +205,7 @@ class TrainingFileController(Controller):
                                      f"{MAX_LINE_BYTES // MIB} MiB a training example can take: one example per "
                                      "line, and give large images as https URLs"))
         elif inputs.get("validate", True):
-            grader = inputs.get("grader")
-            if is_unknown(grader) or not isinstance(grader, dict):
-                grader = None  # not known yet at preview (or refused above): check the format only
-            failures.extend(_validate_data(path, inputs.get("model"), inputs.get("method"), grader))
+            failures.extend(_validate_data(path, inputs))
 
     def _check_account_limits(self, inputs: dict, size: int) -> list[tuple[str, str]]:
         """A new file must fit the account's limits (files count, total size): read at preview."""
@@ -464,14 +459,16 @@ class _Download(io.RawIOBase):
         return n
 
 
-def _validate_data(source: Any, model: Optional[str], method: Optional[str] = None,
-                   grader: Optional[dict] = None, *, name: Optional[str] = None,
+def _validate_data(source: Any, inputs: dict, *, name: Optional[str] = None,
                    field: str = "path") -> list[tuple[str, str]]:
-    """Findings of the data at ``source``: a local path, or a stream read once (``name``: what the
-    findings call it)."""
+    """Findings of the data at ``source`` for the file's ``model``, ``method`` and ``grader`` inputs:
+    a local path, or a stream read once (``name``: what the findings call it)."""
     from .data import validate_file, validate_stream
     from .data.formats import METHODS
 
+    model, method, grader = inputs.get("model"), inputs.get("method"), inputs.get("grader")
+    if not isinstance(grader, dict):
+        grader = None  # not known yet at preview (or refused by check): check the format only
     kwargs: dict[str, Any] = {"model": model} if model else {}
     if method not in (None, "supervised"):
         if method not in METHODS:
