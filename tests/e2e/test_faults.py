@@ -208,7 +208,7 @@ def test_faults_that_never_clear_fail_within_the_bound_and_the_next_up_converges
     assert inventory.counts() == (1, 1, 1)
     assert len(requests_log.matching(requests_log.all(), "POST", JOB_CREATE)) == 1
     assert stack.outputs()["deployment_ncus"]["state"] == "Succeeded"
-    print(f"\n[never-clearing faults] seconds per failing up: "
+    print("\n[never-clearing faults] seconds per failing up: "
           + ", ".join(f"{k} {v:.1f}" for k, v in timings.items()))
     for name, line in seen.items():
         print(f"[never-clearing faults]   {name}: {line}")

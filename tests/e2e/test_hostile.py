@@ -17,7 +17,6 @@ import os
 import time
 from pathlib import Path
 
-import pytest
 import yaml
 
 from .harness import ACCESS_TOKEN, API_KEY, REPO, Stack, write_chat_jsonl

@@ -551,7 +551,7 @@ class _FileCheck:
         :meth:`_line` one by one, or line by line to :meth:`_scalar`.
         """
         stats = self.stats
-        self.seen = seen = _Seen(self.ctx.dedup_limit, self._size, self._reread)
+        self.seen = _Seen(self.ctx.dedup_limit, self._size, self._reread)
         first = fp.peek(4)[:4] if hasattr(fp, "peek") else b""
         if first[:2] in (b"\xff\xfe", b"\xfe\xff"):
             enc = "UTF-32" if first[:4] == b"\xff\xfe\x00\x00" else "UTF-16"
