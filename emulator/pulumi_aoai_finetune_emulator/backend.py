@@ -81,6 +81,10 @@ class Backend:
             self.faults.clear_log()
             self._seed_accounts()
 
+    def freeze_clock(self, frozen: bool) -> None:
+        self.tick()  # lifecycles catch up to the moment the clock stops
+        self.clock.freeze(frozen)
+
     def advance_clock(self, seconds: float) -> float:
         self.clock.advance(seconds)
         self.tick()

@@ -144,13 +144,17 @@ def test_no_wait_then_refresh_reads_the_finished_job(stack, base_spec, emulator)
     assert state["status"] == "succeeded" and state["fine_tuned_model"] and len(state["checkpoints"]) == 3
 
 
-def test_destroying_a_running_job_cancels_it(stack, base_spec, emulator, requests_log):
+def test_destroying_a_running_job_cancels_it(stack, base_spec, emulator, emu, requests_log):
     spec = copy.deepcopy(base_spec)
-    spec["jobs"]["job"].update(wait=False, hyperparameters={"n_epochs": 10})
+    # 50 epochs last ~17 s here; the clock stops as soon as `up` returns, so the job is still active
+    # when `destroy` reads it, however slow the machine
+    spec["jobs"]["job"].update(wait=False, hyperparameters={"n_epochs": 50})
     spec["deployments"] = {}
     stack.set_spec(spec)
     stack.up()
+    emu.post("/_emulator/clock", json={"frozen": True}).raise_for_status()
     job_id = stack.outputs()["job_job_id"]
+    assert openai_for(emulator).fine_tuning.jobs.retrieve(job_id).status in ("pending", "running")
     stack.destroy()
     assert requests_log.matching(requests_log.all(), "POST", rf"/fine_tuning/jobs/{job_id}/cancel$")
     assert openai_for(emulator).fine_tuning.jobs.retrieve(job_id).status == "cancelled"

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from azure.mgmt.cognitiveservices.models import Account, Sku
 
-from .conftest import arm_deployment
+from .conftest import advance, arm_deployment
+from .data_helpers import chat_jsonl
 
 RG = "aoai-emulator"
 
@@ -76,3 +79,23 @@ def test_clock_reads_advances_and_validates(control):
         response = control.post("/_emulator/clock", json=body)
         assert response.status_code == 400
         assert response.json()["error"]["target"] == "advance_seconds"
+
+
+def test_a_frozen_clock_stands_still_and_a_job_with_it(emulator, control, client):
+    training = client.files.create(file=("train.jsonl", chat_jsonl(12)), purpose="fine-tune")
+    advance(control, 60)
+    job = client.fine_tuning.jobs.create(model="gpt-4o-mini-2024-07-18", training_file=training.id)
+    frozen = control.post("/_emulator/clock", json={"frozen": True}).json()
+    assert frozen["frozen"] is True
+    time.sleep(0.3)  # 300 emulated seconds at this scale, were the clock running
+    assert control.get("/_emulator/clock").json() == frozen
+    assert client.fine_tuning.jobs.retrieve(job.id).status == job.status == "pending"
+    # an advance still moves a frozen clock, by exactly what was asked
+    moved = control.post("/_emulator/clock", json={"advance_seconds": 100}).json()
+    assert moved["time"] == frozen["time"] + 100 and moved["frozen"] is True
+    thawed = control.post("/_emulator/clock", json={"frozen": False}).json()
+    assert thawed["frozen"] is False and thawed["time"] >= moved["time"]
+    time.sleep(0.05)
+    assert control.get("/_emulator/clock").json()["time"] > thawed["time"]
+    response = control.post("/_emulator/clock", json={"frozen": "yes"})
+    assert response.status_code == 400 and response.json()["error"]["target"] == "frozen"

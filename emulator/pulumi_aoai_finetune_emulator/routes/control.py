@@ -31,21 +31,31 @@ def reset(request: Request) -> dict[str, Any]:
 @router.get("/clock")
 def get_clock(request: Request) -> dict[str, Any]:
     b = _backend(request)
-    return {"time": b.now(), "time_scale": b.clock.time_scale}
+    return {"time": b.now(), "time_scale": b.clock.time_scale, "frozen": b.clock.frozen}
 
 
 @router.post("/clock")
-async def advance_clock(request: Request) -> dict[str, Any]:
+async def set_clock(request: Request) -> dict[str, Any]:
+    """``{"advance_seconds": N}`` moves the clock forward; ``{"frozen": true|false}`` stops or restarts it."""
     body = await request.json()
+    if not isinstance(body, dict) or not ({"advance_seconds", "frozen"} & body.keys()):
+        raise ServiceError(400, "invalidPayload", "give advance_seconds (a non-negative number) or frozen",
+                           target="advance_seconds")
+    seconds = body.get("advance_seconds", 0)
     try:
-        seconds = float(body["advance_seconds"])
+        seconds = float(seconds)
         if seconds < 0:
             raise ValueError
-    except (KeyError, TypeError, ValueError):
+    except (TypeError, ValueError):
         raise ServiceError(400, "invalidPayload", "advance_seconds must be a non-negative number",
                            target="advance_seconds") from None
+    frozen = body.get("frozen")
+    if frozen is not None and not isinstance(frozen, bool):
+        raise ServiceError(400, "invalidPayload", "frozen must be true or false", target="frozen")
     b = _backend(request)
-    return {"time": b.advance_clock(seconds), "time_scale": b.clock.time_scale}
+    if frozen is not None:
+        b.freeze_clock(frozen)
+    return {"time": b.advance_clock(seconds), "time_scale": b.clock.time_scale, "frozen": b.clock.frozen}
 
 
 @router.get("/faults")
