@@ -185,6 +185,23 @@ def kill_when(proc, condition, *, timeout: float = 120.0, what: str = "") -> str
     return out
 
 
+def wait_until(condition, *, timeout: float = 60.0, what: str = ""):
+    """Poll ``condition()`` until it is true (and return it); fail after ``timeout`` seconds."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not (result := condition()):
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+    return result
+
+
+def set_clock(emu, **body) -> None:
+    """``POST /_emulator/clock``: ``frozen=True`` stops the emulator's clock (so a job stays where it is
+    however slow the machine), ``frozen=False`` restarts it, ``advance_seconds=N`` moves it."""
+    emu.post("/_emulator/clock", json=body).raise_for_status()
+
+
 def up_after_kill(stack: Stack):
     """The next `pulumi up`; a killed run leaves the file backend's lock behind: cancel it as a user would."""
     result = stack.up(check=False)

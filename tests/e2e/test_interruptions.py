@@ -16,7 +16,7 @@ from pathlib import Path
 
 from openai import AzureOpenAI
 
-from .conftest import Inventory, kill_when, start_up, up_after_kill
+from .conftest import Inventory, kill_when, set_clock, start_up, up_after_kill, wait_until
 from .harness import API_KEY, REPO, Stack, write_chat_jsonl
 
 UPLOAD = r"/openai/files$"
@@ -42,7 +42,7 @@ def unlock(stack: Stack) -> None:
     stack.run("cancel", "--yes", check=False)
 
 
-def test_up_killed_at_each_phase_converges_with_one_of_each(stack, base_spec, emulator, faults, inventory,
+def test_up_killed_at_each_phase_converges_with_one_of_each(stack, base_spec, emulator, emu, faults, inventory,
                                                             requests_log):
     spec = two_regions(base_spec)
     spec["jobs"]["job"]["hyperparameters"]["n_epochs"] = 25  # long enough to be killed while waiting
@@ -54,9 +54,11 @@ def test_up_killed_at_each_phase_converges_with_one_of_each(stack, base_spec, em
     proc = start_up(stack)
     kill_when(proc, lambda: faults.hits(slow) == 1, what="the upload")
     kills.append("upload")
-    time.sleep(3.5)  # the held request resumes: its bytes had arrived, so the file is stored, orphaned
-    landed = len(inventory.files())
-    assert inventory.counts() == (landed, 0, 0) and landed <= 1
+    # the held request resumes: its bytes had arrived, so the file is stored, orphaned; the emulator
+    # logs the request once it has answered it (to nobody)
+    wait_until(lambda: requests_log.matching(requests_log.all(), "POST", UPLOAD), what="the held upload")
+    landed, jobs, deployments = inventory.counts()
+    assert (jobs, deployments) == (0, 0) and landed <= 1
 
     # 2. Right after the job was created.
     unlock(stack)
@@ -67,7 +69,9 @@ def test_up_killed_at_each_phase_converges_with_one_of_each(stack, base_spec, em
     assert inventory.counts() == (1, 1, 0)  # the orphaned upload was reused, not uploaded again
     assert not landed or "reusing file" in out
 
-    # 3. While waiting for the job: it runs, with progress read.
+    # 3. While waiting for the job: it runs, with progress read. The clock stands still meanwhile
+    # (past the queue), so the job is still running when the next up reads it, however slow the machine.
+    set_clock(emu, frozen=True, advance_seconds=120)
     unlock(stack)
     mark = requests_log.mark()
     proc = start_up(stack)
@@ -75,7 +79,8 @@ def test_up_killed_at_each_phase_converges_with_one_of_each(stack, base_spec, em
               what="the wait")
     kills.append("waiting")
     job = inventory.jobs()[0]
-    assert job["status"] in ("pending", "running"), job["status"]
+    assert job["status"] == "running", job["status"]
+    set_clock(emu, frozen=False)
 
     # 4. During the deployment: the long-running operation's poll is held.
     unlock(stack)
@@ -111,11 +116,13 @@ def test_an_import_killed_in_flight_is_recognised_by_its_content_an_hour_later(s
     spec["files"] = {"valid": {"account": "aoai-ncus", "content_url": f"{data_server}/valid.jsonl?sig=e2e"}}
     spec["jobs"], spec["deployments"] = {}, {}
     stack.set_spec(spec)
-    held = faults.add(method="POST", path_regex=r"/openai/files/import$", after_handler=True, delay_seconds=4)
+    held = faults.add(method="POST", path_regex=r"/openai/files/import$", after_handler=True, delay_seconds=8)
     proc = start_up(stack)
     kill_when(proc, lambda: faults.hits(held) == 1 and inventory.files(), what="the import to land")
     faults.clear()
-    time.sleep(4.5)  # the held answer goes out to nobody
+    # the held answer goes out to nobody; the emulator logs the request then
+    wait_until(lambda: requests_log.matching(requests_log.all(), "POST", r"/openai/files/import$"),
+               what="the held import")
     (landed,) = inventory.files()
     emu.post("/_emulator/clock", json={"advance_seconds": 3600}).raise_for_status()
     result = up_after_kill(stack)
@@ -145,8 +152,8 @@ def test_job_failing_mid_run_leaves_true_state_and_the_fixed_data_converges(stac
     state_matches_reality(stack)
 
 
-def test_job_cancelled_outside_then_deployment_failed_then_converges(stack, base_spec, emulator, faults, inventory,
-                                                                    requests_log):
+def test_job_cancelled_outside_then_deployment_failed_then_converges(stack, base_spec, emulator, emu, faults,
+                                                                    inventory, requests_log):
     spec = copy.deepcopy(base_spec)
     spec["jobs"]["job"]["hyperparameters"]["n_epochs"] = 25
     stack.set_spec(spec)
@@ -157,7 +164,9 @@ def test_job_cancelled_outside_then_deployment_failed_then_converges(stack, base
     while not (inventory.jobs() and inventory.jobs()[0]["status"] == "running"):
         assert proc.poll() is None and time.monotonic() < deadline
         time.sleep(0.1)
+    set_clock(emu, frozen=True)  # it cannot end before the cancel, however slow the machine
     client.fine_tuning.jobs.cancel(inventory.jobs()[0]["id"])  # someone cancels it in the portal
+    set_clock(emu, frozen=False)
     out, _ = proc.communicate(timeout=120)
     assert proc.returncode != 0 and "was cancelled (outside Pulumi)" in out
     assert stack.resources("job") == [] and stack.resources("ncus") == []

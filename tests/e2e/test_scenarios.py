@@ -11,6 +11,7 @@ import time
 
 from openai import AzureOpenAI
 
+from .conftest import set_clock
 from .harness import API_KEY, write_chat_jsonl
 
 JOB_CREATE = r"/openai/fine_tuning/jobs$"
@@ -84,7 +85,7 @@ def test_continuous_fine_tuning_from_a_fine_tuned_model(stack, base_spec, tmp_pa
     assert out["deployment_ncus"]["model"]["name"] == out["job2_fine_tuned_model"]
 
 
-def test_interrupted_up_attaches_to_the_running_job(stack, base_spec, requests_log, emulator):
+def test_interrupted_up_attaches_to_the_running_job(stack, base_spec, requests_log, emulator, emu):
     spec = copy.deepcopy(base_spec)
     spec["jobs"]["job"]["hyperparameters"]["n_epochs"] = 8  # long enough to interrupt
     stack.set_spec(spec)
@@ -96,10 +97,12 @@ def test_interrupted_up_attaches_to_the_running_job(stack, base_spec, requests_l
         assert proc.poll() is None, proc.stdout.read()
         assert time.monotonic() < deadline
         time.sleep(0.1)
+    set_clock(emu, frozen=True)  # the job cannot end before it is looked at, however slow the machine
     os.killpg(proc.pid, signal.SIGKILL)  # the whole CLI and its provider processes
     proc.wait(timeout=30)
     status = openai_for(emulator).fine_tuning.jobs.list().data[0].status
     assert status not in ("succeeded", "failed", "cancelled")
+    set_clock(emu, frozen=False)
     result = stack.up(check=False)
     if result.returncode != 0 and "locked" in result.stdout + result.stderr:
         stack.run("cancel", "--yes")
@@ -112,15 +115,16 @@ def test_interrupted_up_attaches_to_the_running_job(stack, base_spec, requests_l
     assert "attaching to fine-tuning job" in result.stdout + result.stderr
 
 
-def test_wait_timeout_then_next_up_attaches(stack, base_spec, requests_log):
+def test_wait_timeout_then_next_up_attaches(stack, base_spec, requests_log, emu):
     spec = copy.deepcopy(base_spec)
-    spec["jobs"]["job"]["hyperparameters"]["n_epochs"] = 8
+    spec["jobs"]["job"]["hyperparameters"]["n_epochs"] = 50  # ~17 s: the 1 s timeout comes first
     spec["jobs"]["job"]["custom_timeouts"] = "1s"
     stack.set_spec(spec)
     result = stack.up(check=False)
     assert result.returncode != 0 and "still not done after 1 s" in result.stdout + result.stderr
     del spec["jobs"]["job"]["custom_timeouts"]
     stack.set_spec(spec)
+    set_clock(emu, advance_seconds=6000)  # the job is done by now
     stack.up()
     assert len(requests_log.matching(requests_log.all(), "POST", JOB_CREATE)) == 1
     assert stack.outputs()["job_status"] == "succeeded"
@@ -152,7 +156,7 @@ def test_destroying_a_running_job_cancels_it(stack, base_spec, emulator, emu, re
     spec["deployments"] = {}
     stack.set_spec(spec)
     stack.up()
-    emu.post("/_emulator/clock", json={"frozen": True}).raise_for_status()
+    set_clock(emu, frozen=True)
     job_id = stack.outputs()["job_job_id"]
     assert openai_for(emulator).fine_tuning.jobs.retrieve(job_id).status in ("pending", "running")
     stack.destroy()
