@@ -416,8 +416,13 @@ def test_fine_tuned_deployment_deleted_after_15_idle_days(emulator, arm, control
 def test_developer_tier_deployment_lives_24_hours(emulator, control):
     arm = make_arm_with(emulator, api_version="2025-07-01-preview")
     ft = train_fine_tuned_model(emulator, "aoai-ncus", base="gpt-4.1-mini-2025-04-14")  # developer tier: gpt-4.1*
-    result = arm.deployments.begin_create_or_update(
-        RG, "aoai-ncus", "dev", arm_deployment(ft["model"], "1", sku="developer", capacity=50)).result()
+    # the 24 hours count from the PUT: with the clock running 1000x, a slow machine would eat the
+    # one-hour margin below (3.6 real seconds) -- only the advances move it from here on
+    control.post("/_emulator/clock", json={"frozen": True}).raise_for_status()
+    poller = arm.deployments.begin_create_or_update(
+        RG, "aoai-ncus", "dev", arm_deployment(ft["model"], "1", sku="developer", capacity=50))
+    advance(control, 301)  # a fine-tuned deployment takes 300 s
+    result = poller.result()
     assert result.sku.name == "DeveloperTier"
     _chat(emulator, "dev")
     advance(control, 23 * 3600)

@@ -84,9 +84,10 @@ def test_clock_reads_advances_and_validates(control):
 def test_a_frozen_clock_stands_still_and_a_job_with_it(emulator, control, client):
     training = client.files.create(file=("train.jsonl", chat_jsonl(12)), purpose="fine-tune")
     advance(control, 60)
-    job = client.fine_tuning.jobs.create(model="gpt-4o-mini-2024-07-18", training_file=training.id)
+    # freeze before the job exists: at this scale it is pending for only 60 ms of real time
     frozen = control.post("/_emulator/clock", json={"frozen": True}).json()
     assert frozen["frozen"] is True
+    job = client.fine_tuning.jobs.create(model="gpt-4o-mini-2024-07-18", training_file=training.id)
     time.sleep(0.3)  # 300 emulated seconds at this scale, were the clock running
     assert control.get("/_emulator/clock").json() == frozen
     assert client.fine_tuning.jobs.retrieve(job.id).status == job.status == "pending"

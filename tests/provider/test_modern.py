@@ -356,8 +356,17 @@ def test_developer_tier_uses_the_newer_arm_api_version(monkeypatch):
     assert model_deployment.SKUS[:4] == ("Standard", "GlobalStandard", "DataZoneStandard", "DeveloperTier")
 
 
-def test_paused_is_an_input_the_user_can_flip(emu):
+def test_paused_is_an_input_the_user_can_flip(emu, monkeypatch):
     client, data = _uploaded(emu)
+    # At 100x a one-epoch job can be paused for only ~1.2 real seconds (running with a trained step, and
+    # not ending within the 30 s of pausing): a stalled machine would let it succeed before the provider
+    # pauses it. So the clock stands still and each of the provider's waits between polls moves it by
+    # what that wait would have been at this scale.
+    from pulumi_aoai_finetune import _wait, fine_tuning_job
+
+    emu.backend.freeze_clock(True)
+    monkeypatch.setattr(fine_tuning_job, "poll", lambda *a, **kw: _wait.poll(
+        *a, **kw, sleep=lambda seconds: emu.backend.advance_clock(seconds * emu.config.time_scale)))
     ctl = live(FineTuningJobController, emu.settings)
     inputs, failures = ctl.check({}, {"account": account("aoai-ncus"), "base_model": MINI41, "training_file": data.id,
                                       "hyperparameters": {"n_epochs": 1}, "paused": True})
