@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import os
+import sys
 import threading
 import time
 from typing import Any, Iterator
@@ -33,6 +34,33 @@ TOKEN_ENV = "AOAI_FT_ACCESS_TOKEN"
 _lock = threading.Lock()
 _credentials: dict[tuple, Any] = {}
 _endpoints: dict[str, str] = {}
+_sdk_lock = threading.Lock()
+_sdk_loaded = False
+
+
+def load_sdks() -> None:
+    """Import the SDKs the clients use, once, one thread at a time.
+
+    The provider serves calls from many threads. First imports racing in several of them can hand
+    one thread a half-initialised module (Python breaks import-lock cycles that way), and the
+    openai SDK reads ``sys.modules["httpx"]`` without importing it, so an import of httpx under way
+    in one thread broke a request in another (``partially initialized module 'httpx'``). Everything
+    a client call needs is imported here first; nothing is imported lazily during a call."""
+    global _sdk_loaded
+    if _sdk_loaded:
+        return
+    with _sdk_lock:
+        if _sdk_loaded:
+            return
+        import azure.core.credentials  # noqa: F401
+        import azure.core.exceptions  # noqa: F401
+        import azure.core.pipeline.policies  # noqa: F401
+        import azure.identity  # noqa: F401
+        import azure.mgmt.cognitiveservices  # noqa: F401
+        import azure.mgmt.cognitiveservices.models  # noqa: F401
+        import openai  # noqa: F401
+
+        _sdk_loaded = True
 
 
 # -- credentials ---------------------------------------------------------------------------
@@ -58,6 +86,7 @@ class StaticTokenCredential:
 
 
 def credential(settings: ProviderSettings):
+    load_sdks()
     token = (settings.access_token or os.environ.get(TOKEN_ENV, "")).strip() if settings.credential == "token" else ""
     key = (settings.credential, token)
     with _lock:
@@ -129,6 +158,7 @@ def _loopback_bearer_policy(cred, scope: str):
 # -- clients ---------------------------------------------------------------------------------
 def arm(settings: ProviderSettings, subscription_id: str, *, api_version: str | None = None):
     """The ARM client; ``api_version`` overrides the configured one (e.g. the developer-tier sku needs a newer one)."""
+    load_sdks()
     from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
 
     base = settings.arm_endpoint.rstrip("/")
@@ -177,6 +207,7 @@ def endpoint(settings: ProviderSettings, account: AccountRef) -> str:
 
 def data_plane(settings: ProviderSettings, account: AccountRef, *, api_version: str | None = None,
                timeout: float | None = None):
+    load_sdks()
     from openai import AzureOpenAI
 
     url = endpoint(settings, account)
@@ -206,6 +237,7 @@ def _service_message(body: Any, fallback: str) -> tuple[str, str | None]:
 @contextlib.contextmanager
 def openai_errors(operation: str) -> Iterator[None]:
     """Map openai SDK exceptions raised inside the block to :mod:`.errors`."""
+    load_sdks()
     import openai
 
     try:
@@ -237,19 +269,21 @@ def openai_errors(operation: str) -> Iterator[None]:
 
 
 def _transport_errors() -> tuple[type[BaseException], ...]:
-    """httpx's transport errors (the openai SDK's HTTP client, httpx or its fork httpx2)."""
+    """httpx's transport errors (the openai SDK's HTTP client: httpx2, or httpx in older SDKs).
+
+    Read from the modules the SDK has loaded, never imported here: see :func:`load_sdks`."""
     found = []
-    for name in ("httpx", "httpx2"):
-        try:
-            found.append(__import__(name).TransportError)
-        except (ImportError, AttributeError):
-            pass
+    for name in ("httpx2", "httpx"):
+        error = getattr(sys.modules.get(name), "TransportError", None)
+        if isinstance(error, type) and issubclass(error, BaseException):
+            found.append(error)
     return tuple(found)
 
 
 @contextlib.contextmanager
 def arm_errors(operation: str) -> Iterator[None]:
     """Map azure-core exceptions raised inside the block to :mod:`.errors`."""
+    load_sdks()
     from azure.core import exceptions as az
 
     try:

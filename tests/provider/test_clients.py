@@ -71,3 +71,36 @@ def test_the_token_and_the_api_key_may_come_from_settings(monkeypatch):
     account = AccountRef("s", "r", "acct-a", "https://acct-a.openai.azure.com/")
     client = clients.data_plane(ProviderSettings(api_key="cfg-key"), account)
     assert client.api_key == "cfg-key"
+
+
+def _fresh_python(code: str) -> str:
+    """Run ``code`` in a new interpreter (a clean ``sys.modules``), with the provider importable."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    provider = str(Path(clients.__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": provider + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def test_sdks_are_loaded_once_before_any_call_and_httpx_is_never_imported_by_the_provider():
+    # The openai SDK reads sys.modules["httpx"] without importing it: a provider thread importing
+    # httpx while another makes a request broke that request ("partially initialized module").
+    out = _fresh_python(
+        "import sys, threading\n"
+        "from pulumi_aoai_finetune import clients\n"
+        "assert 'openai' not in sys.modules\n"
+        "threads = [threading.Thread(target=clients.load_sdks) for _ in range(16)]\n"
+        "[t.start() for t in threads]; [t.join() for t in threads]\n"
+        "import openai, azure.identity, azure.mgmt.cognitiveservices.models\n"
+        "had_httpx = 'httpx' in sys.modules\n"
+        "errors = clients._transport_errors()\n"
+        "print(had_httpx, 'httpx' in sys.modules, [e.__module__.split('.')[0] for e in errors])\n"
+    )
+    had, has, modules = out.split(" ", 2)
+    assert has == had  # the provider imported no httpx of its own
+    assert "httpx2" in modules or "httpx" in modules  # the SDK's transport errors are still mapped
