@@ -1,5 +1,6 @@
 import pytest
 
+from fresh_python import run_fresh
 from pulumi_aoai_finetune import clients
 from pulumi_aoai_finetune.errors import ConfigurationError, CredentialError
 from pulumi_aoai_finetune.settings import ProviderSettings
@@ -73,24 +74,10 @@ def test_the_token_and_the_api_key_may_come_from_settings(monkeypatch):
     assert client.api_key == "cfg-key"
 
 
-def _fresh_python(code: str) -> str:
-    """Run ``code`` in a new interpreter (a clean ``sys.modules``), with the provider importable."""
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    provider = str(Path(clients.__file__).resolve().parents[1])
-    env = {**os.environ, "PYTHONPATH": provider + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    return done.stdout.strip()
-
-
 def test_sdks_are_loaded_once_before_any_call_and_httpx_is_never_imported_by_the_provider():
     # The openai SDK reads sys.modules["httpx"] without importing it: a provider thread importing
     # httpx while another makes a request broke that request ("partially initialized module").
-    out = _fresh_python(
+    out = run_fresh(
         "import sys, threading\n"
         "from pulumi_aoai_finetune import clients\n"
         "assert 'openai' not in sys.modules\n"

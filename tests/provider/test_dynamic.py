@@ -6,6 +6,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from fresh_python import run_fresh
 
 from pulumi_aoai_finetune._dynamic import UNKNOWN, ProviderError, _call, is_unknown, widen_worker_pool
 from pulumi_aoai_finetune.errors import AoaiFinetuneError
@@ -59,3 +60,18 @@ def test_provider_errors_carry_the_kind_and_message_only() -> None:
         _call(fail)
     assert str(info.value) == "AoaiFinetuneError: training_file: no such file"
     assert info.value.__cause__ is None and info.value.__suppress_context__
+
+
+def test_configure_loads_what_checks_import_before_any_call() -> None:
+    # Pulumi's provider server runs configure() under its lock before a provider's first call; the
+    # validator and the cost estimate are then loaded before the threads that check resources.
+    out = run_fresh(
+        "import sys\n"
+        "from pulumi_aoai_finetune.training_file import TrainingFileProvider\n"
+        "before = [m in sys.modules for m in ('pulumi_aoai_finetune.data', 'pulumi_aoai_finetune.cost')]\n"
+        "class Req: config = {}\n"
+        "TrainingFileProvider().configure(Req())\n"
+        "after = [m in sys.modules for m in ('pulumi_aoai_finetune.data', 'pulumi_aoai_finetune.cost')]\n"
+        "print(before, after)\n"
+    )
+    assert out == "[False, False] [True, True]"
