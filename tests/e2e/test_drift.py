@@ -5,10 +5,9 @@ training again: tests/e2e/test_scenarios.py::test_deleted_model_is_noticed_and_t
 
 from __future__ import annotations
 
-import time
-
 from openai import AzureOpenAI
 
+from .conftest import wait_until
 from .harness import API_KEY
 
 JOB_CREATE = r"/openai/fine_tuning/jobs$"
@@ -33,10 +32,8 @@ def test_deleted_file_and_deployment_then_fifteen_idle_days_are_repaired_without
     client.files.delete(first["file_train"])
     resp = emu.delete(f"{first['deployment_ncus']['id']}?api-version=2025-06-01", headers={"Authorization": "Bearer x"})
     assert resp.status_code in (200, 202, 204)
-    deadline = time.monotonic() + 30
-    while inventory.deployments():  # the delete is a long-running operation
-        assert time.monotonic() < deadline
-        time.sleep(0.1)
+    # the delete is a long-running operation
+    wait_until(lambda: not inventory.deployments(), timeout=30, what="the deployment delete")
     refreshed = stack.refresh()
     assert names(stack.resources()) == ["job"]  # refresh reports both gone; the job and its model stay
     assert "deleted" in refreshed.stdout and "is gone from account aoai-ncus" in refreshed.stdout + refreshed.stderr

@@ -124,7 +124,7 @@ def test_an_import_killed_in_flight_is_recognised_by_its_content_an_hour_later(s
     wait_until(lambda: requests_log.matching(requests_log.all(), "POST", r"/openai/files/import$"),
                what="the held import")
     (landed,) = inventory.files()
-    emu.post("/_emulator/clock", json={"advance_seconds": 3600}).raise_for_status()
+    set_clock(emu, advance_seconds=3600)
     result = up_after_kill(stack)
     assert result.returncode == 0, result.stdout + result.stderr
     text = result.stdout + result.stderr

@@ -14,6 +14,7 @@ import yaml
 
 from pulumi_aoai_finetune_emulator import EmulatorConfig, EmulatorServer
 
+from .conftest import set_clock
 from .harness import REPO, Stack, write_chat_jsonl
 
 DATA = Path(__file__).resolve().parent / "modern"
@@ -54,7 +55,7 @@ def test_global_training_and_a_developer_tier_deployment_that_expires(stack, emu
     assert puts and all("api-version=2025-07-01-preview" in e["query"] for e in puts)
 
     # 24 hours later Azure has removed the developer-tier deployment: the preview says why ...
-    emu.post("/_emulator/clock", json={"advance_seconds": DAY + 60}).raise_for_status()
+    set_clock(emu, advance_seconds=DAY + 60)
     assert "aoai-eus2/dev" not in emulator.backend.store["deployments"]
     preview = stack.preview()
     assert "developer-tier deployments expire after 24 h" in _text(preview)
@@ -66,7 +67,7 @@ def test_global_training_and_a_developer_tier_deployment_that_expires(stack, emu
     assert len(requests_log.matching(requests_log.all(), "POST", JOB_CREATE)) == 1
 
     # `pulumi refresh` notices it too, with the same reason; `up` creates it again
-    emu.post("/_emulator/clock", json={"advance_seconds": DAY + 60}).raise_for_status()
+    set_clock(emu, advance_seconds=DAY + 60)
     assert "developer-tier deployments expire after 24 h" in _text(stack.refresh())
     assert stack.resources("dev") == []
     stack.up()

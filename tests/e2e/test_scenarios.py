@@ -11,7 +11,7 @@ import time
 
 from openai import AzureOpenAI
 
-from .conftest import set_clock
+from .conftest import set_clock, wait_until
 from .harness import API_KEY, write_chat_jsonl
 
 JOB_CREATE = r"/openai/fine_tuning/jobs$"
@@ -139,10 +139,7 @@ def test_no_wait_then_refresh_reads_the_finished_job(stack, base_spec, emulator)
     assert stack.outputs()["job_status"] in ("pending", "running", "validating_files", "queued")
     job_id = stack.outputs()["job_job_id"]
     client = openai_for(emulator)
-    deadline = time.monotonic() + 60
-    while client.fine_tuning.jobs.retrieve(job_id).status != "succeeded":
-        assert time.monotonic() < deadline
-        time.sleep(0.2)
+    wait_until(lambda: client.fine_tuning.jobs.retrieve(job_id).status == "succeeded", timeout=60, what="the job")
     stack.refresh()  # updates the resource's state (stack outputs change on the next up)
     state = stack.resources("job")[0]["outputs"]
     assert state["status"] == "succeeded" and state["fine_tuned_model"] and len(state["checkpoints"]) == 3
@@ -180,10 +177,7 @@ def test_adopting_existing_file_and_job_reads_the_real_objects(stack, base_spec,
     client = openai_for(emulator)
     with open(tmp_path / "train.jsonl", "rb") as fh:
         f = client.files.create(file=("adopted.jsonl", fh), purpose="fine-tune")
-    deadline = time.monotonic() + 30
-    while client.files.retrieve(f.id).status != "processed":
-        assert time.monotonic() < deadline
-        time.sleep(0.1)
+    wait_until(lambda: client.files.retrieve(f.id).status == "processed", timeout=30, what="the file")
     job = client.fine_tuning.jobs.create(model="gpt-4o-mini-2024-07-18", training_file=f.id, seed=5)
     spec = copy.deepcopy(base_spec)
     spec["files"]["train"] = {"account": "aoai-ncus", "path": str(tmp_path / "train.jsonl"), "adopt_file_id": f.id}
