@@ -86,7 +86,7 @@ class StaticTokenCredential:
 
 
 def credential(settings: ProviderSettings):
-    load_sdks()
+    """The credential for both planes (its callers, :func:`arm` and :func:`data_plane`, loaded the SDKs)."""
     token = (settings.access_token or os.environ.get(TOKEN_ENV, "")).strip() if settings.credential == "token" else ""
     key = (settings.credential, token)
     with _lock:
