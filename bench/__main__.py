@@ -47,7 +47,10 @@ def _validator_rows(size_mb: float, repeat: int, tmp: str | None, log) -> list[R
     details = {"size_mb": v["size_mb"], "examples": v.get("examples"), "data_valid": v.get("validator_ok"),
                "load_all_mb_s": by.get("load-all", {}).get("mb_s"),
                "validator_vs_load_all": v.get("validator_vs_load_all"),
-               "load_all_peak_rss_mb": by.get("load-all", {}).get("peak_rss_mb")}
+               "load_all_peak_rss_mb": by.get("load-all", {}).get("peak_rss_mb"),
+               "c_token_keys": v.get("speedups"), "same_report_without_c": v.get("same_report"),
+               "pure_python_mb_s": by.get("validator-py", {}).get("mb_s"),
+               "pure_python_vs_bare": by.get("validator-py", {}).get("ratio_to_bare")}
     return [
         Row("validator", f"throughput, {v['size_mb']:.0f} MB file", v["mb_s"], "MB/s", bare["mb_s"],
             "bare msgspec decode loop", ratio(v["mb_s"], bare["mb_s"]), ">= 0.5x",

@@ -13,7 +13,10 @@ before every run, so that all candidates see the same load and a warm page cache
 Candidates
     bare      the baseline: ``for line in f: Decoder(Example).decode(line)`` with a typed
               msgspec Struct (role: str, content: str) — decoding only, no checks
-    validator ``pulumi_aoai_finetune.data.validate_file`` (all checks and statistics)
+    validator ``pulumi_aoai_finetune.data.validate_file`` (all checks and statistics), with its
+              C token keys (``data/_speedups.c``) when they were built at install
+    validator-py  the same without the C token keys: the pure-Python path (an install with no
+              C compiler); the same report
     load-all  the common approach (OpenAI cookbook style): ``[json.loads(l) for l in f]`` into a
               list, then check every example and estimate tokens from the list
 
@@ -24,6 +27,7 @@ ratio validator/load-all. See bench/README-validator.md.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import random
@@ -36,7 +40,7 @@ from pathlib import Path
 
 import msgspec
 
-CANDIDATES = ("bare", "validator", "load-all")
+CANDIDATES = ("bare", "validator", "validator-py", "load-all")
 DEFAULT_MODEL = "gpt-4o-mini-2024-07-18"
 _MB = 1_000_000
 
@@ -118,9 +122,12 @@ def _run_bare(path: str, model: str) -> dict[str, object]:
     return {"seconds": time.perf_counter() - t0, "examples": n}
 
 
-def _run_validator(path: str, model: str) -> dict[str, object]:
+def _run_validator(path: str, model: str, speedups: bool = True) -> dict[str, object]:
     from pulumi_aoai_finetune.data import validate_file
+    from pulumi_aoai_finetune.data import validator
 
+    if not speedups:
+        validator._c_token_keys = None
     t0 = time.perf_counter()
     report = validate_file(path, model=model)
     seconds = time.perf_counter() - t0
@@ -132,6 +139,10 @@ def _run_validator(path: str, model: str) -> dict[str, object]:
         "errors": report.error_count,
         "warnings": report.warning_count,
         "tokens_total": st.tokens.total,
+        "speedups": validator._c_token_keys is not None,
+        "report_sha256": hashlib.sha256(
+            json.dumps(report.to_dict(), sort_keys=True, default=str).encode()
+        ).hexdigest(),
     }
 
 
@@ -177,7 +188,12 @@ def _run_load_all(path: str, model: str) -> dict[str, object]:
     return {"seconds": seconds, "examples": len(dataset), "errors": sum(errors.values())}
 
 
-_RUNNERS = {"bare": _run_bare, "validator": _run_validator, "load-all": _run_load_all}
+_RUNNERS = {
+    "bare": _run_bare,
+    "validator": _run_validator,
+    "validator-py": lambda path, model: _run_validator(path, model, speedups=False),
+    "load-all": _run_load_all,
+}
 
 
 def _child(candidate: str, path: str, model: str) -> None:
@@ -256,6 +272,9 @@ def run(sizes: list[float], tmp: str | None, repeat: int, model: str, out=sys.st
                         "peak_rss_mb": r["peak_rss_mb"],
                         "validator_vs_load_all": per["validator"]["mb_s"] / per["load-all"]["mb_s"],
                         "validator_ok": per["validator"].get("ok"),
+                        "speedups": per["validator"].get("speedups"),
+                        "same_report": per["validator"]["report_sha256"]
+                        == per["validator-py"]["report_sha256"],
                     }
                 )
             path.unlink()
@@ -266,12 +285,12 @@ def run(sizes: list[float], tmp: str | None, repeat: int, model: str, out=sys.st
 
 
 def _print_table(rows: list[dict], out) -> None:
-    head = f"{'size MB':>8} {'examples':>9} {'candidate':<10} {'s':>7} {'MB/s':>8} {'x bare':>7} {'peak RSS MB':>12}"
+    head = f"{'size MB':>8} {'examples':>9} {'candidate':<12} {'s':>7} {'MB/s':>8} {'x bare':>7} {'peak RSS MB':>12}"
     print(head, file=out)
     print("-" * len(head), file=out)
     for r in rows:
         print(
-            f"{r['size_mb']:>8.1f} {r['examples']:>9,} {r['candidate']:<10} {r['seconds']:>7.2f} "
+            f"{r['size_mb']:>8.1f} {r['examples']:>9,} {r['candidate']:<12} {r['seconds']:>7.2f} "
             f"{r['mb_s']:>8.0f} {r['ratio_to_bare']:>6.2f}x {r['peak_rss_mb']:>12.1f}",
             file=out,
         )
@@ -282,10 +301,14 @@ def _print_table(rows: list[dict], out) -> None:
             continue
         seen.add(r["size_mb"])
         v = next(x for x in rows if x["size_mb"] == r["size_mb"] and x["candidate"] == "validator")
+        vp = next(x for x in rows if x["size_mb"] == r["size_mb"] and x["candidate"] == "validator-py")
+        c = "with its C token keys" if r["speedups"] else "C token keys NOT built: pure Python"
         print(
-            f"{r['size_mb']:.0f} MB: validator {v['ratio_to_bare']:.2f}x the bare decode loop "
-            f"(target >= 0.5x), {r['validator_vs_load_all']:.2f}x the load-all approach, peak "
-            f"{v['peak_rss_mb']:.0f} MB (target < 150 MB), data valid: {r['validator_ok']}",
+            f"{r['size_mb']:.0f} MB: validator ({c}) {v['ratio_to_bare']:.2f}x the bare decode loop "
+            f"(target >= 0.5x; pure Python {vp['ratio_to_bare']:.2f}x), "
+            f"{r['validator_vs_load_all']:.2f}x the load-all approach, peak "
+            f"{v['peak_rss_mb']:.0f} MB (target < 150 MB), data valid: {r['validator_ok']}, "
+            f"same report without C: {r['same_report']}",
             file=out,
         )
 

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Set up from nothing: a virtualenv in .venv with the project (editable) and its test extras, and
 # the Pulumi CLI (scripts/pulumi-cli.sh). Idempotent; prints the directory of the Pulumi CLI last.
+# Reinstalls when pyproject.toml or the validator's C extension source changes (the editable
+# install builds the extension in place, when a C compiler is there).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -10,7 +12,8 @@ if [ ! -x .venv/bin/python ]; then
   "$py" -m venv .venv
 fi
 stamp=.venv/.installed
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] \
+    || [ provider/pulumi_aoai_finetune/data/_speedups.c -nt "$stamp" ]; then
   echo "setup: installing the project and its dependencies into .venv" >&2
   .venv/bin/python -m pip install -q --upgrade pip >&2
   .venv/bin/python -m pip install -q -e ".[test,azure,tokens]" >&2

@@ -24,8 +24,9 @@ def test_bench_validator_runs_on_a_small_file(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    for candidate in ("bare", "validator", "load-all"):
+    for candidate in ("bare", "validator", "validator-py", "load-all"):
         assert f" {candidate} " in out
     assert "validator" in out and "x the bare decode loop" in out
     assert "data valid: True" in out
+    assert "same report without C: True" in out
     assert list(tmp_path.iterdir()) == []  # generated files are deleted

@@ -1,6 +1,7 @@
-"""The batch fast path gives the same report as the line-by-line slow path: token numbers for
-both heuristic encodings and the exact tokenizer, non-ASCII text written as itself or escaped,
-several system messages in one batch, examples over the limit, duplicates across batches."""
+"""The batch fast path (with and without its C token keys) gives the same report as the
+line-by-line slow path: token numbers for both heuristic encodings and the exact tokenizer,
+non-ASCII text written as itself or escaped, several system messages in one batch, examples over
+the limit, duplicates across batches."""
 
 from __future__ import annotations
 
@@ -43,9 +44,13 @@ def conversation(draw) -> dict:
 
 
 def both(raw: bytes, **kw) -> tuple[dict, dict]:
+    """The fast path's report and the slow path's; the fast path's is the same with the C token
+    keys (when built) and with the pure-Python ones."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(vmod, "_BATCH", 7)  # several batches, and runs cut by slow lines
         fast = validate_bytes(raw, max_findings=1000, **kw).to_dict()
+        mp.setattr(vmod, "_c_token_keys", None)
+        assert validate_bytes(raw, max_findings=1000, **kw).to_dict() == fast
         slow_only(mp)
         slow = validate_bytes(raw, max_findings=1000, **kw).to_dict()
     return fast, slow
