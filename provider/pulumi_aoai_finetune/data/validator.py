@@ -31,8 +31,8 @@ Fast path and slow path
 Bounded state
     - Duplicates and train/validation overlap (:class:`_Seen`): the first ``dedup_limit``
       distinct examples (default 500,000) in a dict of about 100 bytes per example (~50 MB at
-      the default limit); past that, later lines
-      are still compared with the table but not added, and the statistics say so. Duplicates
+      the default limit); past that, later lines are still compared with the remembered ones
+      but not added, and the statistics say so. Duplicates
       are byte-identical lines: a line is keyed by a sample of its bytes, and a matching key is
       settled by reading the remembered line again and comparing whole-line 64-bit hashes, so a
       false duplicate needs a 64-bit collision (~1e-8 at 500k lines), as before. The source is
