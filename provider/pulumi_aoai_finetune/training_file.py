@@ -309,10 +309,10 @@ class TrainingFileController(Controller):
             earlier = find_existing()  # left by an interrupted `pulumi up` (killed during the upload)
             if earlier is not None:
                 _claimed.add(earlier.id)
-                pulumi.log.info(f"reusing file {earlier.id} in account {account.name}: {filename}, "
-                                f"{'uploaded' if inputs.get('path') else 'imported'} earlier with the same content "
-                                "and used by no job (an interrupted `pulumi up`?); no second "
-                                f"{'upload' if inputs.get('path') else 'import'}")
+                done, action = ("uploaded", "upload") if inputs.get("path") else ("imported", "import")
+                pulumi.log.info(f"reusing file {earlier.id} in account {account.name}: {filename}, {done} earlier "
+                                "with the same content and used by no job (an interrupted `pulumi up`?); no second "
+                                f"{action}")
                 return earlier
         obj = create_once(send, find_existing, attempts=self.settings.max_retries + 1)
         _claimed.add(obj.id)
