@@ -21,8 +21,11 @@ Choices where Azure's behaviour is unclear or the brief left it open (see also t
   fine-tuned model and result file;
 - lists (jobs, events, checkpoints, files) are newest first, paged with ``after`` (an id) and ``limit``;
 - ``method`` and pause/resume need api-version 2024-12-01-preview or later (or the v1 API);
-  ``trainingType`` (Standard, GlobalStandard, developerTier; any case) is accepted on every
-  api-version (Azure documents it with 2025-04-01-preview) and checked against ``catalog``: a missing
+  ``trainingType`` is accepted on every api-version (Azure documents it with 2025-04-01-preview) and
+  checked against ``catalog``: ``Standard`` and ``GlobalStandard`` in any case (Azure's REST sample of
+  2025-02-27 sends ``"globalstandard"``), the developer tier only spelled ``developerTier`` -- any other
+  spelling of it answers what the live service answers, "The fineTuningJob field is required." (rule T1
+  of docs/azure-rules.md); a missing
   field means Standard, and a model/region without Standard training then answers Azure's misleading
   "The specified base model does not support fine-tuning."; an explicit unsupported type answers
   "<type> TrainingType is not supported ..." (target ``trainingType``);
@@ -60,6 +63,8 @@ IMPORT_HOSTS = ("127.0.0.1", "localhost", "::1")
 SUFFIX_RE = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 API_VERSION_RE = re.compile(r"^\d{4}-\d{2}-\d{2}(-preview)?$")
 TRAINING_TYPES = ("standard", "globalstandard", "developertier")
+DEVELOPER_TIER = "developerTier"  # compared case-sensitively (rule T1)
+FINE_TUNING_JOB_REQUIRED = "The fineTuningJob field is required."
 MISSING_KEY = ("Access denied due to missing subscription key. Make sure to include subscription key when "
                "making requests to an API.")
 
@@ -601,6 +606,10 @@ def create_job(backend, caller: Caller, body: Any) -> dict[str, Any]:
                                       or training_type.lower() not in TRAINING_TYPES):
         raise invalid_payload("trainingType must be one of Standard, GlobalStandard, developerTier.",
                               target="trainingType")
+    if isinstance(training_type, str) and training_type.lower() == "developertier" \
+            and training_type != DEVELOPER_TIER:
+        # the live service's (misleading) answer to any other spelling of the developer tier (rule T1)
+        raise invalid_payload(FINE_TUNING_JOB_REQUIRED, target="fineTuningJob")
     suffix = body.get("suffix")
     if suffix is not None and (not isinstance(suffix, str) or not SUFFIX_RE.match(suffix)):
         raise invalid_payload("suffix may contain up to 40 characters (a-z, A-Z, 0-9, - and _).", target="suffix")

@@ -8,14 +8,18 @@ imports it). Read in 2026 from these sources; Azure changes them, so re-check be
   (Foundry revision listing Global training for gpt-4o, gpt-4o-mini and the gpt-4.1 family, not
   o4-mini; Japan East without vision, Poland Central without gpt-4.1-nano).
 - **The field**: ``"trainingType"`` in the job body, sent with api-version ``2025-04-01-preview`` through
-  the SDK's ``extra_body`` and spelled ``"globalstandard"`` in the REST sample
-  (``articles/ai-foundry/openai/includes/fine-tuning-rest.md``). Azure answers "The specified base model
-  does not support fine-tuning." when the field is missing for a model/region without Standard training
-  (domain.md), and "Standard TrainingType is not supported" in the portal (Microsoft Q&A, 2025-09).
+  the SDK's ``extra_body`` (no data-plane spec defines it; see docs/azure-rules.md). It is sent spelled
+  ``Standard``, ``GlobalStandard`` and ``developerTier`` (:func:`wire_training_type`): the spellings of
+  Azure's SDK test recordings and of the "Select a training type" sample
+  (``articles/ai-foundry/openai/includes/fine-tuning-rest.md``, later revision); reports from the live
+  service say only ``developerTier`` is accepted for the developer tier (other spellings fail with the
+  misleading "The fineTuningJob field is required."). The 2025-02-27 revision of the same page spells
+  ``"globalstandard"``. Azure answers "The specified base model does not support fine-tuning." when the
+  field is missing for a model/region without Standard training (domain.md), and "Standard
+  TrainingType is not supported" in the portal (Microsoft Q&A, 2025-09).
 - **Developer training tier**: preview since 2025-11-18 (Azure Updates, "Developer Training tier for
   low-cost fine-tuning training", spot capacity). No model list was readable: this table *assumes*
-  the models and regions of Global training. Its wire value ``"developertier"`` is likewise assumed
-  from the other values' spelling.
+  the models and regions of Global training.
 - **Deployment skus of fine-tuned models**: ``articles/ai-foundry/openai/how-to/fine-tuning-deploy.md``
   (ms.date 2025-10-25): Global Standard for o4-mini, the gpt-4.1 family, gpt-4o and gpt-4o-mini;
   Developer for the gpt-4.1 family only; Provisioned for gpt-4.1, gpt-4o and gpt-4o-mini.
@@ -148,8 +152,12 @@ def normalize_training_type(value: Any) -> str | None:
 
 
 def wire_training_type(value: str) -> str:
-    """The value sent in ``trainingType``: lower case, as Azure's REST sample spells it."""
-    return value.lower()
+    """The value sent in ``trainingType``: ``Standard``, ``GlobalStandard`` or ``developerTier``, exactly.
+
+    Source: Azure's SDK test recordings and the "Select a training type" REST sample
+    (``includes/fine-tuning-rest.md``); the live service accepts only ``developerTier`` for the developer
+    tier ("The fineTuningJob field is required." otherwise). See docs/azure-rules.md, rule T1."""
+    return normalize_training_type(value) or value
 
 
 def training_type_problem(model: str, training_type: str, region: str | None = None,

@@ -360,7 +360,7 @@ class FineTuningJobController(Controller):
                     continue
                 sent_type = (job.model_extra or {}).get("trainingType")
                 if inputs.get("training_type") and sent_type and str(sent_type).lower() != \
-                        availability.wire_training_type(inputs["training_type"]):
+                        availability.wire_training_type(inputs["training_type"]).lower():
                     continue
                 job_suffix = getattr(job, "suffix", None) or (job.model_extra or {}).get("suffix")
                 if (inputs.get("suffix") or None) != (job_suffix or None) and job_suffix is not None:

@@ -50,7 +50,7 @@ def test_global_training_and_a_developer_tier_deployment_that_expires(stack, emu
     create = requests_log.matching(log, "POST", JOB_CREATE)
     assert len(create) == 1 and "api-version=2025-04-01-preview" in create[0]["query"]
     job = emulator.backend.store["jobs"][out["job_job_id"]]
-    assert job["trainingType"] == "globalstandard"
+    assert job["trainingType"] == "GlobalStandard"  # the documented spelling, exactly (rule T1)
     puts = requests_log.matching(log, "PUT", r"/deployments/dev$")
     assert puts and all("api-version=2025-07-01-preview" in e["query"] for e in puts)
 

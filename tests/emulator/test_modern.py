@@ -99,6 +99,20 @@ def test_unsupported_training_types_answer_with_the_type(modern, account, model,
     assert fragment in err.value.body["message"]
 
 
+@pytest.mark.parametrize("spelling", ["developertier", "DeveloperTier", "DEVELOPERTIER"])
+def test_the_developer_tier_is_accepted_only_as_developerTier(modern, spelling):
+    """Rule T1 (docs/azure-rules.md): the live service takes the developer tier only spelled developerTier
+    and answers any other spelling with a misleading message; Standard/GlobalStandard take any case."""
+    client = client_for(modern, "aoai-weu")
+    data = upload(modern, client)
+    with pytest.raises(openai.BadRequestError) as err:
+        client.fine_tuning.jobs.create(model=MINI41, training_file=data.id, extra_body={"trainingType": spelling})
+    assert err.value.body["message"] == "The fineTuningJob field is required."
+    job = client.fine_tuning.jobs.create(model=MINI41, training_file=data.id,
+                                         extra_body={"trainingType": "developerTier"})
+    assert job.model_extra["trainingType"] == "developerTier"
+
+
 def test_the_catalog_lists_the_newer_models_per_region(modern):
     ncus = {m.id: m for m in client_for(modern, "aoai-ncus").models.list()}
     eus2 = {m.id: m for m in client_for(modern, "aoai-eus2").models.list()}

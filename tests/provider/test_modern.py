@@ -45,7 +45,9 @@ def test_training_type_spellings(raw, canonical):
 
 
 def test_wire_value_is_the_rest_samples_spelling():
-    assert availability.wire_training_type("GlobalStandard") == "globalstandard"
+    # the documented spellings, exactly (Azure accepts only "developerTier" for the developer tier)
+    assert [availability.wire_training_type(t) for t in ("globalstandard", "STANDARD", "developer_tier")] == \
+        ["GlobalStandard", "Standard", "developerTier"]
 
 
 @pytest.mark.parametrize("model, training_type, region, fragment", [
@@ -165,10 +167,12 @@ class FakeClient:
         return self
 
 
-def test_training_type_is_sent_in_extra_body_lower_case(ctl):
+def test_training_type_is_sent_in_extra_body_in_its_documented_spelling(ctl):
     client = FakeClient([types.SimpleNamespace(id="ftjob-1")])
     ctl._send_create(client, {**BASE, "training_type": "GlobalStandard"})
-    assert client.fine_tuning.jobs.calls[0]["extra_body"] == {"trainingType": "globalstandard"}
+    assert client.fine_tuning.jobs.calls[0]["extra_body"] == {"trainingType": "GlobalStandard"}
+    ctl._send_create(client := FakeClient([types.SimpleNamespace(id="ftjob-3")]), {**BASE, "training_type": "developertier"})
+    assert client.fine_tuning.jobs.calls[0]["extra_body"] == {"trainingType": "developerTier"}
     ctl._send_create(client := FakeClient([types.SimpleNamespace(id="ftjob-2")]), BASE)
     assert "extra_body" not in client.fine_tuning.jobs.calls[0]
 
