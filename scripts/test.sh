@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Run the test suite: sets up what is missing (scripts/setup.sh), then pytest. Extra arguments go
-# to pytest. Fails when a test fails and when no test ran.
+# Run the test suite: sets up what is missing (scripts/setup.sh, scripts/azurite.sh), then pytest.
+# Extra arguments go to pytest. Fails when a test fails and when no test ran.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 pulumi_bin="$(bash scripts/setup.sh)"
-export PATH="$pulumi_bin:$PATH"
+azurite_bin="$(bash scripts/azurite.sh)"  # the Azure Storage emulator, for the tests of shared state
+export PATH="$pulumi_bin:$azurite_bin:$PATH"
 export PULUMI_SKIP_UPDATE_CHECK=1 PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 set +e
 .venv/bin/python -m pytest -q -p no:cacheprovider "$@"

@@ -209,3 +209,14 @@ def up_after_kill(stack: Stack):
         stack.run("cancel", "--yes")
         result = stack.up(check=False)
     return result
+
+
+# -- the state in Azure Blob Storage (tests/e2e/test_team.py, test_ci.py) ----------------------
+@pytest.fixture(scope="session")
+def azurite(tmp_path_factory):
+    """One Azurite for the session (it takes seconds to start); each test makes its own container."""
+    from .azurite import Azurite, azurite_bin_dir
+
+    server = Azurite(azurite_bin_dir(), tmp_path_factory.mktemp("azurite"))
+    yield server
+    server.stop()

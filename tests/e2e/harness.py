@@ -50,6 +50,7 @@ class Stack:
     log: list[str] = field(default_factory=list)
     passphrase: str = PASSPHRASE
     state: Path | None = None  # share a backend between stacks (StackReference)
+    backend: str | None = None  # a backend URL to log in to instead (azblob://..., tests/e2e/azurite.py)
 
     def __post_init__(self) -> None:
         self.project = self.workdir / "project"
@@ -68,12 +69,12 @@ class Stack:
                 f"    virtualenv: {REPO / '.venv'}\n", encoding="utf-8")
         if not (self.project / ".venv").exists():
             (self.project / ".venv").symlink_to(REPO / ".venv")
-        if self.state is None:
+        if self.state is None and self.backend is None:
             self.state = self.workdir / "state"
             self.state.mkdir()
         self.home = self.workdir / "pulumi-home"
         self.home.mkdir(exist_ok=True)
-        self.run("login", f"file://{self.state}")
+        self.run("login", self.backend or f"file://{self.state}")
         self.run("stack", "select", "--create", self.name)
         for key, value in {
             "aoai-finetune:armEndpoint": self.emulator_url,
