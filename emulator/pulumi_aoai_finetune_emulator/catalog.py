@@ -6,7 +6,9 @@ November 2026 in two versions: the one dated 2024-10-31 (babbage-002, davinci-00
 1106 / 0125, gpt-4 0613, gpt-4o-mini 2024-07-18, gpt-4o 2024-08-06) and the Build 2025 one that adds
 gpt-4.1 / gpt-4.1-mini / gpt-4.1-nano (2025-04-14, North Central US and Sweden Central) and the
 reinforcement fine-tuning of o4-mini (2025-04-16, East US 2 and Sweden Central). The methods per model
-follow the DPO and RFT how-to pages of the same documentation. The "Standard training regions"
+follow the DPO and RFT how-to pages of the same documentation: DPO for gpt-4o-2024-08-06,
+gpt-4.1-2025-04-14 and gpt-4.1-mini-2025-04-14 only (``how-to/fine-tuning-direct-preference-optimization.md``,
+ms.date 2025-05-25; rule M1 of docs/azure-rules.md). The "Standard training regions"
 column is used for Standard training.
 
 Training types (``trainingType`` of a job; the provider keeps the same table in its
@@ -92,7 +94,7 @@ _MODELS: dict[str, dict[str, Any]] = {m["id"]: m for m in (
     _model("gpt-4-0613", "gpt-4", "0613", kind="chat", created="2023-06-13", regions=_NCUS_SWC,
            methods=("supervised",), safety=True, speed=3.0, lifecycle="preview", max_tokens=8192),
     _model("gpt-4o-mini-2024-07-18", "gpt-4o-mini", "2024-07-18", kind="chat", created="2024-07-18",
-           regions=_NCUS_SWC, methods=("supervised", "dpo"), safety=True, global_training=True),
+           regions=_NCUS_SWC, methods=("supervised",), safety=True, global_training=True),
     _model("gpt-4o-2024-08-06", "gpt-4o", "2024-08-06", kind="chat", created="2024-08-06",
            regions=frozenset({EUS2, NCUS, SWC}), methods=("supervised", "dpo"), safety=True, speed=2.0,
            global_training=True),
@@ -103,7 +105,7 @@ _MODELS: dict[str, dict[str, Any]] = {m["id"]: m for m in (
            regions=_NCUS_SWC, methods=("supervised", "dpo"), safety=True, global_training=True,
            developer_deployments=True),
     _model("gpt-4.1-nano-2025-04-14", "gpt-4.1-nano", "2025-04-14", kind="chat", created="2025-04-14",
-           regions=_NCUS_SWC, methods=("supervised", "dpo"), safety=True, speed=0.7, max_tokens=32768,
+           regions=_NCUS_SWC, methods=("supervised",), safety=True, speed=0.7, max_tokens=32768,
            global_training=True, global_excluded=frozenset({"polandcentral"}), developer_deployments=True),
     _model("o4-mini-2025-04-16", "o4-mini", "2025-04-16", kind="chat", created="2025-04-16",
            regions=frozenset({EUS2, SWC}), methods=("reinforcement",), safety=True, speed=3.0,

@@ -25,8 +25,11 @@ imports it). Read in 2026 from these sources; Azure changes them, so re-check be
   Developer for the gpt-4.1 family only; Provisioned for gpt-4.1, gpt-4o and gpt-4o-mini.
   The developer sku needs ARM api-version 2025-07-01-preview (domain.md, "Newer than the original
   document").
-- **Methods**: DPO for gpt-4o, gpt-4o-mini and the gpt-4.1 family; reinforcement fine-tuning for
-  o4-mini only (the DPO and RFT how-to pages, as summarized in domain.md).
+- **Methods**: DPO for gpt-4o-2024-08-06, gpt-4.1-2025-04-14 and gpt-4.1-mini-2025-04-14
+  (``articles/ai-foundry/openai/how-to/fine-tuning-direct-preference-optimization.md``, ms.date
+  2025-05-25, "Direct preference optimization model support"; rule M1); reinforcement fine-tuning for
+  o4-mini (``how-to/reinforcement-fine-tuning.md``, ms.date 2025-08-29; it also lists gpt-5 in private
+  preview, not offered here).
 - **Limits per resource** (domain.md, 2026): 10 fine-tuned deployments, 3 running jobs (5 on the
   developer tier), 20 queued jobs, 100 files, 1 GB of files. The quotas page read
   (``articles/ai-foundry/openai/quotas-limits.md``, ms.date 2025-07-11) still said 5 deployments, 1
@@ -115,15 +118,14 @@ _OFFERS: dict[str, ModelOffer] = {o.model: o for o in (
     _offer("gpt-35-turbo-1106", _TURBO),
     _offer("gpt-35-turbo-0125", _TURBO),
     _offer("gpt-4-0613", {NCUS, SWC}),
-    _offer("gpt-4o-mini-2024-07-18", {NCUS, SWC}, glob=True, methods=("supervised", "dpo"),
-           skus=_GLOBAL_SKUS | _PTU),
+    _offer("gpt-4o-mini-2024-07-18", {NCUS, SWC}, glob=True, skus=_GLOBAL_SKUS | _PTU),
     _offer("gpt-4o-2024-08-06", {EUS2, NCUS, SWC}, glob=True, methods=("supervised", "dpo"),
            skus=_GLOBAL_SKUS | _PTU),
     _offer("gpt-4.1-2025-04-14", {NCUS, SWC}, glob=True, methods=("supervised", "dpo"),
            skus=_GLOBAL_SKUS | _PTU | {"DeveloperTier"}),
     _offer("gpt-4.1-mini-2025-04-14", {NCUS, SWC}, glob=True, methods=("supervised", "dpo"),
            skus=_GLOBAL_SKUS | {"DeveloperTier"}),
-    _offer("gpt-4.1-nano-2025-04-14", {NCUS, SWC}, glob=True, methods=("supervised", "dpo"),
+    _offer("gpt-4.1-nano-2025-04-14", {NCUS, SWC}, glob=True,
            skus=_GLOBAL_SKUS | {"DeveloperTier"}, excluded={"polandcentral"}),
     _offer("o4-mini-2025-04-16", {EUS2, SWC}, methods=("reinforcement",), skus=_GLOBAL_SKUS),
 )}

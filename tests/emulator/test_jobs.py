@@ -420,10 +420,20 @@ def test_continuous_fine_tuning_from_a_fine_tuned_model(fclient, fadvance, train
 
 
 # -- preview features: method (DPO, reinforcement), pause/resume ------------------------------------
+@pytest.mark.parametrize("model", ["gpt-4o-mini-2024-07-18", "gpt-4.1-nano-2025-04-14"])
+def test_dpo_is_refused_for_models_the_dpo_page_does_not_list(frozen, processed_file, model):
+    """Rule M1: DPO for gpt-4o-2024-08-06, gpt-4.1-2025-04-14 and gpt-4.1-mini-2025-04-14 only."""
+    client = preview_client(frozen)
+    data = processed_file(preference_jsonl(12), client=client)
+    with pytest.raises(openai.BadRequestError) as err:
+        client.fine_tuning.jobs.create(model=model, training_file=data.id, method={"type": "dpo"})
+    assert err.value.body["target"] == "method.type" and "'dpo'" in err.value.body["message"]
+
+
 def test_dpo_job(frozen, fadvance, processed_file):
     client = preview_client(frozen)
     data = processed_file(preference_jsonl(12), client=client)
-    job = client.fine_tuning.jobs.create(model=MODEL, training_file=data.id, method={
+    job = client.fine_tuning.jobs.create(model="gpt-4.1-mini-2025-04-14", training_file=data.id, method={
         "type": "dpo", "dpo": {"hyperparameters": {"beta": 0.2, "n_epochs": 1}}})
     assert job.method.type == "dpo"
     fadvance(DONE)
@@ -456,7 +466,8 @@ def test_method_errors(frozen, processed_file):
 def test_dpo_on_chat_data_fails_in_validation(frozen, fadvance, processed_file):
     client = preview_client(frozen)
     chat = processed_file(chat_jsonl(12), client=client)
-    job = client.fine_tuning.jobs.create(model=MODEL, training_file=chat.id, method={"type": "dpo"})
+    job = client.fine_tuning.jobs.create(model="gpt-4.1-mini-2025-04-14", training_file=chat.id,
+                                         method={"type": "dpo"})
     fadvance(91)
     failed = client.fine_tuning.jobs.retrieve(job.id)
     assert failed.status == "failed" and "preference" in failed.error.message

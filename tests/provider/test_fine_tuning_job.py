@@ -48,12 +48,18 @@ def test_auto_and_unknown_values_pass(ctl):
 
 
 def test_method_string_is_normalized(ctl):
-    assert checked(ctl, method="dpo")["method"] == {"type": "dpo"}
+    assert checked(ctl, method="dpo", base_model="gpt-4o-2024-08-06")["method"] == {"type": "dpo"}
+
+
+@pytest.mark.parametrize("model", ["gpt-4o-mini-2024-07-18", "gpt-4.1-nano-2025-04-14"])
+def test_dpo_is_refused_at_preview_for_models_the_dpo_page_does_not_list(ctl, model):
+    _, failures = ctl.check({}, {**BASE, "base_model": model, "method": "dpo"})
+    assert any(f == "method" and "not fine-tuned with the dpo method" in m for f, m in failures), failures
 
 
 @pytest.mark.parametrize("key, value", [
     ("base_model", "gpt-35-turbo-0125"), ("training_file", "file-2"), ("validation_file", "file-3"),
-    ("suffix", "other"), ("seed", 7), ("method", "dpo"), ("hyperparameters", {"n_epochs": 4}),
+    ("suffix", "other"), ("seed", 7), ("method", "supervised"), ("hyperparameters", {"n_epochs": 4}),
 ])
 def test_every_training_input_replaces(ctl, key, value):
     olds = checked(ctl, hyperparameters={"n_epochs": 3}, suffix="s", seed=1)
