@@ -902,37 +902,3 @@ def resolve_deployable_model(backend, account_name: str, model_name: str, versio
     raise not_found(f"The model '{model_name}' does not exist in the Azure OpenAI resource '{account_name}'.",
                     target="model")
 
-
-# -- inference (a canned answer, for deployments) ------------------------------------------------------
-def chat_completion(backend, caller: Caller, deployment: str, body: Any) -> dict[str, Any]:
-    """A canned chat completion from a succeeded deployment of the account; records its activity
-    (the 15-day inactivity rule of fine-tuned deployments reads it)."""
-    if not isinstance(body, dict) or not isinstance(body.get("messages"), list) or not body["messages"]:
-        raise invalid_payload("'messages' must be a non-empty list.", target="messages")
-    get_record = getattr(management, "get_deployment_record", None)
-    with backend.lock:
-        record = get_record(backend, caller.account, deployment) if get_record else None
-        if record is None or record.get("provisioningState", "Succeeded") != "Succeeded":
-            raise ServiceError(404, "DeploymentNotFound",
-                               "The API deployment for this resource does not exist. If you created the deployment "
-                               "within the last 5 minutes, please wait a moment and try again.")
-        now = backend.now()
-        record_activity = getattr(management, "record_activity", None)
-        if record_activity is not None:
-            record_activity(backend, caller.account, record.get("name", deployment), now)
-        else:
-            backend.store["activity"][f"{caller.account}/{deployment}"] = now
-        backend.save()
-    model = (record.get("model") or {}).get("name") or deployment
-    last = body["messages"][-1]
-    prompt = last.get("content") if isinstance(last, dict) else None
-    text = f"[emulator] {model} received: {prompt if isinstance(prompt, str) else '(non-text content)'}"[:2000]
-    prompt_tokens = sum(len(json.dumps(m)) // 4 + 1 for m in body["messages"])
-    completion_tokens = len(text) // 4 + 1
-    return {
-        "id": backend.new_id("chatcmpl"), "object": "chat.completion", "created": int(now), "model": model,
-        "choices": [{"index": 0, "finish_reason": "stop", "logprobs": None,
-                     "message": {"role": "assistant", "content": text}}],
-        "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
-                  "total_tokens": prompt_tokens + completion_tokens},
-    }

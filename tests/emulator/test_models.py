@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import openai
 import pytest
-from .conftest import arm_deployment, make_arm, make_openai
+from .conftest import make_openai
 from .data_helpers import chat_jsonl
 from openai import OpenAI
 
@@ -157,21 +157,3 @@ def test_resolve_deployable_model(frozen, fclient, fine_tuned):
             resolve_deployable_model(backend, account, model)
         assert err.value.status == 404
 
-
-# -- inference ---------------------------------------------------------------------------------------
-def test_chat_completion_on_a_deployment_records_activity(emulator):
-    arm = make_arm(emulator)
-    arm.deployments.begin_create_or_update("aoai-emulator", "aoai-ncus", "chat",
-                                           arm_deployment("gpt-4o-mini", "2024-07-18")).result()
-    client = make_openai(emulator)
-    reply = client.chat.completions.create(model="chat", messages=[{"role": "user", "content": "Ping?"}])
-    assert reply.object == "chat.completion" and reply.choices[0].message.role == "assistant"
-    assert "Ping?" in reply.choices[0].message.content
-    assert reply.usage.total_tokens > 0
-    assert "aoai-ncus/chat" in emulator.backend.store["activity"]
-    with pytest.raises(openai.NotFoundError) as err:
-        client.chat.completions.create(model="missing", messages=[{"role": "user", "content": "x"}])
-    assert err.value.body["code"] == "DeploymentNotFound"
-    with pytest.raises(openai.BadRequestError) as err:
-        client.chat.completions.create(model="chat", messages=[])
-    assert err.value.body["target"] == "messages"

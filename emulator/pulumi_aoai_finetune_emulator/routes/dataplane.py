@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from .. import dataplane as dp
+from .. import inference
 from ..errors import invalid_payload
 
 router = APIRouter()
@@ -159,7 +160,7 @@ def _mount(prefix: str, v1: bool) -> None:
         @router.post(prefix + "/deployments/{deployment}/chat/completions")
         async def chat_completions(request: Request, deployment: str, c: dp.Caller = Depends(caller)):
             body = await _json_body(request)
-            return await run_in_threadpool(dp.chat_completion, _backend(request), c, deployment, body)
+            return await run_in_threadpool(inference.chat_completion, _backend(request), c, deployment, body)
 
 
 for _prefix, _v1 in PREFIXES:
