@@ -1,4 +1,4 @@
-"""Data plane: models (list, get, delete), the catalog, resolve_deployable_model, chat completions."""
+"""Data plane: models (list, get, delete), the catalog, resolve_deployable_model."""
 
 from __future__ import annotations
 
