@@ -20,6 +20,8 @@ Choices where Azure's behaviour is unclear or the brief left it open (see also t
   ``unexpectedEntityState``; a job can be deleted only in a terminal state; deleting a job keeps its
   fine-tuned model and result file;
 - lists (jobs, events, checkpoints, files) are newest first, paged with ``after`` (an id) and ``limit``;
+  except files on api-versions before the preview ones: 2024-10-21's ``Files_List`` has no paging, so
+  ``after``/``limit`` are ignored and the answer has no ``has_more`` (rule L1);
 - ``method`` and pause/resume need api-version 2024-12-01-preview or later (or the v1 API);
   ``trainingType`` is accepted on every api-version (Azure documents it with 2025-04-01-preview) and
   checked against ``catalog``: ``Standard`` and ``GlobalStandard`` in any case (Azure's REST sample of
@@ -481,6 +483,10 @@ def list_files(backend, caller: Caller, *, purpose: str | None = None, after: st
         files = [f for f in backend.store["files"].values()
                  if f["_account"] == caller.account and (not purpose or f["purpose"] == purpose)]
         items = _newest_first(files)
+        if not caller.preview:
+            # Files_List of 2024-10-21 takes only `purpose` and answers {object, data}: no paging, no
+            # has_more; `after`, `limit` and `order` are ignored as the service ignores them (rule L1).
+            return {"object": "list", "data": [public(i) for i in items]}
         if order == "asc":
             items.reverse()
         return _page(items, after, limit, default=10000, maximum=10000)
@@ -565,8 +571,8 @@ def _check_training_file(backend, caller: Caller, file_id: Any, param: str) -> d
         raise invalid_payload(f"The {label} '{file_id}' failed validation: {record.get('status_details')}",
                               target=param)
     if record["status"] != "processed":
-        raise invalid_payload(f"The {label} '{file_id}' is not ready (status '{record['status']}'); wait until "
-                              "its status is 'processed' before creating the job.", target=param)
+        # Azure's wording (rule L2 of docs/azure-rules.md); clients tell it by the file's status
+        raise invalid_payload("The specified file reference must point to a completed file import.", target=param)
     return record
 
 

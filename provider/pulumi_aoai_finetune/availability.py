@@ -301,7 +301,7 @@ def account_files(settings, account) -> tuple[int, int] | None:
     try:
         client = clients.data_plane(settings, account, timeout=20.0).with_options(max_retries=0)
         with clients.openai_errors(f"listing files of {account.name}"):
-            files = [f for f in client.files.list() if f.status != "deleted"]
+            files = [f for f in clients.first_page(client.files.list()) if f.status != "deleted"]
     except Exception:  # noqa: BLE001 - best effort
         return None
     return len(files), sum(f.bytes or 0 for f in files)

@@ -225,6 +225,44 @@ def data_plane(settings: ProviderSettings, account: AccountRef, *, api_version: 
     return AzureOpenAI(azure_ad_token_provider=lambda: cred.get_token(COGNITIVE_SCOPE).token, **common)
 
 
+# -- listings ------------------------------------------------------------------------------
+#: Pages a listing walk reads at most (each is bounded by the ``limit`` the caller asked for).
+MAX_PAGES = 20
+
+
+def first_page(page) -> list:
+    """The items of one page, without asking for another. For listings whose api-version has no paging:
+    ``Files_List`` of data-plane 2024-10-21 takes only ``purpose`` and answers ``{object, data}`` without
+    ``has_more``, so the SDK, seeing no ``has_more: false``, would ask again with ``after=<last id>`` --
+    which that version ignores -- for ever (rule L1 of docs/azure-rules.md)."""
+    return list(page.data or [])
+
+
+def walk(page, *, max_items: int) -> Iterator[Any]:
+    """The items of an SDK listing, page by page, bounded: at most ``max_items`` items and
+    :data:`MAX_PAGES` pages, and it stops as soon as a page brings no item not seen before (a service
+    that does not honour ``after`` answers the same page again). Callers map errors
+    (:func:`openai_errors`) around the whole walk: a next page is a request too."""
+    seen: set[Any] = set()
+    count = 0
+    for number in range(1, MAX_PAGES + 1):
+        fresh = False
+        for item in page.data or []:
+            key = getattr(item, "id", None)
+            if key is not None:
+                if key in seen:
+                    continue
+                seen.add(key)
+            fresh = True
+            yield item
+            count += 1
+            if count >= max_items:
+                return
+        if not fresh or number == MAX_PAGES or not page.has_next_page():
+            return
+        page = page.get_next_page()
+
+
 # -- error mapping --------------------------------------------------------------------------
 def _service_message(body: Any, fallback: str) -> tuple[str, str | None]:
     if isinstance(body, dict):

@@ -65,7 +65,9 @@ DEFAULT_TIMEOUT = 24 * 3600.0
 METRICS_LOG_SECONDS = 5.0
 REPLACE_KEYS = ("base_model", "suffix", "seed", "method", "training_type", "adopt_job_id")
 UPDATE_KEYS = ("wait", "timeout_seconds", "delete_model_on_destroy")
-JOB_LIMIT = re.compile(r"(running|queued|concurrent|simultaneous)[^.]*jobs", re.IGNORECASE)
+#: Error codes that mean "the account is at a limit, wait for a turn" (rule L2: recognised by status 429 or
+#: by these codes, never by a message's wording).
+LIMIT_CODES = ("quotaExceeded", "tooManyRequests", "TooManyRequests", "QuotaExceeded")
 MAX_TURN_WAIT = 60.0
 
 
@@ -259,6 +261,7 @@ class FineTuningJobController(Controller):
         deadline = time.monotonic() + timeout
         delay = max(0.2, min(self.settings.poll_interval, MAX_TURN_WAIT))
         waited = 0
+        waited_for_files = False
         while True:
             try:
                 return create_once(lambda: self._send_create(client, inputs), lambda: self._find_same(client, inputs),
@@ -274,6 +277,46 @@ class FineTuningJobController(Controller):
                 time.sleep(exc.retry_after if exc.retry_after and exc.retry_after < MAX_TURN_WAIT else delay)
                 waited += 1
                 delay = min(delay * 2, MAX_TURN_WAIT)
+            except ServiceError as exc:
+                # a 400 may be a file the service has not finished processing (Azure: "The specified file
+                # reference must point to a completed file import."): told by the files' status, not by the
+                # wording (rule L2); waited for once, within the timeout
+                if exc.status == 400 and not waited_for_files and self._wait_for_unready_files(client, inputs, deadline):
+                    waited_for_files = True
+                    continue
+                raise
+
+    def _wait_for_unready_files(self, client, inputs: dict, deadline: float) -> bool:
+        """True once the job's files that were still being processed are processed; False when none was
+        (the 400 was about something else). A file that ended in error fails with its status_details."""
+        unready = []
+        for key in ("training_file", "validation_file"):
+            file_id = inputs.get(key)
+            if not file_id:
+                continue
+            try:
+                with clients.openai_errors(f"reading file {file_id}"):
+                    obj = client.files.retrieve(file_id)
+            except NotFoundError:
+                continue
+            if obj.status in ("uploaded", "pending", "running"):
+                unready.append(obj)
+        if not unready:
+            return False
+        for obj in unready:
+            pulumi.log.info(f"file {obj.id} is still being processed ({obj.status}): the job is created once it is")
+
+            def fetch(file_id=obj.id):
+                with clients.openai_errors(f"reading file {file_id}"):
+                    return client.files.retrieve(file_id)
+
+            final = poll(fetch, lambda f: f.status in ("processed", "error", "deleted"),
+                         timeout=max(1.0, deadline - time.monotonic()), interval=min(self.settings.poll_interval, 5.0),
+                         what=f"processing of file {obj.id}")
+            if final.status != "processed":
+                details = getattr(final, "status_details", None) or f"status {final.status}"
+                raise TrainingFailedError(f"file {obj.id} could not be processed by the service: {details}")
+        return True
 
     def _pause(self, account: AccountRef, job, inputs: dict):
         """Pause the job as soon as the service allows it (running, at least one step), then wait until
@@ -335,7 +378,7 @@ class FineTuningJobController(Controller):
             with clients.openai_errors("creating the fine-tuning job"):
                 return client.with_options(max_retries=0).fine_tuning.jobs.create(**kwargs)
         except ServiceError as exc:
-            if exc.status in (400, 409, 429) and JOB_LIMIT.search(exc.service_message or ""):
+            if exc.status == 429 or (exc.status in (400, 403, 409) and exc.code in LIMIT_CODES):
                 raise JobLimitReached(exc.service_message, status=exc.status, code=exc.code,
                                       operation=exc.operation, retry_after=exc.retry_after) from exc
             if not inputs.get("training_type") and "does not support fine-tuning" in (exc.service_message or ""):
@@ -347,10 +390,7 @@ class FineTuningJobController(Controller):
         """A running or succeeded job with exactly these training inputs, if one exists."""
         wanted_hp = normalize_hyperparameters(inputs.get("hyperparameters"))
         with clients.openai_errors("listing fine-tuning jobs"):
-            page = client.fine_tuning.jobs.list(limit=100)
-            for n, job in enumerate(page):
-                if n >= 500:
-                    break
+            for job in clients.walk(client.fine_tuning.jobs.list(limit=100), max_items=500):
                 if job.status not in ACTIVE and job.status != "succeeded":
                     continue
                 if (job.model != inputs["base_model"] or job.training_file != inputs.get("training_file")
@@ -456,7 +496,7 @@ class FineTuningJobController(Controller):
 
     def _checkpoints(self, client, job_id: str) -> list[dict]:
         with clients.openai_errors(f"listing checkpoints of {job_id}"):
-            items = list(client.fine_tuning.jobs.checkpoints.list(job_id, limit=100))
+            items = list(clients.walk(client.fine_tuning.jobs.checkpoints.list(job_id, limit=100), max_items=100))
         items.sort(key=lambda c: c.step_number)
         return [{"id": c.id, "model": c.fine_tuned_model_checkpoint, "step_number": c.step_number,
                  "metrics": c.metrics.model_dump(exclude_none=True) if c.metrics else None} for c in items]

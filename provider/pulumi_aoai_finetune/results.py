@@ -37,9 +37,12 @@ evenly), else the run is split in quarters and the last two quarters are compare
 
 from __future__ import annotations
 
+import base64
+import binascii
 import csv
 import io
 import math
+import re
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -69,10 +72,28 @@ def _num(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
+_BASE64 = re.compile(r"[A-Za-z0-9+/=\s]+")
+
+
+def decode(text: str) -> str:
+    """The CSV text of a result file's content, which the service may hand out base64-encoded (rule R1 of
+    docs/azure-rules.md): a body that is only base64 characters and decodes to UTF-8 text with a header
+    line is decoded; anything else is returned as it is."""
+    body = text.strip()
+    if not body or "," in body or not _BASE64.fullmatch(body):
+        return text
+    try:
+        decoded = base64.b64decode("".join(body.split()), validate=True).decode("utf-8-sig")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return text
+    return decoded if "," in decoded.split("\n", 1)[0] else text
+
+
 def parse(text: str) -> list[dict[str, float | None]]:
-    """The rows of a results.csv text; rows without a step are skipped, steps are ints."""
+    """The rows of a results.csv text (plain, or base64-encoded as the service may send it); rows
+    without a step are skipped, steps are ints."""
     rows = []
-    for raw in csv.DictReader(io.StringIO(text.lstrip("\ufeff"))):
+    for raw in csv.DictReader(io.StringIO(decode(text).lstrip("\ufeff"))):
         raw = {(k or "").strip(): v for k, v in raw.items()}
         row = {}
         for col in COLUMNS:

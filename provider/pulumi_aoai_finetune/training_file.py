@@ -290,12 +290,12 @@ class TrainingFileController(Controller):
             # trains on, or one this provider process already handed to another resource, belongs to
             # someone: never taken over.
             with clients.openai_errors("listing files"):
-                candidates = [f for f in client.files.list(purpose=purpose)
+                candidates = [f for f in clients.first_page(client.files.list(purpose=purpose))
                               if f.filename == filename and (size is None or f.bytes == size)
                               and f.status not in ("error", "deleted") and f.id not in _claimed]
             if candidates:
                 with clients.openai_errors("listing fine-tuning jobs"):
-                    used = {fid for j in client.fine_tuning.jobs.list(limit=100)
+                    used = {fid for j in clients.walk(client.fine_tuning.jobs.list(limit=100), max_items=1000)
                             for fid in (j.training_file, j.validation_file) if fid}
                 candidates = [f for f in candidates if f.id not in used]
             for f in candidates:

@@ -139,15 +139,21 @@ def test_list_filters_by_purpose_newest_first_and_pages(fclient, fadvance):
     assert [f.id for f in listed.data] == [batch] + ids[::-1]
     assert [f.id for f in fclient.files.list(purpose="fine-tune").data] == ids[::-1]
     assert [f.id for f in fclient.files.list(purpose="batch").data] == [batch]
-    page = fclient.files.list(limit=2)
-    assert [f.id for f in page.data] == [batch, ids[2]] and page.has_more
-    assert [f.id for f in fclient.files.list(limit=2, after=ids[2]).data] == [ids[1], ids[0]]
-    assert [f.id for f in fclient.files.list(order="asc", purpose="fine-tune").data] == ids
     with pytest.raises(openai.BadRequestError) as err:
         fclient.files.list(purpose="nonsense")
     assert err.value.body["target"] == "purpose"
+    # Rule L1: 2024-10-21's Files_List has no paging: no has_more, and after/limit change nothing
+    raw = fclient.files.with_raw_response.list(limit=2, after=ids[2]).http_response.json()
+    assert set(raw) == {"object", "data"} and len(raw["data"]) == 4
+    # the preview api-version pages with after/limit/order
+    preview = AzureOpenAI(azure_endpoint=fclient._base_url.__str__().split("/openai")[0] + "/", api_key="k",
+                          api_version="2025-04-01-preview", max_retries=0)
+    page = preview.files.list(limit=2)
+    assert [f.id for f in page.data] == [batch, ids[2]] and page.has_more
+    assert [f.id for f in preview.files.list(limit=2, after=ids[2]).data] == [ids[1], ids[0]]
+    assert [f.id for f in preview.files.list(order="asc", purpose="fine-tune").data] == ids
     with pytest.raises(openai.BadRequestError) as err:
-        fclient.files.list(limit=0)
+        preview.files.list(limit=0)
     assert err.value.body["target"] == "limit"
 
 

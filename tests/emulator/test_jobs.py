@@ -338,7 +338,8 @@ def test_training_file_must_be_a_processed_fine_tune_file(fclient, fadvance):
     pending = fclient.files.create(file=("t.jsonl", chat_jsonl()), purpose="fine-tune")
     with pytest.raises(openai.BadRequestError) as err:
         new_job(fclient, pending.id)
-    assert err.value.body["target"] == "training_file" and "not ready" in err.value.body["message"]
+    assert err.value.body["target"] == "training_file"
+    assert err.value.body["message"] == "The specified file reference must point to a completed file import."
     broken = fclient.files.create(file=("b.jsonl", chat_jsonl(3)), purpose="fine-tune")
     batch = fclient.files.create(file=("x.jsonl", b"{}"), purpose="batch")
     fadvance(11)

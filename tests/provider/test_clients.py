@@ -91,3 +91,62 @@ def test_sdks_are_loaded_once_before_any_call_and_httpx_is_never_imported_by_the
     had, has, modules = out.split(" ", 2)
     assert has == had  # the provider imported no httpx of its own
     assert "httpx2" in modules or "httpx" in modules  # the SDK's transport errors are still mapped
+
+
+# -- bounded listings (rule L1) ---------------------------------------------------------------------
+class _Item:
+    def __init__(self, id_):
+        self.id = id_
+
+
+class _Page:
+    """A page whose service ignores `after`: every next page is the same page, with has_more true."""
+
+    def __init__(self, ids, *, pages=None):
+        self.data = [_Item(i) for i in ids]
+        self.requests = pages if pages is not None else [0]
+
+    def has_next_page(self):
+        return True
+
+    def get_next_page(self):
+        self.requests[0] += 1
+        return _Page([i.id for i in self.data], pages=self.requests)
+
+
+def test_a_walk_stops_when_the_service_answers_the_same_page_again():
+    page = _Page(["a", "b"])
+    assert [i.id for i in clients.walk(page, max_items=1000)] == ["a", "b"]
+    assert page.requests[0] == 1  # one more request, which brought nothing new
+
+
+def test_a_walk_is_bounded_in_items_and_pages():
+    class Endless(_Page):
+        def get_next_page(self):
+            self.requests[0] += 1
+            n = self.requests[0]
+            return Endless([f"p{n}-{k}" for k in range(3)], pages=self.requests)
+
+    assert len(list(clients.walk(Endless(["x"]), max_items=7))) == 7
+    page = Endless(["x"])
+    assert len(list(clients.walk(page, max_items=10**6))) == 1 + 3 * (clients.MAX_PAGES - 1)
+    assert page.requests[0] == clients.MAX_PAGES - 1
+
+
+def test_files_of_2024_10_21_are_read_from_one_page_against_the_emulator(tmp_path):
+    """2024-10-21's Files_List has no paging and no has_more: the SDK's own iteration would ask again
+    with after=<last id> for ever (shown bounded here); the provider reads the one page."""
+    import itertools
+
+    from openai import AzureOpenAI
+
+    from pulumi_aoai_finetune_emulator import EmulatorConfig, EmulatorServer
+
+    with EmulatorServer(EmulatorConfig(state_dir=tmp_path / "s")) as server:
+        client = AzureOpenAI(azure_endpoint=server.backend.account_endpoint("aoai-ncus"), api_key="k",
+                             api_version="2024-10-21", max_retries=0)
+        ids = {client.files.create(file=(f"t{i}.jsonl", b'{"prompt": "a", "completion": "b"}\n'),
+                                   purpose="fine-tune").id for i in range(3)}
+        naive = [f.id for f in itertools.islice(client.files.list(), 9)]
+        assert len(naive) == 9 and set(naive) == ids  # the same page, again and again
+        assert {f.id for f in clients.first_page(client.files.list())} == ids

@@ -156,7 +156,7 @@ class FakeJobs:
         return answer
 
     def list(self, limit=100):
-        return []
+        return types.SimpleNamespace(data=[], has_next_page=lambda: False)
 
 
 class FakeClient:
@@ -218,6 +218,47 @@ def test_at_the_job_limit_create_gives_up_after_the_timeout(monkeypatch):
 
     with pytest.raises(WaitTimeoutError, match="stayed at its fine-tuning job limit"):
         ctl._create_in_turn(client, AccountRef.parse(account()), {**BASE, "timeout_seconds": 0.5})
+
+
+@pytest.mark.parametrize("error", [
+    ServiceError("Whatever the service says today.", status=400, code="quotaExceeded"),
+    ServiceError("Rate limit is exceeded.", status=429, code="tooManyRequests"),
+    TransientError("Any wording at all", status=429, code=None),
+])
+def test_a_limit_is_recognised_by_status_and_code_not_wording(monkeypatch, error):
+    """Rule L2: 429, or the codes quotaExceeded/tooManyRequests, mean "wait for a turn"."""
+    ctl = FineTuningJobController(ProviderSettings(poll_interval=1.0))
+    client = FakeClient([error, types.SimpleNamespace(id="ftjob-7")])
+    monkeypatch.setattr("pulumi_aoai_finetune.fine_tuning_job.time.sleep", lambda s: None)
+    from pulumi_aoai_finetune.account import AccountRef
+
+    assert ctl._create_in_turn(client, AccountRef.parse(account()), {**BASE, "timeout_seconds": 60}).id == "ftjob-7"
+
+
+class _Files:
+    def __init__(self, statuses):
+        self.statuses = list(statuses)
+
+    def retrieve(self, file_id):
+        status = self.statuses.pop(0) if len(self.statuses) > 1 else self.statuses[0]
+        return types.SimpleNamespace(id=file_id, status=status, status_details=None)
+
+
+def test_a_file_still_being_processed_is_waited_for_by_its_status(monkeypatch):
+    """Rule L2: a 400 on create is checked against the files' status (Azure's wording is not relied on)."""
+    ctl = FineTuningJobController(ProviderSettings(poll_interval=0.01))
+    unready = ServiceError("Some words.", status=400, code="invalidPayload")
+    client = FakeClient([unready, types.SimpleNamespace(id="ftjob-8")])
+    client.files = _Files(["pending", "running", "processed"])
+    monkeypatch.setattr("pulumi.log.info", lambda *a, **k: None)
+    from pulumi_aoai_finetune.account import AccountRef
+
+    assert ctl._create_in_turn(client, AccountRef.parse(account()), {**BASE, "timeout_seconds": 60}).id == "ftjob-8"
+    # a 400 about something else (the files are processed) is the user's error: raised at once
+    client = FakeClient([unready])
+    client.files = _Files(["processed"])
+    with pytest.raises(ServiceError, match="Some words"):
+        ctl._create_in_turn(client, AccountRef.parse(account()), {**BASE, "timeout_seconds": 60})
 
 
 def test_azures_misleading_message_gets_a_hint_without_training_type(ctl):

@@ -143,3 +143,42 @@ def test_emulator_results_parse_and_summarize():
     s = results.summarize(results.parse("".join(emulated.csv_lines(plan))))
     assert s["steps"] == 24 and s["epochs"] == 3 and s["overfitting"] in (True, False)
     assert s["final_valid_token_accuracy"] is not None
+
+
+def test_a_base64_encoded_result_file_is_decoded():
+    """Rule R1: a results.csv handed out base64-encoded gives the same rows, not "no rows"."""
+    import base64
+
+    text = "step,train_loss,train_mean_token_accuracy\n1,1.5,0.5\n2,1.2,0.6\n"
+    encoded = base64.b64encode(("\ufeff" + text).encode()).decode()
+    assert results.parse(encoded) == results.parse(text) and len(results.parse(text)) == 2
+    wrapped = "\n".join(encoded[i:i + 76] for i in range(0, len(encoded), 76)) + "\n"
+    assert results.parse(wrapped) == results.parse(text)
+    assert results.decode("not,base64\n") == "not,base64\n"
+    assert results.decode("QUJD") == "QUJD"  # decodes, but to no CSV header: left alone
+
+
+def test_the_job_metrics_come_through_a_base64_result_file_from_the_emulator(tmp_path):
+    import httpx
+    from openai import AzureOpenAI
+
+    from pulumi_aoai_finetune.fine_tuning_job import FineTuningJobController
+    from pulumi_aoai_finetune.settings import ProviderSettings
+    from pulumi_aoai_finetune_emulator import EmulatorConfig, EmulatorServer
+
+    line = '{"messages": [{"role": "user", "content": "hi %d"}, {"role": "assistant", "content": "hello"}]}\n'
+    data = "".join(line % i for i in range(12)).encode()
+    config = EmulatorConfig(state_dir=tmp_path / "s", time_scale=0.001, extra={"results_base64": True})
+    with EmulatorServer(config) as server, httpx.Client(base_url=server.base_url) as control:
+        client = AzureOpenAI(azure_endpoint=server.backend.account_endpoint("aoai-ncus"), api_key="k",
+                             api_version="2024-10-21", max_retries=0)
+        train = client.files.create(file=("t.jsonl", data), purpose="fine-tune")
+        control.post("/_emulator/clock", json={"advance_seconds": 15})
+        job = client.fine_tuning.jobs.create(model="gpt-4o-mini-2024-07-18", training_file=train.id,
+                                             hyperparameters={"n_epochs": 2})
+        control.post("/_emulator/clock", json={"advance_seconds": 3600})
+        job = client.fine_tuning.jobs.retrieve(job.id)
+        raw = client.files.content(job.result_files[0]).text
+        assert "," not in raw  # base64 on the wire
+        metrics = FineTuningJobController(ProviderSettings())._metrics(client, job)
+        assert metrics is not None and metrics["steps"] >= 2 and metrics["results_file"] == job.result_files[0]
