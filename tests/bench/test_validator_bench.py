@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -15,7 +16,7 @@ def test_bench_validator_runs_on_a_small_file(tmp_path: Path) -> None:
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "provider"), str(ROOT)])
     result = subprocess.run(
         [sys.executable, "-m", "bench.validator", "--sizes", "1", "--tmp", str(tmp_path),
-         "--repeat", "1"],
+         "--repeat", "1", "--json"],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -30,3 +31,5 @@ def test_bench_validator_runs_on_a_small_file(tmp_path: Path) -> None:
     assert "data valid: True" in out
     assert "same report without C: True" in out
     assert list(tmp_path.iterdir()) == []  # generated files are deleted
+    rows = {r["candidate"]: r for r in json.loads(out[out.index("\n[") + 1:])}
+    assert rows["validator-py"]["speedups"] is False  # the pure-Python candidate really runs without C

@@ -1,4 +1,4 @@
-/* The validator's per-message arithmetic in C (optional: validator.py has the same in Python).
+/* The validator's per-message arithmetic in C (optional: fastpath.py has the same in Python).
  *
  * token_keys(examples, ascii_units, other_units, sep_units) -> list[int]
  *
@@ -122,7 +122,7 @@ static PyMethodDef speedups_methods[] = {
 static struct PyModuleDef speedups_module = {
     PyModuleDef_HEAD_INIT,
     "_speedups",
-    "The validator's per-message token arithmetic in C (validator.py has the same in Python).",
+    "The validator's per-message token arithmetic in C (fastpath.py has the same in Python).",
     -1,
     speedups_methods,
 };

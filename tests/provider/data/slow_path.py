@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from pulumi_aoai_finetune.data import validator as vmod
+from pulumi_aoai_finetune.data import fastpath
 
 
 def slow_only(mp: pytest.MonkeyPatch) -> None:
-    def no_batch(self, batch, ln0):
-        raise vmod._Fallback
+    def slow_batch(self, batch, ln0):
+        for ln, raw in enumerate(batch, ln0 + 1):
+            self.check.slow(raw, ln)
 
-    def slow_line(self, raw, ln):
-        self._slow(raw, ln, hash(raw))
-
-    mp.setattr(vmod._FileCheck, "_batch_chat", no_batch)
-    mp.setattr(vmod._FileCheck, "_line", slow_line)
+    mp.setattr(fastpath.FastPath, "batch", slow_batch)

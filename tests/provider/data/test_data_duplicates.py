@@ -11,6 +11,7 @@ import random
 import pytest
 
 from pulumi_aoai_finetune.data import validate_bytes, validate_file
+from pulumi_aoai_finetune.data import reader, seen as seen_mod
 from pulumi_aoai_finetune.data import validator as vmod
 
 WORDS = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi".split()
@@ -77,10 +78,10 @@ def found(report, file: str = "train.jsonl", rule: str = "dataset.duplicate"):
     return out
 
 
-@pytest.mark.parametrize("verified", [2, vmod._VERIFIED])
+@pytest.mark.parametrize("verified", [2, seen_mod._VERIFIED])
 @pytest.mark.parametrize("seed", range(6))
 def test_duplicates_are_exactly_the_repeated_lines(monkeypatch, seed: int, verified: int) -> None:
-    monkeypatch.setattr(vmod, "_VERIFIED", verified)  # the cache of re-read lines, cleared
+    monkeypatch.setattr(seen_mod, "_VERIFIED", verified)  # the cache of re-read lines, cleared
     lines = corpus(seed)
     report = validate_bytes(b"".join(lines), max_findings=10_000)
     assert report.ok
@@ -112,8 +113,8 @@ def test_a_repeat_of_the_last_line_without_newline_is_found(tmp_path) -> None:
 
 @pytest.mark.parametrize("piece", [64, 200, 1000])
 def test_reassembled_and_skipped_lines_keep_their_places(monkeypatch, piece: int) -> None:
-    monkeypatch.setattr(vmod, "_PIECE", piece)
-    monkeypatch.setattr(vmod, "MAX_LINE_BYTES", 3000)
+    monkeypatch.setattr(reader, "_PIECE", piece)
+    monkeypatch.setattr(reader, "MAX_LINE_BYTES", 3000)
     lines = corpus(5)[:120]
     too_long = json.dumps(example(random.Random(1), 600, "x")).encode() + b"\n"
     assert len(too_long) > 3000
@@ -129,9 +130,9 @@ def test_reassembled_and_skipped_lines_keep_their_places(monkeypatch, piece: int
 @pytest.mark.parametrize("batch", [1, 3, 8, 128])
 def test_a_repeat_of_the_line_after_a_skipped_one(monkeypatch, batch: int) -> None:
     """The line after an over-long one starts a batch; reading it again must find it."""
-    monkeypatch.setattr(vmod, "_BATCH", batch)
-    monkeypatch.setattr(vmod, "_PIECE", 256)
-    monkeypatch.setattr(vmod, "MAX_LINE_BYTES", 2000)
+    monkeypatch.setattr(reader, "_BATCH", batch)
+    monkeypatch.setattr(reader, "_PIECE", 256)
+    monkeypatch.setattr(reader, "MAX_LINE_BYTES", 2000)
     rng = random.Random(9)
     tail = "A closing sentence long enough to make the line longer than the key's sample. " * 2
     lines = [json.dumps(example(rng, 15, tail)).encode() + b"\n" for _ in range(14)]
@@ -187,7 +188,7 @@ def test_memory_for_duplicates_is_bounded_by_the_limit() -> None:
     """One entry per remembered line at most, whatever the number of lines."""
     lines = [b"line %d\n" % i for i in range(5000)] * 3
     data = b"".join(lines)
-    seen = vmod._Seen(limit=1000, size=len(data), reread=lambda off, n: data[off : off + n])
+    seen = seen_mod.Seen(limit=1000, size=len(data), reread=lambda off, n: data[off : off + n])
     sizes = [len(x) for x in lines]
     repeats = []
     seen.add(seen.keys_of(lines, sizes), lines, sizes, 0, 0, lambda ln, prev: repeats.append(ln))

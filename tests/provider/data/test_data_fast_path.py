@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pulumi_aoai_finetune.data import exact_available, validate_bytes
-from pulumi_aoai_finetune.data import validator as vmod
+from pulumi_aoai_finetune.data import fastpath, reader
 from slow_path import slow_only
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -47,9 +47,9 @@ def both(raw: bytes, **kw) -> tuple[dict, dict]:
     """The fast path's report and the slow path's; the fast path's is the same with the C token
     keys (when built) and with the pure-Python ones."""
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(vmod, "_BATCH", 7)  # several batches, and runs cut by slow lines
+        mp.setattr(reader, "_BATCH", 7)  # several batches, and runs cut by slow lines
         fast = validate_bytes(raw, max_findings=1000, **kw).to_dict()
-        mp.setattr(vmod, "_c_token_keys", None)
+        mp.setattr(fastpath, "_c_token_keys", None)
         assert validate_bytes(raw, max_findings=1000, **kw).to_dict() == fast
         slow_only(mp)
         slow = validate_bytes(raw, max_findings=1000, **kw).to_dict()

@@ -16,7 +16,7 @@ from pulumi_aoai_finetune.data import (
     validate_bytes,
     validate_file,
 )
-from pulumi_aoai_finetune.data import validator as validator_mod
+from pulumi_aoai_finetune.data import filecheck, reader
 from pulumi_aoai_finetune.data.command import validate
 
 
@@ -39,7 +39,7 @@ def test_unreadable_file(tmp_path) -> None:
 
 
 def test_file_size_limit(monkeypatch) -> None:
-    monkeypatch.setattr(validator_mod, "MAX_FILE_BYTES", 1000)
+    monkeypatch.setattr(filecheck, "MAX_FILE_BYTES", 1000)
     report = validate_bytes(data(good_lines(12)))
     assert ("file.size", None) in rules(report)
     (f,) = [f for f in report.findings if f.rule == "file.size"]
@@ -49,8 +49,8 @@ def test_file_size_limit(monkeypatch) -> None:
 
 
 def test_long_line_is_skipped_in_bounded_memory(monkeypatch) -> None:
-    monkeypatch.setattr(validator_mod, "MAX_LINE_BYTES", 4096)
-    monkeypatch.setattr(validator_mod, "_PIECE", 512)
+    monkeypatch.setattr(reader, "MAX_LINE_BYTES", 4096)
+    monkeypatch.setattr(reader, "_PIECE", 512)
     big = msgs(S(), U("x" * 10_000), A())
     report = validate_bytes(data(good_lines(6) + [big] + good_lines(12)[6:]))
     assert rules(report) == [("jsonl.line_too_long", 7)]
@@ -61,7 +61,7 @@ def test_long_line_is_skipped_in_bounded_memory(monkeypatch) -> None:
 
 
 def test_lines_longer_than_a_piece_are_reassembled(monkeypatch) -> None:
-    monkeypatch.setattr(validator_mod, "_PIECE", 64)
+    monkeypatch.setattr(reader, "_PIECE", 64)
     lines = good_lines(12) + [line(chat(3))]
     report = validate_bytes(data(lines))
     assert rules(report) == [("dataset.duplicate", 13)]

@@ -14,9 +14,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pulumi_aoai_finetune.data import validator as vmod
+from pulumi_aoai_finetune.data import fastpath
 
-SEP = len(vmod._SEP)
+SEP = len(fastpath.SEP)
 
 
 def _can_build() -> bool:
@@ -27,9 +27,9 @@ def _can_build() -> bool:
 
 @pytest.fixture(scope="module")
 def token_keys():
-    if vmod._c_token_keys is None:
+    if fastpath._c_token_keys is None:
         pytest.skip("the C extension is not built (no C compiler at install)")
-    return vmod._c_token_keys
+    return fastpath._c_token_keys
 
 
 def units(ratio: int) -> tuple[int, int, int]:
@@ -52,14 +52,14 @@ def reference(examples: list[list[str]], ratio: int) -> list[int]:
 
 
 def typed(examples: list[list[str]]) -> list[list[object]]:
-    kinds = (vmod._FSystem, vmod._FUser, vmod._FAssistant)
+    kinds = (fastpath.FSystem, fastpath.FUser, fastpath.FAssistant)
     return [[kinds[j % 3](content=t) for j, t in enumerate(texts)] for texts in examples]
 
 
 def test_the_extension_is_built_where_a_c_compiler_is() -> None:
     if not _can_build():
         pytest.skip("no C compiler or Python headers: the pure-Python path is used")
-    assert vmod._c_token_keys is not None, (
+    assert fastpath._c_token_keys is not None, (
         "a C compiler is here but pulumi_aoai_finetune.data._speedups is not importable: "
         "reinstall with `pip install -e .` (scripts/setup.sh does it when _speedups.c changes)"
     )

@@ -1,0 +1,99 @@
+"""Reading a source in batches of whole lines, in bounded memory.
+
+The file is read in binary through a 1 MiB buffered reader, in pieces of at most 64 KiB
+(``readline(65536)``) gathered in batches of at most 128 pieces, so at most ~8 MiB of input are
+held at once. Lines longer than a piece are reassembled up to 64 MiB (:data:`MAX_LINE_BYTES`); a
+longer line is handed to ``too_long`` and skipped without being kept.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from itertools import chain, islice
+from typing import Any, BinaryIO, Callable, Iterator
+
+#: A line longer than this is reported and skipped, not read into memory.
+MAX_LINE_BYTES = 64 * 1024 * 1024
+READ_BUFFER = 1 << 20
+BOM = b"\xef\xbb\xbf"
+_PIECE = 64 * 1024
+_BATCH = 128
+
+
+class Lines:
+    """The lines of ``fp`` from offset ``pos`` (where ``fp`` is), in batches: iterate for
+    ``(lines, number of the line before them, offset of the first, their sizes)``. Each line ends
+    with ``b"\\n"`` (one is added to a last line without it, so that it hashes like the others).
+    ``too_long(line number, size)`` is called for each line longer than :data:`MAX_LINE_BYTES`,
+    which is not yielded; ``count`` is the number of lines once iterated."""
+
+    def __init__(self, fp: BinaryIO, pos: int, too_long: Callable[[int, int], Any]) -> None:
+        self.fp = fp
+        self.pos = pos
+        self.too_long = too_long
+        self.count = 0
+
+    def __iter__(self) -> Iterator[tuple[list[bytes], int, int, list[int]]]:
+        """Lines are read as pieces of at most ``_PIECE`` bytes (``readline(_PIECE)``), so a long
+        line is never read at once: its pieces are kept until its end, and dropped as soon as it
+        is longer than :data:`MAX_LINE_BYTES`."""
+        pieces = iter(partial(self.fp.readline, _PIECE), b"")
+        pos = self.pos
+        ln = 0
+        while True:
+            batch = list(islice(pieces, _BATCH))
+            if not batch:
+                break
+            # the common case: whole lines only (a piece shorter than _PIECE ends with b"\n",
+            # unless it is the last of the file)
+            sizes = list(map(len, batch))
+            if batch[-1][-1] == 10 and max(sizes) < _PIECE:
+                yield batch, ln, pos, sizes
+                ln += len(batch)
+                pos += sum(sizes)
+                continue
+            lines: list[bytes] = []
+            start = pos
+            it = iter(batch)
+            for raw in it:
+                size = len(raw)
+                if raw[-1] != 10:  # a long line's first piece, or the file's last line
+                    if size >= _PIECE:
+                        whole, size = _long_line(raw, chain(it, pieces))
+                        if whole is None:
+                            if lines:
+                                yield lines, ln, start, list(map(len, lines))
+                                ln += len(lines)
+                                lines = []
+                            ln += 1
+                            self.too_long(ln, size)
+                            pos += size
+                            start = pos
+                            continue
+                        raw = whole
+                    if raw[-1] != 10:
+                        raw += b"\n"
+                lines.append(raw)
+                pos += size
+            if lines:
+                yield lines, ln, start, list(map(len, lines))
+                ln += len(lines)
+        self.count = ln
+
+
+def _long_line(first: bytes, rest: Iterator[bytes]) -> tuple[bytes | None, int]:
+    """The rest of a line longer than a piece, and its size in the file; ``None`` when it is
+    longer than :data:`MAX_LINE_BYTES`, whose pieces are then not kept."""
+    parts = [first]
+    size = len(first)
+    for piece in rest:
+        size += len(piece)
+        if size <= MAX_LINE_BYTES:
+            parts.append(piece)
+        elif parts:
+            parts = []  # too long: stop keeping it, read to its end
+        if piece[-1] == 10:
+            break
+    if size > MAX_LINE_BYTES:
+        return None, size
+    return b"".join(parts), size
