@@ -109,6 +109,8 @@ CASES = {
     "data-bom-only": (_file(path=str(HOSTILE / "bom-only.jsonl")), [("path", "no examples")]),
     "data-empty": (_file(path=str(HOSTILE / "empty.jsonl")), [("path", "no examples")]),
     "data-truncated": (_file(path=str(HOSTILE / "truncated.jsonl")), [("path", "truncated.jsonl:12")]),
+    "data-nested-1000-deep": (_file(path=str(HOSTILE / "deep-nesting.jsonl")),
+                              [("path", "deep-nesting.jsonl:12: line nests JSON")]),
     # the other file inputs, four in one resource
     "file-url-and-fields": (_file(content_url="file:///etc/passwd", filename="../../x.jsonl", purpose="assistants",
                                   timeout_seconds=math.nan),

@@ -124,13 +124,81 @@ PATH_CASES = {
     "too-few-examples": (lambda p: _write(p, "few.jsonl", (GOOD_LINE + "\n").encode() * 3), "path", "at least 10"),
     "huge-single-line": (lambda p: _write(p, "huge.jsonl", b'{"messages": [{"role": "user", "content": "'
                                           + b"a" * (100 * MIB) + b'"}]}\n'), "path", "100.0 MiB"),
+    "json-nested-1000-deep": (lambda p: _write(p, "deep.jsonl", _after_good(b'{"messages": ' + b"[" * 1000
+                                                                         + b"]" * 1000 + b"}")),
+                              "path", "deep.jsonl:12: line nests JSON"),
+    "json-nested-100k-deep": (lambda p: _write(p, "deeper.jsonl", _after_good(b'{"a": ' * 100_000 + b"1"
+                                                                           + b"}" * 100_000)),
+                              "path", "deeper.jsonl:12: line nests JSON"),
+    "tool-call-arguments-a-json-string": (lambda p: _write(p, "args.jsonl", _after_good(_tool_call('"{\\"city\\": 1}"'))),
+                                          "path", "args.jsonl:12: messages[1].tool_calls[0].function.arguments"),
 }
+
+
+def _after_good(line: bytes) -> bytes:
+    """11 valid examples, then ``line`` as line 12."""
+    return ("\n".join([GOOD_LINE] * 11) + "\n").encode() + line + b"\n"
+
+
+def _tool_call(arguments: str) -> bytes:
+    """A valid tool-calling example but for its call's ``arguments`` (the JSON text given)."""
+    return json.dumps({"messages": [
+        {"role": "user", "content": "Weather in Paris?"},
+        {"role": "assistant", "tool_calls": [{"id": "c1", "type": "function",
+                                              "function": {"name": "weather", "arguments": arguments}}]},
+        {"role": "tool", "tool_call_id": "c1", "content": "sunny"},
+        {"role": "assistant", "content": "Sunny."}],
+        "tools": [{"type": "function", "function": {"name": "weather", "parameters": {"type": "object"}}}]}).encode()
 
 
 @pytest.mark.parametrize("case", sorted(PATH_CASES))
 def test_bad_data_paths_and_files_are_refused_naming_the_field(case, project):
     make, field, fragment = PATH_CASES[case]
     assert_refused(file_check({"path": make(project)}, project), field, fragment)
+
+
+def _image_line(url: str) -> bytes:
+    return json.dumps({"messages": [
+        {"role": "user", "content": [{"type": "text", "text": "What is this?"},
+                                     {"type": "image_url", "image_url": {"url": url}}]},
+        {"role": "assistant", "content": "A logo."}]}).encode()
+
+
+@pytest.mark.parametrize("b64", ["not base64!", "iVBORw0KGgo", "iVBORw0KGgo=x", "", "iVBO RwKG"])
+def test_an_image_data_url_whose_base64_is_invalid_is_refused(project, b64):
+    path = _write(project, "vision.jsonl", _after_good(_image_line(f"data:image/png;base64,{b64}")))
+    failures = file_check({"path": path, "model": "gpt-4o-2024-08-06"}, project)
+    assert_refused(failures, "path", "vision.jsonl:12: messages[0].content[1].image_url.url")
+    assert_refused(failures, "path", "base64")
+
+
+def test_an_image_data_url_with_valid_base64_is_accepted(project):
+    path = _write(project, "vision.jsonl", _after_good(_image_line("data:image/png;base64,iVBORw0KGgo=")))
+    assert file_check({"path": path, "model": "gpt-4o-2024-08-06"}, project) == []
+
+
+def test_tool_call_arguments_holding_a_json_object_are_accepted(project):
+    path = _write(project, "args.jsonl", _after_good(_tool_call('{"city": "Paris"}')))
+    assert file_check({"path": path}, project) == []
+
+
+@pytest.mark.parametrize("source", ["/dev/zero", "/dev/urandom", "fifo"])
+def test_aoai_ft_validate_refuses_devices_and_pipes_promptly(source, tmp_path):
+    """A device or a FIFO never ends (a FIFO with no writer blocks at open): refused, not read."""
+    import subprocess
+    import time
+
+    if source == "fifo":
+        source = str(tmp_path / "pipe.jsonl")
+        os.mkfifo(source)
+    started = time.monotonic()
+    result = subprocess.run([sys.executable, "-m", "pulumi_aoai_finetune.cli", "validate", source],
+                            capture_output=True, text=True, timeout=60,
+                            env={**os.environ, "PYTHONPATH": str(REPO / "provider")})
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"{source}: not a regular file" in result.stdout, result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+    assert time.monotonic() - started < 30
 
 
 def test_a_path_inside_the_project_and_a_symlink_within_it_are_accepted(project):

@@ -153,11 +153,11 @@ class FastPath:
             part = batch[start:] if start else batch
             try:
                 msgss = list(map(_get_messages, map(dec, part)))
-            except (msgspec.DecodeError, UnicodeDecodeError):
+            except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
                 exs: list[FChat] = []
                 try:
                     exs.extend(map(dec, part))  # keeps the lines decoded before the failure
-                except (msgspec.DecodeError, UnicodeDecodeError):
+                except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
                     pass
                 msgss = list(map(_get_messages, exs))
                 del exs
@@ -262,7 +262,7 @@ class FastPath:
         if self.fmt == "chat":
             try:
                 msgs = self._dec_chat(raw).messages
-            except (msgspec.DecodeError, UnicodeDecodeError):
+            except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
                 msgs = None
             if msgs is not None and any(map(_get_weight, msgs)):
                 m = msgs[0]
@@ -276,7 +276,7 @@ class FastPath:
         elif self.fmt == "completion":
             try:
                 c = self._dec_completion(raw)
-            except (msgspec.DecodeError, UnicodeDecodeError):
+            except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
                 pass
             else:
                 ex = Example(

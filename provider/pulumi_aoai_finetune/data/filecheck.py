@@ -24,7 +24,7 @@ from __future__ import annotations
 import io
 import os
 import re
-import stat
+import sys
 from functools import partial
 from typing import Any, BinaryIO
 
@@ -128,16 +128,18 @@ class FileCheck:
 
     def run_path(self, path: str | os.PathLike[str]) -> None:
         try:
-            fp = open(path, "rb", buffering=reader.READ_BUFFER)
+            fp, st = reader.open_regular(path)
+        except reader.NotRegularFile as exc:
+            self.add("file.unreadable", None, str(exc))
+            return
         except OSError as exc:
             self.add("file.unreadable", None, f"cannot open the file: {exc.strerror or exc}")
             return
         with fp:
             try:
-                st = os.fstat(fp.fileno())
-                # a regular file can be read again for duplicates (else, or without pread on
-                # Windows, duplicates use a dict of whole-line hashes: see Seen)
-                if stat.S_ISREG(st.st_mode) and hasattr(os, "pread"):
+                # a regular file can be read again for duplicates (without pread, on Windows,
+                # duplicates use a dict of whole-line hashes: see Seen)
+                if hasattr(os, "pread"):
                     self._size = st.st_size
                     fd = os.dup(fp.fileno())  # pread() leaves the stream's position alone
                     self._close = partial(os.close, fd)
@@ -361,6 +363,10 @@ class FileCheck:
         self._line_error = False
         try:
             obj = generic_decode(line)
+        except RecursionError:
+            self._too_deep(ln)
+            self.stats.lines_with_errors += 1
+            return
         except UnicodeDecodeError:
             self._bad_utf8(line, ln)
             self.stats.lines_with_errors += 1
@@ -386,7 +392,11 @@ class FileCheck:
             )
             self.stats.lines_with_errors += 1
             return
-        ex = self._rules(self, obj, ln)
+        try:
+            ex = self._rules(self, obj, ln)
+        except RecursionError:  # a value that decoded, but deeper than Python compares or encodes
+            self._too_deep(ln)
+            ex = None
         if ex is None:
             self.stats.examples += 1
             self.stats.lines_with_errors += 1
@@ -394,6 +404,15 @@ class FileCheck:
         if self._line_error:
             self.stats.lines_with_errors += 1
         self.record(ln, line, ex, clean=not self._line_error)
+
+    def _too_deep(self, ln: int) -> None:
+        self.add(
+            "jsonl.invalid_json",
+            ln,
+            "line nests JSON values deeper than this validator reads (Python's recursion limit, "
+            f"{sys.getrecursionlimit():,} levels, and so Python's JSON parsers); a training "
+            "example is a few levels deep: check how the line was written",
+        )
 
     def _bad_utf8(self, line: bytes, ln: int) -> None:
         try:

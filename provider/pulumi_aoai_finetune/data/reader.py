@@ -8,9 +8,13 @@ longer line is handed to ``too_long`` and skipped without being kept.
 
 from __future__ import annotations
 
+import os
+import stat
 from functools import partial
 from itertools import chain, islice
 from typing import Any, BinaryIO, Callable, Iterator
+
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 
 #: A line longer than this is reported and skipped, not read into memory.
 MAX_LINE_BYTES = 64 * 1024 * 1024
@@ -18,6 +22,32 @@ READ_BUFFER = 1 << 20
 BOM = b"\xef\xbb\xbf"
 _PIECE = 64 * 1024
 _BATCH = 128
+
+
+class NotRegularFile(OSError):
+    """A path that is no regular file: a device, a FIFO, a socket or a directory."""
+
+
+def open_regular(path: str | os.PathLike[str]) -> tuple[BinaryIO, os.stat_result]:
+    """``path`` opened for buffered binary reading, with its ``fstat``, when it is a regular file.
+
+    Anything else raises :class:`NotRegularFile` at once: a device may never end (``/dev/zero``,
+    ``/dev/urandom``), and opening a FIFO blocks until a writer comes, which may be never. The open
+    itself does not block (``O_NONBLOCK``, switched off again for a regular file)."""
+    fd = os.open(path, os.O_RDONLY | _NONBLOCK | getattr(os, "O_BINARY", 0))
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            kind = ("a directory" if stat.S_ISDIR(st.st_mode) else "a pipe (FIFO)" if stat.S_ISFIFO(st.st_mode)
+                    else "a device" if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode) else "a socket"
+                    if stat.S_ISSOCK(st.st_mode) else "not a file")
+            raise NotRegularFile(f"not a regular file ({kind}); save the data to a file and validate that")
+        if _NONBLOCK:
+            os.set_blocking(fd, True)
+        return open(fd, "rb", buffering=READ_BUFFER), st
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 class Lines:

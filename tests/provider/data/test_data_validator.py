@@ -79,6 +79,85 @@ def test_image_size_limit() -> None:
     )
 
 
+def _nest(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+DEEP = {  # (line with a value nested ``depth`` deep, validator arguments)
+    "top": (lambda d: f'{{"messages": {_nest(d)}}}', {}),
+    "extra-key": (lambda d: line(chat(0, x=0))[:-1] + f', "y": {_nest(d)}}}', {}),
+    "tool-parameters": (lambda d: line(chat(0))[:-1] + ', "tools": [{"type": "function", "function": '
+                        f'{{"name": "f", "parameters": {{"a": {_nest(d)}}}}}}}]}}', {}),
+    "dpo-outputs": (lambda d: '{"input": {"messages": [{"role": "user", "content": "x"}]}, "preferred_output": '
+                    f'[{{"role": "assistant", "content": {_nest(d)}}}], "non_preferred_output": '
+                    f'[{{"role": "assistant", "content": {_nest(d)}}}]}}', {"method": "dpo"}),
+    "completion": (lambda d: f'{{"prompt": {_nest(d)}, "completion": "x"}}', {"model": "babbage-002"}),
+}
+
+
+@pytest.mark.parametrize("case", sorted(DEEP))
+@pytest.mark.parametrize("depth", [1_000, 100_000])
+def test_json_nested_deeper_than_python_reads_is_a_finding(case, depth) -> None:
+    make, kwargs = DEEP[case]
+    report = validate_bytes((make(depth) + "\n").encode(), **kwargs)  # no RecursionError
+    (f,) = [f for f in report.findings if "nests JSON" in f.message]
+    assert (f.rule, f.line) == ("jsonl.invalid_json", 1)
+    assert f.message.startswith("line nests JSON values deeper than this validator reads")
+    assert not report.ok
+
+
+@pytest.mark.parametrize("b64, problem", [
+    ("", "is empty"),
+    ("iVBORw0KGgo", "is not valid (Incorrect padding)"),
+    ("iVBO RwKG", "is not valid (Only base64 data is allowed)"),
+    ("iVBORw0KGgo=x", "is not valid (Excess data after padding)"),
+    ("iVBORw0KGgo=é", "is not valid (string argument should contain only ASCII characters)"),
+])
+def test_image_data_url_base64_is_checked(b64, problem) -> None:
+    image = {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{b64}"}}
+    bad = msgs(S(), U([{"type": "text", "text": "What is it?"}, image]), A())
+    report = validate_bytes(data(good_lines(11) + [bad]), model="gpt-4o-2024-08-06")
+    assert [(f.rule, f.line, f.message) for f in report.findings if f.rule != "dataset.few"] == [(
+        "chat.image.url", 12, f"messages[1].content[1].image_url.url is a data URL whose base64 data {problem}; "
+        "encode the image file's bytes with standard base64 (A-Z a-z 0-9 + /, = padding, no spaces)")]
+    good = dict(image, image_url={"url": "data:image/png;base64,iVBORw0KGgo="})
+    assert validate_bytes(data(good_lines(11) + [msgs(S(), U([good]), A())]),
+                          model="gpt-4o-2024-08-06").ok
+
+
+@pytest.mark.parametrize("arguments, what", [('"{\\"city\\": 1}"', "a string"), ("null", "null"),
+                                             ("[1]", "a list"), ("3", "a number")])
+def test_tool_call_arguments_must_hold_a_json_object(arguments, what) -> None:
+    def example(args: str) -> str:
+        return line({"messages": [
+            {"role": "user", "content": "Weather in Paris?"},
+            {"role": "assistant", "tool_calls": [{"id": "c1", "type": "function",
+                                                  "function": {"name": "weather", "arguments": args}}]},
+            {"role": "tool", "tool_call_id": "c1", "content": "sunny"},
+            {"role": "assistant", "content": "Sunny."}],
+            "tools": [{"type": "function", "function": {"name": "weather", "parameters": {"type": "object"}}}]})
+
+    report = validate_bytes(data(good_lines(11) + [example(arguments)]))
+    (f,) = [f for f in report.findings if f.rule == "chat.tool_calls.arguments"]
+    assert f.line == 12
+    assert f.message.startswith(f"messages[1].tool_calls[0].function.arguments holds {what}, not a JSON object")
+    assert ("serialized twice" in f.message) == (what == "a string")
+    assert validate_bytes(data(good_lines(11) + [example('{"city": "Paris"}')])).ok
+
+
+@pytest.mark.parametrize("kind", ["fifo", "directory", "device"])
+def test_only_regular_files_are_read(kind, tmp_path) -> None:
+    import os
+
+    path = {"fifo": tmp_path / "pipe.jsonl", "directory": tmp_path, "device": "/dev/null"}[kind]
+    if kind == "fifo":
+        os.mkfifo(path)  # no writer: opening it for reading would wait for one forever
+    report = validate_file(path)
+    assert [(f.rule, f.line) for f in report.findings] == [("file.unreadable", None)]
+    what = {"fifo": "a pipe (FIFO)", "directory": "a directory", "device": "a device"}[kind]
+    assert report.findings[0].message.startswith(f"not a regular file ({what})")
+
+
 def test_few_examples_warning() -> None:
     report = validate_bytes(data(good_lines(50)))
     assert [(f.rule, f.line) for f in report.findings] == [("dataset.few", None)]

@@ -151,14 +151,23 @@ def check_tool_calls(
             continue
         info.texts.append(args)
         try:
-            generic_decode(args)
-        except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+            value = generic_decode(args)
+        except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as exc:
             detail = str(exc).removeprefix("JSON is malformed: ")
             chk.add(
                 "chat.tool_calls.arguments",
                 ln,
                 f"{q}.function.arguments is not valid JSON ({detail}); it must be a string "
                 "holding a JSON object",
+            )
+            continue
+        if not isinstance(value, dict):
+            chk.add(
+                "chat.tool_calls.arguments",
+                ln,
+                f"{q}.function.arguments holds {jtype(value)}, not a JSON object; it must be a "
+                'string holding the object of the arguments by name, e.g. "{\\"city\\": \\"Paris\\"}"'
+                + (" (it looks serialized twice)" if isinstance(value, str) else ""),
             )
     return True
 

@@ -5,6 +5,7 @@ WEBP, at most 10 MB each, ``detail`` low/high/auto). An image counts a fixed num
 
 from __future__ import annotations
 
+import binascii
 import re
 from typing import Any
 
@@ -13,6 +14,18 @@ from ..tokens import IMAGE_TOKENS_HIGH, IMAGE_TOKENS_LOW
 from .common import Checker, MsgInfo, jtype, show
 
 _DATA_URL = re.compile(r"^data:(image/[a-zA-Z0-9.+-]+);base64,", re.ASCII)
+
+
+def _base64_problem(url: str, start: int) -> str | None:
+    """What is wrong with the base64 data of a data URL from ``start`` on, or None. Strict, as a
+    decoder of images expects it: the alphabet, the padding, nothing after it, no whitespace."""
+    if start == len(url):
+        return "is empty"
+    try:
+        binascii.a2b_base64(url[start:], strict_mode=True)
+    except (binascii.Error, ValueError) as exc:  # ValueError: a character outside ASCII
+        return f"is not valid ({exc})"
+    return None
 
 
 def check_parts(
@@ -128,6 +141,15 @@ def check_image(
                 ln,
                 f"{q} is an image of about {size / (1024 * 1024):.1f} MB; images must be at "
                 "most 10 MB — scale or compress it",
+            )
+            return
+        problem = _base64_problem(url, m.end())
+        if problem:
+            chk.add(
+                "chat.image.url",
+                ln,
+                f"{q}.image_url.url is a data URL whose base64 data {problem}; encode the image "
+                "file's bytes with standard base64 (A-Z a-z 0-9 + /, = padding, no spaces)",
             )
     elif not url.startswith("https://"):
         chk.add(
