@@ -16,7 +16,7 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] \
     || [ provider/pulumi_aoai_finetune/data/_speedups.c -nt "$stamp" ]; then
   echo "setup: installing the project and its dependencies into .venv" >&2
   .venv/bin/python -m pip install -q --upgrade pip >&2
-  .venv/bin/python -m pip install -q -e ".[test,azure,tokens]" >&2
+  .venv/bin/python -m pip install -q -e ".[test,azure,tokens,terraform]" >&2
   touch "$stamp"
 fi
 bash scripts/pulumi-cli.sh

@@ -9,19 +9,40 @@
 Both are bounded: ``create_once`` makes ``attempts`` (``aoai-finetune:maxRetries`` + 1) sends, a poll
 gives up after :data:`MAX_POLL_FAILURES` failed reads in a row (each read already retried by the
 SDK), and the error then says how many attempts were made over how long.
+
+Every wait ends promptly on request: :func:`request_stop` (what the Terraform provider calls when
+the CLI is interrupted) makes a waiting :func:`poll` or :func:`wait_operation` raise
+:class:`~.errors.WaitInterrupted` at once, naming the object that goes on in the service. Nothing is
+cancelled there.
 """
 
 from __future__ import annotations
 
+import threading
 import time
-from typing import Callable, Optional, TypeVar
+from typing import Any, Callable, Optional, TypeVar
 
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
-from .errors import TransientError, WaitTimeoutError
+from .errors import TransientError, WaitInterrupted, WaitTimeoutError
 
 T = TypeVar("T")
 MAX_POLL_FAILURES = 10
+_stop = threading.Event()
+
+
+def request_stop() -> None:
+    """Make every wait of this process end now with :class:`WaitInterrupted` (and any later one at
+    its first pause). For a process that stops: it is never reset."""
+    _stop.set()
+
+
+def stop_requested() -> bool:
+    return _stop.is_set()
+
+
+def _interrupted(what: str, object_id: Any) -> WaitInterrupted:
+    return WaitInterrupted(f"{what}: the wait was interrupted; it goes on in the service", object_id=object_id)
 
 
 def poll(
@@ -32,17 +53,26 @@ def poll(
     interval: float,
     what: str,
     on_poll: Optional[Callable[[T], None]] = None,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Optional[Callable[[float], None]] = None,
 ) -> T:
     """Call ``fetch`` until ``is_done``; a transient error while polling is retried, not fatal.
 
     The pause between reads starts at an eighth of ``interval`` and grows by half each time up to
     ``interval``: quick objects are noticed quickly, long ones cost few reads, and the end of either
-    is noticed at most ``interval`` late."""
+    is noticed at most ``interval`` late. A stop request (:func:`request_stop`) ends the wait at once
+    with :class:`WaitInterrupted` naming the last object read (its ``id``)."""
+    last: Any = None
+
+    def pause(seconds: float) -> None:
+        if _stop.is_set() or (sleep is None and _stop.wait(seconds)):
+            raise _interrupted(what, getattr(last, "id", None))
+        if sleep is not None:
+            sleep(seconds)
+
     started = time.monotonic()
     deadline = started + timeout
     failures = 0
-    pause = interval / 8
+    gap = interval / 8
     while True:
         try:
             current = fetch()
@@ -53,8 +83,9 @@ def poll(
                 raise exc.with_note(f"{what}: gave up after {failures} failed reads in a row "
                                     f"({time.monotonic() - started:.1f} s); it may still go on in the service: run "
                                     "`pulumi up` again once the service answers") from exc
-            sleep(min(max(interval * failures, exc.retry_after or 0.0), 60.0))
+            pause(min(max(interval * failures, exc.retry_after or 0.0), 60.0))
             continue
+        last = current
         if on_poll is not None:
             on_poll(current)
         if is_done(current):
@@ -63,8 +94,23 @@ def poll(
             raise WaitTimeoutError(
                 f"{what}: still not done after {timeout:.0f} s; it goes on in the service. Raise the "
                 "timeout (or the resource's custom_timeouts) and run `pulumi up` again: it attaches to it.")
-        sleep(pause)
-        pause = min(interval, pause * 1.5)
+        pause(gap)
+        gap = min(interval, gap * 1.5)
+
+
+def wait_operation(poller: Any, *, timeout: float, what: str, object_id: Optional[str] = None) -> Any:
+    """The result of an azure-core long-running operation (an ``LROPoller``), waiting at most
+    ``timeout`` seconds; a stop request ends the wait at once with :class:`WaitInterrupted`
+    (``object_id`` names the object). Errors are the poller's own; the caller checks ``done()``."""
+    deadline = time.monotonic() + timeout
+    while not poller.done():
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            break
+        if _stop.is_set():
+            raise _interrupted(what, object_id)
+        poller.wait(min(0.5, remaining))
+    return poller.result(timeout=0)
 
 
 def retry_transient(

@@ -73,3 +73,12 @@ class DeploymentFailedError(AoaiFinetuneError):
 
 class WaitTimeoutError(AoaiFinetuneError):
     """Waiting for a job, file or deployment took longer than the timeout the user set."""
+
+
+class WaitInterrupted(AoaiFinetuneError):
+    """A wait was stopped on request (Ctrl-C in Terraform or OpenTofu) before its object was done.
+    The object goes on in the service; ``object_id`` names it (None if it was not known yet)."""
+
+    def __init__(self, message: str, object_id: str | None = None) -> None:
+        super().__init__(message)
+        self.object_id = object_id

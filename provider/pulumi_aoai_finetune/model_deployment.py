@@ -50,7 +50,7 @@ from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_expone
 from . import availability, clients, cost, quality
 from ._common import check_account, same_account
 from ._dynamic import Controller, Diff, DynamicProvider, as_int, is_unknown
-from ._wait import retry_transient
+from ._wait import retry_transient, wait_operation
 from .account import AccountArgs, AccountRef, account_inputs
 from .errors import (BrokenResponseError, ConfigurationError, ConflictError, DeploymentFailedError, NotFoundError,
                      TransientError, WaitTimeoutError)
@@ -259,7 +259,8 @@ class ModelDeploymentController(Controller):
             poller = client.deployments.begin_create_or_update(account.resource_group, account.name, name,
                                                                self._body(inputs))
             try:
-                result = poller.result(timeout=timeout)
+                result = wait_operation(poller, timeout=timeout, what=f"deployment {name} in {account.name}",
+                                        object_id=f"{account.resource_id}/deployments/{name}")
             except HttpResponseError as exc:  # the operation ended Failed/Canceled: say so, with ARM's reason
                 if str(poller.status()).lower() in ("failed", "canceled", "cancelled"):
                     raise DeploymentFailedError(f"deployment {name} in {account.name} ended {poller.status()}: "

@@ -1,0 +1,628 @@
+"""The thin adapter: Terraform's resource lifecycle <-> the resource controllers.
+
+Terraform asks for a *plan* (PlanResourceChange), then an *apply* (ApplyResourceChange), a *read*
+(ReadResource) or an *import* (ImportResourceState). The controllers answer check/diff,
+create/update/delete and read, over the same dicts as under Pulumi. What Terraform adds, and where
+it is handled here:
+
+- **Echoed configuration.** A planned value must equal what the user wrote, so the state keeps the
+  user's values as written, and the controllers' normalised inputs and outputs travel beside them
+  in the resource's *private* state (JSON): the "olds" a controller diffs, updates and reads
+  against, exactly as the Pulumi engine hands them the old outputs.
+- **Replacement** is the controller's diff: its replace keys become ``requires_replace`` paths, so
+  the plan marks ``# forces replacement`` on what changed (a file's ``content_sha256``, a job's
+  ``hyperparameters``...).
+- **Known outputs at plan.** A create or replacement plans its outputs unknown; an in-place update
+  keeps them known unless the update changes them, so a job whose data was only re-uploaded does
+  not make its deployments look replaced.
+- **Interrupts.** A stop request (Ctrl-C) ends a controller's wait with
+  :class:`~..errors.WaitInterrupted`. A job interrupted while training is kept in state as it is
+  (running, *not* tainted: replacing it would cancel a paid run) and the next plan shows an
+  in-place update that waits for it. A file or deployment interrupted half-way is returned with an
+  error, so Terraform keeps it tainted and replaces it at the next apply.
+- **Messages.** What the controllers log through ``pulumi.log`` is collected per call: at plan
+  time it becomes one warning per resource (the data's statistics and cost estimate, the hosting
+  fee), at apply time warnings stay warnings and the rest goes to the provider log
+  (``TF_LOG_PROVIDER=INFO``).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import os
+import re
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional
+
+from .. import _dynamic
+from .._dynamic import UNKNOWN, Controller, Diff, is_unknown
+from ..account import AccountRef
+from ..errors import AoaiFinetuneError, ConfigurationError, WaitInterrupted
+from ..fine_tuning_job import TERMINAL as JOB_TERMINAL
+from ..fine_tuning_job import FineTuningJobController
+from ..model_deployment import ModelDeploymentController
+from ..training_file import TrainingFileController
+from . import schema
+from .wire import UNKNOWN_WIRE, Nested, drop_nulls, from_python, is_wire_unknown, to_python
+
+
+# -- messages ------------------------------------------------------------------------------------
+@dataclass
+class Diagnostic:
+    severity: str  # "error" | "warning"
+    summary: str
+    detail: str = ""
+    attribute: Optional[str] = None
+
+
+@dataclass
+class Notes:
+    """What the controllers logged during one call (see :func:`collect`)."""
+
+    info: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+_TERMS = [(re.compile(p), r) for p, r in (
+    (r"`pulumi up`", "`tofu apply` (or `terraform apply`)"),
+    (r"`pulumi refresh`", "`tofu refresh`"),
+    (r"`pulumi preview`", "`tofu plan`"),
+    (r"the resource's custom_timeouts", "timeout_seconds"),
+    (r"\(or the resource's custom_timeouts\)", "(timeout_seconds)"),
+    (r"adopt_existing=True", "adopt_existing = true"),
+    (r"aoai-finetune:(\w+)", lambda m: f"the provider's {schema._snake(m[1])}"),
+)]
+
+
+def for_terraform(message: str) -> str:
+    """A controller's message in Terraform's words (commands, settings)."""
+    for pattern, replacement in _TERMS:
+        message = pattern.sub(replacement, message)
+    return message
+
+
+class _LogSink:
+    """Stands in for the Pulumi engine's Log call while a controller runs in a Terraform provider:
+    ``pulumi.log`` hands it every message of the current thread's call."""
+
+    def __init__(self, notes: Notes, log: Callable[[str, str], None]) -> None:
+        self.notes, self.log = notes, log
+
+    def Log(self, request: Any) -> None:  # noqa: N802 - the engine's RPC name
+        from pulumi.runtime.proto import engine_pb2
+
+        message = for_terraform(request.message)
+        if request.severity in (engine_pb2.WARNING, engine_pb2.ERROR):
+            self.notes.warnings.append(message)
+            self.log("warn", message)
+        elif request.severity == engine_pb2.INFO:
+            self.notes.info.append(message)
+            self.log("info", message)
+        else:
+            self.log("debug", message)
+
+
+class collect:
+    """``with collect(log) as notes:`` gathers what ``pulumi.log`` receives in this thread.
+
+    ``pulumi.log`` sends to the engine of the current context (a context variable of the Pulumi
+    SDK); each gRPC call runs in its own thread, so each call's messages are its own."""
+
+    def __init__(self, log: Callable[[str, str], None]) -> None:
+        self.notes = Notes()
+        self._sink = _LogSink(self.notes, log)
+
+    def __enter__(self) -> Notes:
+        from pulumi.runtime import settings
+
+        self._previous = settings.SETTINGS.engine
+        settings.SETTINGS.engine = self._sink
+        return self.notes
+
+    def __exit__(self, *exc: Any) -> None:
+        from pulumi.runtime import settings
+
+        settings.SETTINGS.engine = self._previous
+
+
+def _stderr_log(level: str, message: str) -> None:
+    """The provider's log: one hclog JSON line on stderr, which the CLI shows under TF_LOG_PROVIDER."""
+    line = json.dumps({"@level": level, "@message": message, "@module": "aoai-finetune",
+                       "@timestamp": time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime())})
+    print(line, file=sys.stderr, flush=True)
+
+
+# -- resources -----------------------------------------------------------------------------------
+@dataclass
+class Result:
+    """What an adapter call answers: wire values (None = null), private bytes, diagnostics."""
+
+    state: Any = None
+    private: bytes = b""
+    requires_replace: list[list[str]] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    imported: bool = False
+
+
+class ResourceAdapter:
+    """One Terraform resource type over one controller. Subclasses add what their resource needs."""
+
+    type_name: str
+    attrs: tuple
+    controller_class: type[Controller]
+    # controller diff keys -> further attributes whose change shows the same cause
+    replace_extra: dict[str, tuple[str, ...]] = {}
+    # computed attributes the check derives from the configuration (known at plan time)
+    derived: tuple[str, ...] = ()
+    kind_name: str = "object"
+
+    def __init__(self, settings_source: Callable[[], Any], log: Callable[[str, str], None] = _stderr_log) -> None:
+        self._settings = settings_source
+        self._log = log
+        self.by_name = {a.name: a for a in self.attrs}
+
+    # -- helpers ---------------------------------------------------------------------------------
+    def controller(self) -> Controller:
+        ctl = self.controller_class(self._settings())
+        ctl.live_reads = True
+        return ctl
+
+    def inputs(self, config: dict) -> dict:
+        """The controller's inputs from a configuration (wire form): null attributes left out."""
+        values = {}
+        for attr in self.attrs:
+            if attr.is_input and config.get(attr.name) is not None:
+                values[attr.name] = drop_nulls(to_python(config[attr.name], attr.type))
+        return values
+
+    def python_state(self, state: dict) -> dict:
+        return {a.name: to_python(state.get(a.name), a.type) for a in self.attrs if state.get(a.name) is not None}
+
+    @staticmethod
+    def private_of(raw: bytes) -> Optional[dict]:
+        if not raw:
+            return None
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            return None
+        return value if isinstance(value, dict) else None
+
+    def olds(self, state: dict, private: bytes) -> dict:
+        """The controller's view of the object: its outputs as recorded after the last apply or read."""
+        recorded = self.private_of(private)
+        if recorded is not None and isinstance(recorded.get("outputs"), dict):
+            return recorded["outputs"]
+        return drop_nulls(self.python_state(state))
+
+    def failures_to_diagnostics(self, failures: list[tuple[str, str]]) -> list[Diagnostic]:
+        diags = []
+        for path, message in failures:
+            message = for_terraform(message)
+            first, _, rest = message.partition("\n")
+            top = path.split(".", 1)[0] if path else None
+            diags.append(Diagnostic("error", first[:300], message if rest or len(first) > 300 else "",
+                                    top if top in self.by_name else None))
+        return diags
+
+    def _run(self, notes_into: list[Diagnostic], fn: Callable[[], Any], *, plan: bool = False,
+             summary: str = "") -> Any:
+        with collect(self._log) as notes:
+            try:
+                return fn()
+            finally:
+                if plan and (notes.info or notes.warnings):
+                    notes_into.append(Diagnostic("warning", summary or f"{self.kind_name}: plan notes",
+                                                 "\n".join(notes.warnings + notes.info)))
+                else:
+                    notes_into.extend(Diagnostic("warning", w.partition("\n")[0][:300], w) for w in notes.warnings)
+
+    # -- plan ------------------------------------------------------------------------------------
+    def plan(self, prior: Optional[dict], proposed: Optional[dict], config: Optional[dict], prior_private: bytes,
+             type_label: str = "") -> Result:
+        if proposed is None:  # destroy
+            return Result(state=None)
+        result = Result()
+        ctl = self.controller()
+        news = self.inputs(config or {})
+        olds = self.olds(prior, prior_private) if prior is not None else {}
+        notes: list[Diagnostic] = []
+        try:
+            with collect(self._log) as log_notes:
+                checked, failures = ctl.check(olds, news)
+                diff = ctl.diff(prior.get("id") and to_python(prior["id"], "string"), self.diff_olds(olds, checked),
+                                checked) if prior is not None else None
+        except AoaiFinetuneError as exc:
+            result.diagnostics.append(Diagnostic("error", for_terraform(str(exc)).partition("\n")[0][:300],
+                                                 for_terraform(str(exc))))
+            return result
+        if failures:
+            result.diagnostics.extend(self.failures_to_diagnostics(failures))
+            return result
+        replacing = prior is None or bool(diff and diff.replaces)
+        if prior is not None and diff is not None and diff.replaces:
+            result.requires_replace = [[p] for key in diff.replaces
+                                       for p in (key,) + self.replace_extra.get(key, ()) if p in self.by_name]
+        unknown = self.unknown_on_update(olds, checked, diff) if not replacing else set()
+        result.state = self.planned(config or {}, checked, None if replacing else prior, unknown)
+        extra = self.plan_notes(olds, checked, diff, prior is None)
+        if (log_notes.info or log_notes.warnings or extra) and (replacing or result.state != prior):
+            notes.append(Diagnostic("warning", extra[0] if extra else f"{self.kind_name}: plan notes",
+                                    "\n".join(extra[1:] + log_notes.warnings + log_notes.info)))
+        elif log_notes.warnings:
+            notes.extend(Diagnostic("warning", w.partition("\n")[0][:300], w) for w in log_notes.warnings)
+        result.diagnostics.extend(notes)
+        result.private = json.dumps({"news": checked, "olds": olds}, default=str).encode()
+        return result
+
+    def diff_olds(self, olds: dict, checked: dict) -> dict:
+        return olds
+
+    def unknown_on_update(self, olds: dict, checked: dict, diff: Optional[Diff]) -> set[str]:
+        """Computed outputs an in-place update changes (planned unknown); the rest stay known."""
+        return set()
+
+    def plan_notes(self, olds: dict, checked: dict, diff: Optional[Diff], creating: bool) -> list[str]:
+        """[summary, detail lines...] of what a reviewer should know about this plan, or []."""
+        return []
+
+    def planned(self, config: dict, checked: dict, prior: Optional[dict], unknown: set[str]) -> dict:
+        state = {}
+        for attr in self.attrs:
+            name = attr.name
+            if name == "id":
+                state[name] = prior["id"] if prior is not None else UNKNOWN_WIRE
+            elif attr.kind in ("required", "optional"):
+                state[name] = config.get(name)
+            elif attr.kind == "optional_computed":
+                if config.get(name) is not None:
+                    state[name] = self._fill_computed(config[name], checked.get(name), attr.type)
+                elif checked.get(name) is not None:
+                    state[name] = from_python(checked[name], attr.type)
+                else:
+                    state[name] = prior.get(name) if prior is not None else UNKNOWN_WIRE
+            elif name in self.derived:
+                state[name] = from_python(checked.get(name), attr.type)
+            elif prior is None or name in unknown:
+                state[name] = UNKNOWN_WIRE
+            else:
+                state[name] = prior.get(name)
+        self.predict(state, checked, prior)
+        return state
+
+    def predict(self, state: dict, checked: dict, prior: Optional[dict]) -> None:
+        """Outputs known at plan time although the object is new (e.g. a file's hash)."""
+
+    @staticmethod
+    def _fill_computed(config_value: Any, checked_value: Any, kind: Any) -> Any:
+        """A nested object the user wrote, its optional+computed attributes filled with the defaults."""
+        if not isinstance(kind, Nested) or not isinstance(config_value, dict) or not isinstance(checked_value, dict):
+            return config_value
+        out = dict(config_value)
+        for attr in kind.attributes:
+            if attr.kind == "optional_computed" and out.get(attr.name) is None and checked_value.get(attr.name) is not None:
+                out[attr.name] = from_python(checked_value[attr.name], attr.type)
+        return out
+
+    # -- apply -----------------------------------------------------------------------------------
+    def apply(self, prior: Optional[dict], planned: Optional[dict], planned_private: bytes) -> Result:
+        result = Result()
+        recorded = self.private_of(planned_private) or {}
+        ctl = self.controller()
+        if planned is None:  # destroy
+            olds = self.olds(prior, b"") if not recorded else recorded.get("olds") or self.olds(prior, b"")
+            self._run(result.diagnostics, lambda: ctl.delete(to_python(prior["id"], "string"), olds))
+            return result
+        news = recorded.get("news")
+        if not isinstance(news, dict):
+            raise ConfigurationError("the plan carries no checked inputs: run `tofu plan` again")
+        if prior is None:
+            try:
+                id_, outs = self._run(result.diagnostics, lambda: ctl.create(news))
+            except WaitInterrupted as exc:
+                return self.interrupted(ctl, planned, news, exc, result)
+            result.state = self.new_state(planned, outs, id_)
+            result.private = self.private(outs)
+            return result
+        id_ = to_python(prior["id"], "string")
+        olds = recorded.get("olds") if isinstance(recorded.get("olds"), dict) else self.olds(prior, b"")
+        try:
+            outs = self._run(result.diagnostics, lambda: ctl.update(id_, olds, news))
+        except WaitInterrupted as exc:
+            return self.interrupted(ctl, planned, news, exc, result, id_=id_)
+        result.state = self.new_state(planned, outs, id_)
+        result.private = self.private(outs)
+        return result
+
+    def interrupted(self, ctl: Controller, planned: dict, news: dict, exc: WaitInterrupted, result: Result,
+                    id_: Optional[str] = None) -> Result:
+        """A wait stopped by Ctrl-C: record what exists, with an error (tainted: replaced at the next
+        apply) unless :meth:`keep_interrupted` says the object must be kept as it is."""
+        object_id = exc.object_id or id_
+        message = for_terraform(str(exc))
+        if object_id is None:
+            result.diagnostics.append(Diagnostic("error", message))
+            return result
+        found_id, outs = self._run(result.diagnostics, lambda: ctl.read(object_id, news))
+        if found_id is None:
+            result.diagnostics.append(Diagnostic("error", message))
+            return result
+        result.state = self.new_state(planned, outs, found_id, interrupted=True)
+        result.private = self.private(outs)
+        keep, note = self.keep_interrupted(outs)
+        result.diagnostics.append(Diagnostic("warning" if keep else "error", message, note))
+        return result
+
+    def keep_interrupted(self, outs: dict) -> tuple[bool, str]:
+        return False, ("it is kept in the state as tainted: the next apply replaces it")
+
+    def new_state(self, planned: dict, outs: dict, id_: str, interrupted: bool = False) -> dict:
+        state = {}
+        for attr in self.attrs:
+            name = attr.name
+            if name == "id":
+                state[name] = id_
+            elif attr.kind in ("required", "optional"):
+                state[name] = planned.get(name)
+            else:
+                state[name] = self._known(planned.get(name), outs.get(name), attr.type, interrupted)
+        return state
+
+    def _known(self, planned: Any, actual: Any, kind: Any, interrupted: bool) -> Any:
+        """The planned value where it was known (Terraform holds the provider to it), else the actual."""
+        if planned is not None and not is_wire_unknown(planned) and not interrupted:
+            if isinstance(kind, Nested) and isinstance(planned, dict) and isinstance(actual, dict):
+                return {a.name: self._known(planned.get(a.name), actual.get(a.name), a.type, interrupted)
+                        for a in kind.attributes}
+            return planned
+        if is_wire_unknown(planned) or planned is None or interrupted:
+            return from_python(actual, kind)
+        return planned
+
+    def private(self, outs: dict) -> bytes:
+        return json.dumps({"outputs": outs}, default=str).encode()
+
+    # -- read and import -------------------------------------------------------------------------
+    def read(self, current: dict, private: bytes) -> Result:
+        result = Result()
+        ctl = self.controller()
+        olds = self.olds(current, private)
+        new_id, outs = self._run(result.diagnostics, lambda: ctl.read(to_python(current["id"], "string"), olds))
+        if new_id is None:
+            return result  # gone: Terraform plans to create it again
+        result.state = self.read_state(current, olds, outs, new_id)
+        result.private = self.private(outs)
+        return result
+
+    def read_state(self, current: dict, olds: dict, outs: dict, id_: str) -> dict:
+        state = {}
+        for attr in self.attrs:
+            name = attr.name
+            if name == "id":
+                state[name] = id_
+            elif attr.is_input and _same(olds.get(name), outs.get(name)):
+                state[name] = current.get(name)  # as the user wrote it
+            else:
+                state[name] = from_python(outs.get(name), attr.type)
+        return state
+
+    def import_(self, import_id: str) -> Result:
+        result = Result()
+        try:
+            id_, props = self.parse_import_id(import_id)
+        except ConfigurationError as exc:
+            result.diagnostics.append(Diagnostic("error", str(exc)))
+            return result
+        ctl = self.controller()
+        found, outs = self._run(result.diagnostics, lambda: self.import_read(ctl, id_, props))
+        if found is None:
+            result.diagnostics.append(Diagnostic(
+                "error", f"{self.kind_name} {import_id} does not exist",
+                f"Nothing was read for the id {import_id}: check the account and the id (it is not in the "
+                "service, or it was deleted)."))
+            return result
+        outs = drop_nulls(outs)
+        result.state = {a.name: (found if a.name == "id" else from_python(outs.get(a.name), a.type)) for a in self.attrs}
+        result.private = self.private(outs)
+        result.imported = True
+        return result
+
+    def import_read(self, ctl: Controller, id_: str, props: dict) -> tuple[Optional[str], dict]:
+        return ctl.read(id_, props)
+
+    def parse_import_id(self, import_id: str) -> tuple[str, dict]:  # pragma: no cover - per resource
+        raise NotImplementedError
+
+
+def _same(a: Any, b: Any) -> bool:
+    return _dynamic.as_int(a) == _dynamic.as_int(b) if not isinstance(a, (dict, list)) else a == b
+
+
+_ACCOUNT_ID = r"(?P<account>/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.CognitiveServices/accounts/[^/]+)"
+
+
+def _split_import(import_id: str, pattern: str, example: str) -> re.Match:
+    m = re.fullmatch(_ACCOUNT_ID + pattern, import_id.strip(), re.IGNORECASE)
+    if m is None:
+        raise ConfigurationError(f"import id {import_id!r} is not of the form {example}")
+    AccountRef.parse(m["account"])
+    return m
+
+
+class TrainingFileAdapter(ResourceAdapter):
+    type_name = f"{schema.PREFIX}training_file"
+    attrs = schema.TRAINING_FILE
+    controller_class = TrainingFileController
+    replace_extra = {"path": ("content_sha256",), "content_url": ("content_sha256",)}
+    derived = ("content_sha256", "content_bytes")
+    kind_name = "training file"
+
+    def inputs(self, config):
+        values = super().inputs(config)
+        cwd = os.getcwd()
+        values.setdefault("project_dir", cwd)  # the configuration's directory bounds local data paths
+        root = values["project_dir"]
+        for key in ("path",):
+            path = values.get(key)
+            if isinstance(path, str) and path and not is_unknown(path) and not os.path.isabs(path):
+                values[key] = os.path.join(root if os.path.isabs(str(root)) else cwd, path)
+        return values
+
+    def diff_olds(self, olds, checked):
+        # An imported file has no local path: the same content under the path the configuration
+        # names is the same file (no upload).
+        if olds.get("imported") and olds.get("path") is None and olds.get("content_url") is None and olds.get("sha256") \
+                and olds.get("sha256") == checked.get("content_sha256"):
+            return {**olds, "path": checked.get("path"), "content_sha256": olds["sha256"]}
+        return olds
+
+    def predict(self, state, checked, prior):
+        if prior is None and checked.get("content_sha256") and not is_unknown(checked["content_sha256"]):
+            state["sha256"] = checked["content_sha256"]
+
+    def plan_notes(self, olds, checked, diff, creating):
+        if creating:
+            return [f"upload of {os.path.basename(str(checked.get('path') or 'the data'))}: data checked"]
+        if diff and diff.replaces:
+            return [f"new data: the file is uploaded again ({', '.join(diff.replaces)} changed)"]
+        return []
+
+    def parse_import_id(self, import_id):
+        m = _split_import(import_id, r"/files/(?P<id>[^/]+)", "<account ARM id>/files/<file id>")
+        return m["id"], {"account": {"resource_id": m["account"]}}
+
+    def import_read(self, ctl, id_, props):
+        from .. import clients
+
+        found, outs = ctl.read(id_, props)
+        if found is not None:
+            client = clients.data_plane(ctl.settings, AccountRef.parse(props["account"]))
+            with clients.openai_errors(f"reading file {id_}"):
+                obj = client.files.retrieve(id_)
+            outs.update({"purpose": obj.purpose, "validate": True, "timeout_seconds": 3600, "imported": True,
+                         "sha256": TrainingFileController._content_sha256(client, id_)})
+        return found, outs
+
+
+class FineTuningJobAdapter(ResourceAdapter):
+    type_name = f"{schema.PREFIX}fine_tuning_job"
+    attrs = schema.FINE_TUNING_JOB
+    controller_class = FineTuningJobController
+    replace_extra = {"training_file": ("training_file_sha256",), "validation_file": ("validation_file_sha256",)}
+    kind_name = "fine-tuning job"
+    OUTPUTS = ("status", "fine_tuned_model", "result_files", "trained_tokens", "checkpoints", "metrics", "error",
+               "finished_at", "estimated_finish", "resolved_hyperparameters")
+
+    def unknown_on_update(self, olds, checked, diff):
+        waits = checked.get("wait", True) and not checked.get("paused")
+        if olds.get("status") not in JOB_TERMINAL and (waits or bool(checked.get("paused")) != bool(olds.get("paused"))):
+            return set(self.OUTPUTS)  # the update waits for the job (or pauses/resumes it)
+        return set()
+
+    def plan_notes(self, olds, checked, diff, creating):
+        what = (f"{checked.get('base_model')} on {checked.get('training_file') if not is_unknown(checked.get('training_file')) else 'the new training file'}"
+                f", hyperparameters {json.dumps(checked.get('hyperparameters') or {})}")
+        if creating and not checked.get("adopt_job_id"):
+            return [f"a new training run (paid): {what}",
+                    "Its cost follows from the training file's tokens and the epochs: see the training file's "
+                    "estimate. A job of the same inputs left running by an interrupted apply is attached to, "
+                    "not started again."]
+        if diff and diff.replaces:
+            return [f"a new training run (paid) replaces job {olds.get('job_id')}: {', '.join(diff.replaces)} "
+                    f"changed", f"The new run: {what}. Its cost follows from the training file's tokens and the "
+                                "epochs (see the training file's estimate). The old job's model is "
+                    + ("deleted" if olds.get("delete_model_on_destroy") else "kept (delete_model_on_destroy is false)")
+                    + "."]
+        if olds.get("status") not in JOB_TERMINAL and checked.get("wait", True) and not checked.get("paused"):
+            return [f"job {olds.get('job_id')} is {olds.get('status')}: this apply waits for it (no new run)"]
+        return []
+
+    def keep_interrupted(self, outs):
+        return True, (f"Job {outs.get('job_id')} ({outs.get('status')}) goes on training in the service and is kept "
+                      "in the state as it is (not tainted: replacing it would cancel a paid run). The next apply "
+                      "waits for it; `tofu destroy` cancels it.")
+
+    def parse_import_id(self, import_id):
+        m = _split_import(import_id, r"/fine_tuning/jobs/(?P<id>[^/]+)", "<account ARM id>/fine_tuning/jobs/<job id>")
+        return m["id"], {"account": {"resource_id": m["account"]}}
+
+    def import_read(self, ctl, id_, props):
+        from .. import clients
+
+        found, outs = ctl.read(id_, props)
+        if found is None:
+            return found, outs
+        client = ctl._data_plane(AccountRef.parse(props["account"]), props)
+        with clients.openai_errors(f"reading job {id_}"):
+            job = client.fine_tuning.jobs.retrieve(id_)
+        suffix = getattr(job, "suffix", None)
+        outs.update({"base_model": job.model, "training_file": job.training_file,
+                     "validation_file": job.validation_file, "seed": job.seed, "suffix": suffix,
+                     "wait": True, "delete_model_on_destroy": False, "imported": True,
+                     "imported_method": job.method.type if getattr(job, "method", None) else "supervised"})
+        return found, outs
+
+    def diff_olds(self, olds, checked):
+        """An imported job records what the service says of it, not the configuration's words: the
+        configuration's hyperparameters, suffix and method are its own where they say the same."""
+        if not olds.get("imported"):
+            return olds
+        from .._dynamic import as_int
+        from ..fine_tuning_job import normalize_hyperparameters, normalize_method
+
+        olds = dict(olds)
+        resolved = olds.get("resolved_hyperparameters") or {}
+        wanted = normalize_hyperparameters(checked.get("hyperparameters"))
+        if "hyperparameters" not in olds and isinstance(wanted, dict) and not is_unknown(wanted) and all(
+                value == "auto" or as_int(resolved.get(key)) == value for key, value in wanted.items()):
+            olds["hyperparameters"] = wanted
+        suffix, model = checked.get("suffix"), olds.get("fine_tuned_model") or ""
+        if olds.get("suffix") is None and isinstance(suffix, str) and model.endswith(f"-{suffix}"):
+            olds["suffix"] = suffix
+        method = normalize_method(checked.get("method"))
+        if "method" not in olds and isinstance(method, dict) and method.get("type") == olds.get("imported_method"):
+            olds["method"] = checked.get("method")
+        return olds
+
+
+class ModelDeploymentAdapter(ResourceAdapter):
+    type_name = f"{schema.PREFIX}model_deployment"
+    attrs = schema.MODEL_DEPLOYMENT
+    controller_class = ModelDeploymentController
+    kind_name = "deployment"
+    ARM_OUTPUTS = ("provisioning_state", "deployed_model", "deployed_sku")
+
+    def unknown_on_update(self, olds, checked, diff):
+        from ..model_deployment import GATE_KEYS
+
+        if diff is not None and any(key not in GATE_KEYS for key in diff.updates):
+            return set(self.ARM_OUTPUTS)  # an ARM PUT: its answer may differ
+        return set()
+
+    def plan_notes(self, olds, checked, diff, creating):
+        if diff is not None and "redeploy_expired" in diff.updates:
+            return [f"deployment {checked.get('deployment_name')} expired: this apply deploys it again"]
+        return []
+
+    def parse_import_id(self, import_id):
+        m = _split_import(import_id, r"/deployments/(?P<name>[^/]+)", "<account ARM id>/deployments/<name>")
+        return m["account"] + "/deployments/" + m["name"], {"account": {"resource_id": m["account"]},
+                                                             "deployment_name": m["name"]}
+
+    def import_read(self, ctl, id_, props):
+        found, outs = ctl.read(id_, props)
+        if found is not None:
+            model = outs.get("deployed_model") or {}
+            outs.update({"model": model.get("name"), "model_format": model.get("format") or "OpenAI",
+                         "model_version": model.get("version") or "1", "adopt_existing": False,
+                         "timeout_seconds": 3600, "imported": True})
+            if model.get("source"):
+                outs["source_account"] = {"resource_id": model["source"]}
+        return found, outs
+
+
+ADAPTERS = (TrainingFileAdapter, FineTuningJobAdapter, ModelDeploymentAdapter)
