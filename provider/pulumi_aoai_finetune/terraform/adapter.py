@@ -74,7 +74,7 @@ _TERMS = [(re.compile(p), r) for p, r in (
     (r"the resource's custom_timeouts", "timeout_seconds"),
     (r"\(or the resource's custom_timeouts\)", "(timeout_seconds)"),
     (r"adopt_existing=True", "adopt_existing = true"),
-    (r"aoai-finetune:(\w+)", lambda m: f"the provider's {schema._snake(m[1])}"),
+    (r"aoai-finetune:(\w+)", lambda m: f"the provider's {schema.snake(m[1])}"),
 )]
 
 
@@ -152,18 +152,19 @@ class ResourceAdapter:
     """One Terraform resource type over one controller. Subclasses add what their resource needs."""
 
     type_name: str
-    attrs: tuple
     controller_class: type[Controller]
-    # controller diff keys -> further attributes whose change shows the same cause
-    replace_extra: dict[str, tuple[str, ...]] = {}
-    # computed attributes the check derives from the configuration (known at plan time)
-    derived: tuple[str, ...] = ()
     kind_name: str = "object"
 
     def __init__(self, settings_source: Callable[[], Any], log: Callable[[str, str], None] = _stderr_log) -> None:
         self._settings = settings_source
         self._log = log
+        self.source = schema.SOURCES[self.type_name]
+        self.attrs = schema.RESOURCES[self.type_name]
         self.by_name = {a.name: a for a in self.attrs}
+        # a replaced input whose cause shows in another attribute (a file's path: its content hash)
+        self.replace_extra = {f.name: (f.content_key,) for f in self.source.inputs if f.content_key}
+        # computed attributes the check derives from the configuration: known at plan time
+        self.derived = tuple(f.name for f in self.source.state if f.name in self.by_name)
 
     # -- helpers ---------------------------------------------------------------------------------
     def controller(self) -> Controller:
@@ -455,10 +456,7 @@ def _split_import(import_id: str, pattern: str, example: str) -> re.Match:
 
 class TrainingFileAdapter(ResourceAdapter):
     type_name = f"{schema.PREFIX}training_file"
-    attrs = schema.TRAINING_FILE
     controller_class = TrainingFileController
-    replace_extra = {"path": ("content_sha256",), "content_url": ("content_sha256",)}
-    derived = ("content_sha256", "content_bytes")
     kind_name = "training file"
 
     def inputs(self, config):
@@ -510,17 +508,14 @@ class TrainingFileAdapter(ResourceAdapter):
 
 class FineTuningJobAdapter(ResourceAdapter):
     type_name = f"{schema.PREFIX}fine_tuning_job"
-    attrs = schema.FINE_TUNING_JOB
     controller_class = FineTuningJobController
-    replace_extra = {"training_file": ("training_file_sha256",), "validation_file": ("validation_file_sha256",)}
     kind_name = "fine-tuning job"
-    OUTPUTS = ("status", "fine_tuned_model", "result_files", "trained_tokens", "checkpoints", "metrics", "error",
-               "finished_at", "estimated_finish", "resolved_hyperparameters")
 
     def unknown_on_update(self, olds, checked, diff):
         waits = checked.get("wait", True) and not checked.get("paused")
         if olds.get("status") not in JOB_TERMINAL and (waits or bool(checked.get("paused")) != bool(olds.get("paused"))):
-            return set(self.OUTPUTS)  # the update waits for the job (or pauses/resumes it)
+            # the update waits for the job (or pauses or resumes it): what it reports once ended is unknown
+            return {f.name for f in self.source.outputs if f.on_update == "when_ended"}
         return set()
 
     def plan_notes(self, olds, checked, diff, creating):
@@ -591,16 +586,14 @@ class FineTuningJobAdapter(ResourceAdapter):
 
 class ModelDeploymentAdapter(ResourceAdapter):
     type_name = f"{schema.PREFIX}model_deployment"
-    attrs = schema.MODEL_DEPLOYMENT
     controller_class = ModelDeploymentController
     kind_name = "deployment"
-    ARM_OUTPUTS = ("provisioning_state", "deployed_model", "deployed_sku")
 
     def unknown_on_update(self, olds, checked, diff):
         from ..model_deployment import GATE_KEYS
 
         if diff is not None and any(key not in GATE_KEYS for key in diff.updates):
-            return set(self.ARM_OUTPUTS)  # an ARM PUT: its answer may differ
+            return {f.name for f in self.source.outputs if f.on_update == "recomputed"}  # an ARM PUT's answer
         return set()
 
     def plan_notes(self, olds, checked, diff, creating):

@@ -1,17 +1,25 @@
-"""The Terraform schema of the provider block and the three resources.
+"""The Terraform schema of the provider block and the three resources, derived from the project's
+single source of truth (:mod:`pulumi_aoai_finetune.schema`), so the Terraform, Pulumi and Python
+front ends cannot drift (tests/provider/terraform/test_schema.py compares what the plugin serves
+with that source).
 
-Attribute names are the snake_case names of the Python API and the controllers' input and output
-keys, so one key means one thing in all front ends (tests/provider/terraform/test_schema.py checks
-them against the controllers and the resources' Python signatures). Kinds:
+Names are the source's snake_case (:attr:`Field.name`): the Python keyword, the Terraform attribute
+and the key the controllers read. Kinds:
 
 - ``required`` / ``optional``: the user's, echoed unchanged in plans and state;
-- ``optional_computed``: the user's if set, else the default the controller fills in;
-- ``computed``: the provider's (outputs, and values the check derives such as a file's content hash).
+- ``optional_computed``: the user's if set, else the default the controller fills in (a
+  :attr:`Field.default`) or the service's value (:attr:`Field.computed`);
+- ``computed``: outputs, and the values check derives (a file's ``content_sha256``).
 
-Types are cty types (``"string"``, ``"number"``, ``"bool"``, ``["list", "string"]``), ``"dynamic"``
-for free-form objects written in HCL as they are in Python (``hyperparameters = { n_epochs = 3 }``,
-a ``method`` or a grader object), or :class:`~.wire.Nested` objects whose attributes Terraform
-checks itself (an account, a sku, a quality gate).
+Types: string, number (integer and number), bool; ``dynamic`` for free-form values (the source's
+``any``, the hyperparameters whose values are a number or "auto", lists of objects), written in HCL
+as in Python (``hyperparameters = { n_epochs = 3 }``); :class:`~.wire.Nested` attributes for the
+source's objects (an account, a sku, a quality gate), whose keys Terraform checks itself.
+
+What Terraform cannot take from the source, and why (:data:`REQUIRED_HERE`, :data:`NOT_IN_STATE`):
+a deployment's name defaults to the Pulumi resource's name, which a provider never sees in
+Terraform: it is required there; a check-time flag (``redeploy_expired``) lives only in the
+provider's private state.
 """
 
 from __future__ import annotations
@@ -19,14 +27,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .. import quality
-from ..settings import _KEYS as SETTING_KEYS
-from ..settings import SECRET_FIELDS
+from .. import schema as source
 from .wire import Nested, type_json
 
 PROVIDER_TYPE = "aoai"
 SOURCE_ADDRESS = "terraform.local/aoai-finetune/aoai"
 PREFIX = "aoai_finetune_"
+REQUIRED_HERE = {"ModelDeployment": ("deployment_name",)}
+NOT_IN_STATE = {"ModelDeployment": ("redeploy_expired",)}
 
 
 @dataclass(frozen=True)
@@ -46,132 +54,73 @@ class Attr:
         return self.kind in ("computed", "optional_computed")
 
 
-def _account(required: bool, what: str) -> Nested:
-    return Nested((
-        Attr("resource_id", "string", "required" if required else "optional",
-             "ARM id: /subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.CognitiveServices/accounts/<name>"),
-        Attr("endpoint", "string", "optional", f"the data-plane endpoint of the {what}; read from ARM when omitted"),
-    ))
+def terraform_type(t: source.Type, *, computed: bool = False) -> Any:
+    """The Terraform type of a source type (``computed``: of an output, whose nested keys are computed)."""
+    if isinstance(t, source.Primitive):
+        return {"string": "string", "integer": "number", "number": "number", "boolean": "bool",
+                "any": "dynamic"}[t.name]
+    if isinstance(t, source.Object):
+        if t.api_keys or any(isinstance(f.type, (source.OneOf, source.Object, source.ListOf)) for f in t.fields):
+            return "dynamic"  # the service's own keys, values of several types
+        return Nested(tuple(_attr(f, computed=computed, nested=True) for f in t.fields))
+    if isinstance(t, source.ListOf) and isinstance(t.items, source.Primitive) and t.items.name != "any":
+        return ["list", terraform_type(t.items)]
+    if isinstance(t, source.MapOf) and isinstance(t.values, source.Primitive) and t.values.name != "any":
+        return ["map", terraform_type(t.values)]
+    return "dynamic"  # one of several types, lists of objects
 
 
-ACCOUNT = _account(True, "account")
-SKU = Nested((
-    Attr("name", "string", "optional_computed", "Standard (default), GlobalStandard, DeveloperTier, ProvisionedManaged..."),
-    Attr("capacity", "number", "optional_computed", "capacity units (default 1)"),
-))
-QUALITY_GATE = Nested(tuple(
-    [Attr(key, "number", "optional", f"{label}: {'at most' if way == 'max' else 'at least'} this")
-     for key, (label, _, way) in quality.THRESHOLDS.items()]
-    + [Attr(key, "bool", "optional", f"default {str(default).lower()}") for key, default in quality.FLAGS.items()]))
-
-_ID = Attr("id", "string", "computed", "the service's id of the object (the same as the resource's own id output)")
-
-TRAINING_FILE = (
-    _ID,
-    Attr("account", ACCOUNT, "required", "the account the file belongs to; changing it replaces the file"),
-    Attr("path", "string", "optional", "a local JSONL file (relative to the working directory), uploaded streamed; "
-                                       "validated at plan time"),
-    Attr("content_url", "string", "optional", "or: a URL the service imports from (e.g. a blob SAS URL)", sensitive=True),
-    Attr("purpose", "string", "optional_computed", "fine-tune (default)"),
-    Attr("filename", "string", "optional_computed", "the name the service records (default: the file's base name)"),
-    Attr("model", "string", "optional", "the base model the data is for (selects the data format checked at plan)"),
-    Attr("method", "string", "optional", "supervised (default), dpo or reinforcement: the format of the data"),
-    Attr("grader", "dynamic", "optional", "reinforcement data: the job's grader object; every line must have the "
-                                          "fields it reads"),
-    Attr("validate", "bool", "optional_computed", "check the data at plan time (default true)"),
-    Attr("timeout_seconds", "number", "optional_computed", "how long to wait for processing (default 3600)"),
-    Attr("adopt_file_id", "string", "optional", "bring an existing file under management"),
-    Attr("project_dir", "string", "optional", "the directory a local path must stay inside (default: the working "
-                                              "directory)"),
-    Attr("content_sha256", "string", "computed", "SHA-256 of the data, read at plan time: a change replaces the file"),
-    Attr("content_bytes", "number", "computed", "size of the data, read at plan time"),
-    Attr("file_id", "string", "computed", "the file's id in the service"),
-    Attr("bytes", "number", "computed", "size as the service reports it"),
-    Attr("sha256", "string", "computed", "SHA-256 of the uploaded content"),
-    Attr("status", "string", "computed", "processed, error..."),
-    Attr("status_details", "string", "computed", "the service's reason when processing failed"),
-    Attr("created_at", "string", "computed", "RFC 3339"),
-)
-
-FINE_TUNING_JOB = (
-    _ID,
-    Attr("account", ACCOUNT, "required", "the account that trains; changing it starts a new run"),
-    Attr("base_model", "string", "required", "e.g. gpt-4o-mini-2024-07-18, or a fine-tuned model"),
-    Attr("training_file", "string", "optional", "a file id (e.g. aoai_finetune_training_file.x.file_id)"),
-    Attr("training_file_sha256", "string", "optional", "the training file's content_sha256: the same data re-uploaded "
-                                                       "then updates the job instead of training again"),
-    Attr("validation_file", "string", "optional", "a file id"),
-    Attr("validation_file_sha256", "string", "optional", "the validation file's content_sha256"),
-    Attr("hyperparameters", "dynamic", "optional", "{ n_epochs, batch_size, learning_rate_multiplier }: numbers or \"auto\""),
-    Attr("suffix", "string", "optional", "up to 40 characters in the fine-tuned model's name"),
-    Attr("seed", "number", "optional", "training seed"),
-    Attr("method", "dynamic", "optional", "\"supervised\", \"dpo\", \"reinforcement\" or a method object "
-                                          "({ type = \"dpo\", dpo = { hyperparameters = { beta = 0.1 } } })"),
-    Attr("training_type", "string", "optional", "Standard, GlobalStandard or developerTier"),
-    Attr("paused", "bool", "optional", "true pauses the job once it runs, false resumes it (in place)"),
-    Attr("wait", "bool", "optional_computed", "wait until the job ends (default true)"),
-    Attr("timeout_seconds", "number", "optional_computed", "how long to wait (default 86400)"),
-    Attr("delete_model_on_destroy", "bool", "optional_computed", "on destroy, delete the fine-tuned model too "
-                                                                 "(default false: keep it)"),
-    Attr("adopt_job_id", "string", "optional", "bring an existing job under management"),
-    Attr("job_id", "string", "computed", "the job's id"),
-    Attr("status", "string", "computed", "succeeded, running..."),
-    Attr("fine_tuned_model", "string", "computed", "the model to deploy"),
-    Attr("result_files", ["list", "string"], "computed", "ids of the results files"),
-    Attr("trained_tokens", "number", "computed", "tokens trained (billed)"),
-    Attr("checkpoints", "dynamic", "computed", "[{ id, model, step_number, metrics }]"),
-    Attr("metrics", "dynamic", "computed", "final and best metrics from results.csv (for a deployment's quality gate)"),
-    Attr("error", "dynamic", "computed", "the service's error of a failed job"),
-    Attr("created_at", "string", "computed", "RFC 3339"),
-    Attr("finished_at", "string", "computed", "RFC 3339"),
-    Attr("estimated_finish", "string", "computed", "RFC 3339"),
-    Attr("resolved_hyperparameters", "dynamic", "computed", "the hyperparameters the service used"),
-)
-
-MODEL_DEPLOYMENT = (
-    _ID,
-    Attr("account", ACCOUNT, "required", "the account that serves the deployment"),
-    Attr("model", "string", "required", "a fine-tuned model, a checkpoint or a base model"),
-    Attr("deployment_name", "string", "required", "the name callers use"),
-    Attr("sku", SKU, "optional_computed", "{ name, capacity }; a change updates in place"),
-    Attr("source_account", _account(True, "source account"), "optional",
-         "the account that trained the model, when it is another one (another region or subscription)"),
-    Attr("model_format", "string", "optional_computed", "OpenAI (default)"),
-    Attr("model_version", "string", "optional_computed", "1 (default)"),
-    Attr("rai_policy_name", "string", "optional", "content filter policy"),
-    Attr("version_upgrade_option", "string", "optional", "OnceNewDefaultVersionAvailable, OnceCurrentVersionExpired "
-                                                         "or NoAutoUpgrade"),
-    Attr("adopt_existing", "bool", "optional_computed", "take over a deployment of that name with another model"),
-    Attr("timeout_seconds", "number", "optional_computed", "how long to wait for provisioning (default 3600)"),
-    Attr("metrics", "dynamic", "optional", "the model's training metrics (a fine-tuning job's metrics)"),
-    Attr("quality_gate", QUALITY_GATE, "optional", "thresholds the metrics must meet before the model is deployed"),
-    Attr("deployment_id", "string", "computed", "the deployment's ARM id"),
-    Attr("provisioning_state", "string", "computed", "Succeeded..."),
-    Attr("endpoint", "string", "computed", "the account's inference endpoint"),
-    Attr("deployed_model", "dynamic", "computed", "{ name, version, format, source } as ARM reports it"),
-    Attr("deployed_sku", "dynamic", "computed", "{ name, capacity } as ARM reports it"),
-)
-
-RESOURCES = {
-    f"{PREFIX}training_file": TRAINING_FILE,
-    f"{PREFIX}fine_tuning_job": FINE_TUNING_JOB,
-    f"{PREFIX}model_deployment": MODEL_DEPLOYMENT,
-}
+def _kind(f: source.Field, *, output: bool = False, required_here: bool = False) -> str:
+    if output:
+        return "computed"
+    if f.required or required_here:
+        return "required"
+    if f.default is not None or f.computed:
+        return "optional_computed"
+    return "optional"
 
 
-def _snake(key: str) -> str:
-    return "".join(f"_{c.lower()}" if c.isupper() else c for c in key)
+def _attr(f: source.Field, *, output: bool = False, computed: bool = False, nested: bool = False,
+          required_here: bool = False) -> Attr:
+    kind = "computed" if computed else _kind(f, output=output, required_here=required_here)
+    return Attr(f.name, terraform_type(f.type, computed=kind == "computed"), kind, f.description, sensitive=f.secret)
 
 
-# The provider block: the Pulumi provider's config keys in snake_case, with the same environment
-# variables (settings.py is their one source).
-_SETTING_TYPES = {"allow_insecure_loopback": "bool", "poll_interval": "number", "max_retries": "number",
-                  "request_timeout": "number"}
-PROVIDER = tuple(
-    Attr(_snake(key), _SETTING_TYPES.get(field, "string"), "optional",
-         f"aoai-finetune:{key} in Pulumi; else the environment variable {env}", sensitive=field in SECRET_FIELDS)
-    for field, (key, env) in SETTING_KEYS.items())
-PROVIDER_KEYS = {_snake(key): key for key, _ in SETTING_KEYS.values()}
+_ID = Attr("id", "string", "computed", "The object's id in the service (for a deployment, its ARM id); the id "
+                                       "`tofu import` takes is described with the resource.")
+
+
+def resource_attrs(res: source.Resource) -> tuple[Attr, ...]:
+    required_here = REQUIRED_HERE.get(res.name, ())
+    hidden = NOT_IN_STATE.get(res.name, ())
+    names = {f.name for f in res.inputs}
+    return ((_ID,)
+            + tuple(_attr(f, required_here=f.name in required_here) for f in res.inputs)
+            + tuple(_attr(f, output=True) for f in res.outputs if f.name not in names)
+            + tuple(_attr(f, output=True) for f in res.state if f.name not in hidden))
+
+
+RESOURCES = {PREFIX + res.module: resource_attrs(res) for res in source.RESOURCES}
+SOURCES = {PREFIX + res.module: res for res in source.RESOURCES}
+TRAINING_FILE = RESOURCES[PREFIX + "training_file"]
+FINE_TUNING_JOB = RESOURCES[PREFIX + "fine_tuning_job"]
+MODEL_DEPLOYMENT = RESOURCES[PREFIX + "model_deployment"]
+ACCOUNT = terraform_type(source.ACCOUNT)
+
+# The provider block: the Pulumi provider's settings under their snake_case names, with the same
+# environment variables (the provider block wins over the environment, as stack config does).
+PROVIDER = tuple(Attr(s.name, terraform_type(s.type), "optional",
+                      f"{s.description} Environment variable: {s.env}. Pulumi: aoai-finetune:{s.key}.",
+                      sensitive=s.secret) for s in source.SETTINGS)
+PROVIDER_KEYS = {s.name: s.key for s in source.SETTINGS}
+
+
+def snake(key: str) -> str:
+    """The snake_case name of a setting's Pulumi key (``pollInterval`` -> ``poll_interval``)."""
+    for s in source.SETTINGS:
+        if s.key == key:
+            return s.name
+    return key
 
 
 def block_pb(attrs: tuple, description: str = "") -> Any:
@@ -179,7 +128,7 @@ def block_pb(attrs: tuple, description: str = "") -> Any:
     from tf.gen import tfplugin_pb2 as pb
 
     return pb.Schema.Block(attributes=[attribute_pb(a) for a in attrs], description=description,
-                           description_kind=pb.StringKind.PLAIN)
+                           description_kind=pb.StringKind.MARKDOWN)
 
 
 def attribute_pb(attr: Attr) -> Any:
@@ -188,7 +137,7 @@ def attribute_pb(attr: Attr) -> Any:
     from tf.gen import tfplugin_pb2 as pb
 
     fields: dict[str, Any] = {
-        "name": attr.name, "description": attr.description, "description_kind": pb.StringKind.PLAIN,
+        "name": attr.name, "description": attr.description, "description_kind": pb.StringKind.MARKDOWN,
         "required": attr.kind == "required", "optional": attr.kind in ("optional", "optional_computed"),
         "computed": attr.is_computed, "sensitive": attr.sensitive,
     }

@@ -115,7 +115,7 @@ class ProviderService:
         pb = _pb()
         return pb.GetProviderSchema.Response(
             provider=pb.Schema(version=0, block=schema.block_pb(schema.PROVIDER, "Azure OpenAI fine-tuning")),
-            resource_schemas={name: pb.Schema(version=0, block=schema.block_pb(adapter.attrs, adapter.kind_name))
+            resource_schemas={name: pb.Schema(version=0, block=schema.block_pb(adapter.attrs, adapter.source.description))
                               for name, adapter in self.adapters.items()},
             provider_meta=pb.Schema(version=0, block=pb.Schema.Block()))
 

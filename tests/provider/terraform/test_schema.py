@@ -1,43 +1,88 @@
-"""The Terraform schema names what the controllers and the Python API name (terraform/schema.py)."""
+"""What the Terraform provider serves (GetProviderSchema) against the project's single source of truth
+(pulumi_aoai_finetune/schema.py), so the Terraform, Pulumi and Python front ends cannot drift."""
 
 from __future__ import annotations
 
-import inspect
+import json
 
 import pytest
 
-from pulumi_aoai_finetune import FineTuningJob, ModelDeployment, TrainingFile
-from pulumi_aoai_finetune import fine_tuning_job, model_deployment, training_file
-from pulumi_aoai_finetune.settings import _KEYS
+from pulumi_aoai_finetune import schema as source
 from pulumi_aoai_finetune.terraform import schema
+from pulumi_aoai_finetune.terraform.wire import Nested
 
-CASES = [
-    ("aoai_finetune_training_file", TrainingFile, training_file.OUTPUTS, {"content_sha256", "content_bytes"}),
-    ("aoai_finetune_fine_tuning_job", FineTuningJob, fine_tuning_job.OUTPUTS,
-     {"training_file_sha256", "validation_file_sha256"}),
-    ("aoai_finetune_model_deployment", ModelDeployment, model_deployment.OUTPUTS, set()),
-]
+from .conftest import plugin_env
+from .plugin import Plugin
 
-
-@pytest.mark.parametrize("type_name, resource, outputs, hidden", CASES, ids=[c[0] for c in CASES])
-def test_attributes_are_the_python_api_and_the_controller_outputs(type_name, resource, outputs, hidden) -> None:
-    attrs = {a.name: a for a in schema.RESOURCES[type_name]}
-    arguments = set(inspect.signature(resource.__init__).parameters) - {"self", "resource_name", "opts"}
-    inputs = {n for n, a in attrs.items() if a.is_input}
-    computed = {n for n, a in attrs.items() if a.kind == "computed"} - {"id"}
-    assert inputs == arguments | (hidden & inputs)  # every keyword argument, no other input
-    assert set(outputs) <= computed | inputs  # every output (a file's filename is both)
-    assert computed - set(outputs) <= hidden  # nothing computed that the controller does not give
+TYPES = {"string": "string", "integer": "number", "number": "number", "boolean": "bool", "any": "dynamic"}
 
 
-def test_every_provider_setting_is_in_the_provider_block_with_secrets_sensitive() -> None:
-    names = {a.name: a for a in schema.PROVIDER}
-    assert set(schema.PROVIDER_KEYS.values()) == {key for key, _ in _KEYS.values()}
-    assert names["api_key"].sensitive and names["access_token"].sensitive
-    assert not names["arm_endpoint"].sensitive and names["arm_endpoint"].kind == "optional"
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("schema")
+    p = Plugin(plugin_env(tmp), tmp)
+    try:
+        yield p.schema()
+    finally:
+        p.close()
+
+
+def attributes(block) -> dict:
+    return {a.name: a for a in block.attributes}
+
+
+@pytest.mark.parametrize("res", source.RESOURCES, ids=[r.name for r in source.RESOURCES])
+def test_every_field_of_the_source_is_served_under_its_name_with_its_flags(served, res) -> None:
+    block = served.resource_schemas[res.terraform_name].block
+    got = attributes(block)
+    hidden = set(schema.NOT_IN_STATE.get(res.name, ()))
+    expected = {"id"} | {f.name for f in res.inputs + res.outputs + res.state} - hidden
+    assert set(got) == expected
+    inputs = {f.name for f in res.inputs}
+    for f in res.inputs:
+        a = got[f.name]
+        assert a.optional or a.required, f.name
+        required_here = f.name in schema.REQUIRED_HERE.get(res.name, ())
+        assert a.required == (f.required or required_here), f.name
+        assert a.computed == (not a.required and (f.default is not None or f.computed)), f.name
+        assert a.sensitive == f.secret, f.name
+        assert a.description == f.description
+    for f in res.outputs + res.state:
+        if f.name in inputs or f.name in hidden:
+            continue
+        a = got[f.name]
+        assert a.computed and not a.optional and not a.required, f.name
+    assert block.description == res.description
+
+
+@pytest.mark.parametrize("res", source.RESOURCES, ids=[r.name for r in source.RESOURCES])
+def test_types_follow_the_source(served, res) -> None:
+    got = attributes(served.resource_schemas[res.terraform_name].block)
+    for f in res.inputs + res.outputs:
+        a = got[f.name]
+        if isinstance(f.type, source.Primitive):
+            assert json.loads(a.type) == TYPES[f.type.name], f.name
+        elif isinstance(f.type, source.Object) and isinstance(schema.terraform_type(f.type), Nested):
+            nested = {n.name: n for n in a.nested_type.attributes}
+            assert set(nested) == {g.name for g in f.type.fields}, f.name
+            for g in f.type.fields:
+                assert nested[g.name].required == (g.required and f not in res.outputs), (f.name, g.name)
+        elif isinstance(f.type, source.ListOf) and isinstance(f.type.items, source.Primitive):
+            assert json.loads(a.type) == ["list", TYPES[f.type.items.name]], f.name
+        else:
+            assert json.loads(a.type) == "dynamic", f.name
+
+
+def test_the_provider_block_is_the_settings(served) -> None:
+    got = attributes(served.provider.block)
+    assert set(got) == {s.name for s in source.SETTINGS}
+    for s in source.SETTINGS:
+        assert got[s.name].optional and got[s.name].sensitive == s.secret
+        assert s.env in got[s.name].description
 
 
 def test_resource_type_names_belong_to_the_provider_type() -> None:
     # Terraform infers the provider of a resource from the part of its type before the first "_"
+    assert set(schema.RESOURCES) == {r.terraform_name for r in source.RESOURCES}
     assert all(name.split("_", 1)[0] == schema.PROVIDER_TYPE for name in schema.RESOURCES)
     assert schema.SOURCE_ADDRESS.endswith("/" + schema.PROVIDER_TYPE)
