@@ -16,6 +16,7 @@ _COMMANDS = {
     "validate": ("pulumi_aoai_finetune.data.command", "validate"),
     "report": ("pulumi_aoai_finetune.report_command", "report"),
     "review": ("pulumi_aoai_finetune.review_command", "review"),
+    "ci": ("pulumi_aoai_finetune.ci_command", "ci"),
 }
 
 

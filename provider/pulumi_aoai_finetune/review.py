@@ -635,8 +635,8 @@ def render(review: Review) -> str:
     if deps:
         out.append("### Deployments per region")
         out.append("")
-        out.append("| Account | Region | Added | Removed | Replaced | Updated | Unchanged | After |")
-        out.append("|---|---|---|---|---|---|---|---|")
+        out.append("| Account | Region | Added | Removed | Replaced | Updated | Unchanged | After | Hosting after |")
+        out.append("|---|---|---|---|---|---|---|---|---|")
         accounts = sorted({ch.account or "?" for ch in deps})
         for acct in accounts:
             mine = [ch for ch in deps if (ch.account or "?") == acct]
@@ -644,8 +644,11 @@ def render(review: Review) -> str:
                      for a in ("create", "delete", "replace", "update", "same")}
             after_n = sum(1 for ch in mine if ch.action != "delete")
             region = review.regions.get(acct.lower(), "(unknown: pass --region)")
+            hosting = [ch.hosting_after.usd_per_hour for ch in mine if ch.hosting_after is not None]
+            cost_after = "-" if not hosting else "not priced" if None in hosting else \
+                f"{cost.usd(sum(hosting), review.prices.currency)}/hour"
             out.append(f"| `{acct}` | {region} | {names['create']} | {names['delete']} | {names['replace']} | "
-                       f"{names['update']} | {names['same']} | {after_n} |")
+                       f"{names['update']} | {names['same']} | {after_n} | {cost_after} |")
         out.append("")
         details = [ch for ch in deps if ch.action != "delete"]
         if details:

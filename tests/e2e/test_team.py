@@ -9,6 +9,7 @@ import copy
 import json
 import os
 import signal
+import subprocess
 
 import yaml
 from pulumi_aoai_finetune_emulator import EmulatorConfig, EmulatorServer
@@ -142,8 +143,12 @@ def test_two_people_at_once_and_a_stale_lock(tmp_path, pulumi_bin, emulator, emu
             os.killpg(proc.pid, signal.SIGKILL)
     stale = azurite.blobs(container, lock_dir)
     assert len(stale) == 1
-    again = bob.up(check=False)
-    assert again.returncode != 0 and LOCKED in again.stdout + again.stderr
+    # the same through the CI command, which says what to do about it
+    again = subprocess.run([str(REPO / ".venv" / "bin" / "aoai-ft"), "ci", "up", "dev"], cwd=bob.project,
+                           env=bob.env(), capture_output=True, text=True, timeout=300)
+    assert again.returncode != 0 and LOCKED in again.stdout
+    assert "pulumi cancel --stack organization/finetune/dev --yes` (it deletes the lock, it stops nothing)" \
+        in " ".join(again.stderr.split())
 
     # What the README says to do: make sure its process is gone, `pulumi cancel` (deletes the stack's
     # lock files, stops nothing), then `up`: it attaches to the job alice's run started.

@@ -129,7 +129,7 @@ def test_deployments_per_region_and_hosting_delta():
     )
     r = review.build(doc, regions={"aoai-ncus": "northcentralus", "aoai-swc": "swedencentral"})
     md = review.render(r)
-    assert "| `aoai-ncus` | northcentralus | - | `old` | - | - | `chat` | 1 |" in md
+    assert "| `aoai-ncus` | northcentralus | - | `old` | - | - | `chat` | 1 | $1.70/hour |" in md
     assert "| `aoai-swc` | swedencentral | `swc` | - | - | - | - | 1 |" in md
     assert r.hosting("before")[0] == pytest.approx(3.4) and r.hosting("after")[0] == pytest.approx(3.4)
     assert "quality gate: passes (final validation loss 0.5331 <= max 0.6000)" in md
