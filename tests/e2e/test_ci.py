@@ -2,17 +2,19 @@
 as the workflow runs it: in a git checkout of the pipeline project, the state in Azure Blob Storage
 (Azurite), the service emulated, the pull request's comment on a loopback stand-in of GitHub's API.
 
-On merge: `ci up dev`, `ci up staging` (with an administrator's key). On a pull request, with a
-read-only sign-in to the state (a reviewer's identity may only read): a preview with changes (more
-epochs: a new paid training run, priced), then one without (a change to the program that changes
-nothing), the same comment updated; the state untouched; no credential in the comment."""
+On merge: `ci up dev`, `ci up staging` (with an administrator's key): the promotion flow on the
+shared backend (dev trains and deploys; staging reads dev through the StackReference and deploys
+after the gate). On a pull request, with a read-only sign-in to the state (a reviewer's identity may
+only read): a preview with changes (more epochs: a new paid training run, priced), then one without
+(a change to the program that changes nothing), then one a mandatory policy fails; the same comment
+updated each time; the state untouched; no credential in the comment."""
 
 from __future__ import annotations
 
 import json
 import subprocess
 
-from .harness import REPO, Stack
+from .harness import ACCESS_TOKEN, API_KEY, REPO, Stack
 from .test_team import dev_pipeline, staging_pipeline
 
 AOAI_FT = str(REPO / ".venv" / "bin" / "aoai-ft")
@@ -71,9 +73,25 @@ def test_ci_review_and_up_against_the_emulator_and_blob_state(tmp_path, pulumi_b
         result = aoai_ft("up", stack, env=writer)
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "## `pulumi up` of `organization/finetune/staging`" in summary.read_text()
-    assert '"fine_tuned_model"' in summary.read_text()
-    jobs = len(requests_log.matching(requests_log.all(), "POST", r"/openai/fine_tuning/jobs$"))
-    assert jobs == 1
+    # The promotion: staging read dev's model and metrics through the StackReference
+    # (organization/finetune/dev on the shared backend), passed the gate, deployed in another region,
+    # and trained nothing.
+    dev_out, out = (json.loads(admin.run("stack", "output", "--json", "--show-secrets", "--stack", s).stdout)
+                    for s in ("dev", "staging"))
+    assert out["fine_tuned_model"] == dev_out["fine_tuned_model"] and out["metrics"] == dev_out["metrics"]
+    assert [(d["region"], d["model"], d["state"]) for d in out["deployments"].values()] == \
+        [("swedencentral", dev_out["fine_tuned_model"], "Succeeded")]
+    assert len(requests_log.matching(requests_log.all(), "POST", r"/openai/fine_tuning/jobs$")) == 1
+    # The state is in the container, nowhere else: the stacks' checkpoints, no lock left behind,
+    # nothing in a Pulumi home; and no credential in it.
+    blobs = azurite.blobs(container)
+    assert {".pulumi/stacks/finetune/dev.json", ".pulumi/stacks/finetune/staging.json"} <= set(blobs)
+    assert not [b for b in blobs if b.startswith(".pulumi/locks/")]
+    assert any(b.startswith(".pulumi/history/finetune/staging/") for b in blobs)
+    assert not [p for p in tmp_path.rglob("*.json") if ".pulumi" in p.parts and "stacks" in p.parts]
+    for blob in blobs:
+        text = azurite.read(container, blob).decode("utf-8", "replace")
+        assert API_KEY not in text and ACCESS_TOKEN not in text and azurite.env()["AZURE_STORAGE_KEY"] not in text
 
     # -- a pull request: more epochs for dev --------------------------------------------------------
     git(project, "checkout", "-q", "-b", "more-epochs")
@@ -141,3 +159,16 @@ def test_ci_review_and_up_against_the_emulator_and_blob_state(tmp_path, pulumi_b
     assert azurite.blobs(container) == blobs_before
     assert requests_log.writes(requests_log.since(mark)) == []
     assert "sig=" not in body and github_api.TOKEN not in body
+
+    # -- a mandatory policy the staging deployment breaks: the preview fails, the comment says why,
+    # the command exits 1 --------------------------------------------------------------------------
+    strict = json.loads(policy_config.read_text())
+    strict["aoai-ft-max-capacity"]["enforcementLevel"] = "mandatory"
+    policy_config.write_text(json.dumps(strict))
+    result = aoai_ft("review", "staging", env=reader)
+    assert result.returncode == 1 and "the preview of organization/finetune/staging failed" in result.stderr
+    body = [c for c in github_api.comments[PR] if c["user"]["login"] == "github-actions[bot]"][0]["body"]
+    assert "| `organization/finetune/staging` | **failed** |" in body and "**failed**: 1 violation(s)" in body
+    assert "Pack `aoai-finetune-guardrails`: **failed** (mandatory), 1 violation(s)" in body
+    assert "| `aoai-ft-max-capacity` | mandatory | `swc-support` | " in body
+    assert len(github_api.comments[PR]) == 2 and azurite.blobs(container) == blobs_before

@@ -1,12 +1,12 @@
 """The team setup under the real engine: the stacks' state in Azure Blob Storage (Azurite), shared by
-several people. The promotion flow (dev trains and deploys; staging reads dev through the
-StackReference and deploys after the gate), a second `up` of a stack while one runs (Pulumi's lock),
-two stacks at once on the shared backend, and a stale lock cleared with `pulumi cancel`."""
+several people: a second `up` of a stack while one runs (Pulumi's lock), two stacks at once on the
+shared backend, and a stale lock cleared with `pulumi cancel`. The promotion flow on that backend
+(dev trains and deploys; staging reads dev through the StackReference and deploys after the gate)
+runs through the CI command in test_ci.py."""
 
 from __future__ import annotations
 
 import copy
-import json
 import os
 import signal
 import subprocess
@@ -15,7 +15,7 @@ import yaml
 from pulumi_aoai_finetune_emulator import EmulatorConfig, EmulatorServer
 
 from .conftest import RequestLog, set_clock, start_up, wait_until
-from .harness import ACCESS_TOKEN, API_KEY, REPO, Stack
+from .harness import REPO, Stack
 
 JOB_CREATE = r"/openai/fine_tuning/jobs$"
 LOCKED = "the stack is currently locked by 1 lock(s). Either wait for the other process(es) to end or " \
@@ -57,46 +57,6 @@ def member(tmp_path, who: str, stack_name: str, pulumi_bin, emulator_url: str, a
     if pipeline is not None:
         stack.set_pipeline(stack_name, pipeline)
     return stack
-
-
-def test_promotion_with_the_state_in_blob_storage(tmp_path, pulumi_bin, emulator, requests_log, azurite):
-    container = azurite.create_container("finetune-state-promotion")
-    dev = member(tmp_path, "alice", "dev", pulumi_bin, emulator.base_url, azurite, container, dev_pipeline())
-    dev.up()
-    dev_out = dev.outputs()
-    assert len(requests_log.matching(requests_log.all(), "POST", JOB_CREATE)) == 1
-
-    # Another person promotes: staging reads dev's model and metrics through the StackReference
-    # (organization/finetune/dev on the shared backend), passes the gate, deploys in another region.
-    staging = member(tmp_path, "bob", "staging", pulumi_bin, emulator.base_url, azurite, container,
-                     staging_pipeline())
-    staging.up()
-    out = staging.outputs()
-    assert out["fine_tuned_model"] == dev_out["fine_tuned_model"]
-    assert out["metrics"] == dev_out["metrics"]
-    assert [(d["region"], d["model"], d["state"]) for d in out["deployments"].values()] == \
-        [("swedencentral", dev_out["fine_tuned_model"], "Succeeded")]
-    assert len(requests_log.matching(requests_log.all(), "POST", JOB_CREATE)) == 1  # promotion never retrains
-
-    # The state is in the container, nowhere else: the stacks' checkpoints, no lock left behind, and
-    # nothing in either person's Pulumi home or checkout.
-    blobs = azurite.blobs(container)
-    assert {".pulumi/stacks/finetune/dev.json", ".pulumi/stacks/finetune/staging.json"} <= set(blobs)
-    assert not [b for b in blobs if b.startswith(".pulumi/locks/")]
-    assert any(b.startswith(".pulumi/history/finetune/staging/") for b in blobs)
-    for person in ("alice", "bob"):
-        assert not [p for p in (tmp_path / person).rglob("*.json") if ".pulumi" in p.parts and "stacks" in p.parts]
-    checkpoint = azurite.read(container, ".pulumi/stacks/finetune/staging.json").decode()
-    assert json.loads(checkpoint)["checkpoint"]["latest"]["resources"]
-    # credentials never reach the shared state
-    for blob in blobs:
-        text = azurite.read(container, blob).decode("utf-8", "replace")
-        assert API_KEY not in text and ACCESS_TOKEN not in text and azurite.env()["AZURE_STORAGE_KEY"] not in text
-
-    # The qualified name is what other stacks and people use: organization/<project>/<stack>.
-    listed = dev.run("stack", "ls", "--json")
-    assert {s["name"] for s in json.loads(listed.stdout)} >= {"dev", "staging"}
-    assert dev.run("stack", "--show-name", "--fully-qualify-stack-names").stdout.strip() == "organization/finetune/dev"
 
 
 def test_two_people_at_once_and_a_stale_lock(tmp_path, pulumi_bin, emulator, emu, requests_log, azurite):
