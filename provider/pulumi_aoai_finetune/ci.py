@@ -297,7 +297,8 @@ def _policy_section(policy: PolicyResults | None) -> list[str]:
         out.append(f"{head}: {level}, {len(policy.violations)} violation(s) in {checks} check(s).")
         out += ["", "| Policy | Level | Resource | Message |", "|---|---|---|---|"]
         for v in policy.violations:
-            out.append(f"| `{v['policy']}` | {v['level']} | `{review._md(v['resource'])}` | {review._md(v['message'])} |")
+            out.append(f"| `{v['policy']}` | {v['level']} | `{review._md(v['resource'])}` | "
+                       f"{review._md(v['message'])} |")
     out.append("")
     return out
 

@@ -117,7 +117,8 @@ class FederatedTokenFile:
         """One when the job may ask for an OIDC token and names the Azure identity
         (``AZURE_CLIENT_ID``, ``AZURE_TENANT_ID``), unless a token file is given already."""
         env = os.environ if env is None else env
-        needed = ("ACTIONS_ID_TOKEN_REQUEST_URL", "ACTIONS_ID_TOKEN_REQUEST_TOKEN", "AZURE_CLIENT_ID", "AZURE_TENANT_ID")
+        needed = ("ACTIONS_ID_TOKEN_REQUEST_URL", "ACTIONS_ID_TOKEN_REQUEST_TOKEN", "AZURE_CLIENT_ID",
+                  "AZURE_TENANT_ID")
         if env.get("AZURE_FEDERATED_TOKEN_FILE") or not all(env.get(k) for k in needed):
             return None
         return cls(Path(directory) / "azure-federated-token", env["ACTIONS_ID_TOKEN_REQUEST_URL"],

@@ -101,7 +101,12 @@ def test_ci_review_and_up_against_the_emulator_and_blob_state(tmp_path, pulumi_b
     event = tmp_path / "event.json"
     event.write_text(json.dumps({"pull_request": {"number": PR, "head": {"sha": head, "ref": "more-epochs"}}}))
     github_api.add(PR, "Looks good to me, waiting for the review.")
-    reader = {**base_env, **azurite.read_only_env(container), **github_api.env(event)}
+    # keyless: the job may ask GitHub for an OIDC token (here the stand-in's), for the reviewer identity
+    oidc = {"ACTIONS_ID_TOKEN_REQUEST_URL": github_api.token_url(),
+            "ACTIONS_ID_TOKEN_REQUEST_TOKEN": github_api.REQUEST_TOKEN,
+            "AZURE_CLIENT_ID": "00000000-0000-0000-0000-00000000c1a5",
+            "AZURE_TENANT_ID": "00000000-0000-0000-0000-0000000071e7"}
+    reader = {**base_env, **azurite.read_only_env(container), **github_api.env(event), **oidc}
     reader = {k: v for k, v in reader.items() if v is not None}
     blobs_before = azurite.blobs(container)
     mark = requests_log.mark()
@@ -112,17 +117,20 @@ def test_ci_review_and_up_against_the_emulator_and_blob_state(tmp_path, pulumi_b
     result = aoai_ft("review", "--base", "main", "dev", "staging", env=reader)
     assert result.returncode == 0, result.stderr[-3000:] + github_api.comments[PR][-1]["body"][-3000:]
     assert f"created the review comment on pull request #{PR}" in result.stderr
+    assert "signing in to Azure with the job's OIDC token" in result.stderr and github_api.tokens_issued >= 1
     ours = [c for c in github_api.comments[PR] if c["user"]["login"] == "github-actions[bot]"]
     assert len(ours) == 1 and len(github_api.comments[PR]) == 2
     body = ours[0]["body"]
     assert body.startswith("<!-- aoai-ft ci review -->\n## Fine-tuning review\n")
-    assert f"Commit `{head[:12]}` (`more-epochs`) · [workflow run](https://github.example/contoso/finetune/actions/runs/4242)" in body
+    run_url = "https://github.example/contoso/finetune/actions/runs/4242"
+    assert f"Commit `{head[:12]}` (`more-epochs`) · [workflow run]({run_url})" in body
     assert "| `organization/finetune/dev` | changes | 1 |" in body
     assert f"### Stack `organization/finetune/dev` at `{head[:12]}`" in body
     assert "**1 new paid training run**" in body
     assert "| `fine-tune` | FineTuningJob | **replace** | hyperparameters.n_epochs: 3 -> 4" in body
     assert "| Training `fine-tune` (gpt-4o-mini-2024-07-18) |" in body and "x 4 epochs at $3.00/1M" in body
-    assert "| `aoai-ncus` | northcentralus | - | - | `ncus-support-dev` | - | - | 1 | $1.70/hour |" in body  # region: from the settings
+    # the region comes from the stack's settings
+    assert "| `aoai-ncus` | northcentralus | - | - | `ncus-support-dev` | - | - | 1 | $1.70/hour |" in body
     assert "| Hosting after the change | $1.70/hour" in body
     assert "Pack `aoai-finetune-guardrails`: **passed**" in body
     assert "Not previewed (unchanged by this pull request): `organization/finetune/staging`." in body
@@ -132,7 +140,8 @@ def test_ci_review_and_up_against_the_emulator_and_blob_state(tmp_path, pulumi_b
     assert requests_log.writes(requests_log.since(mark)) == []
     # no credential of the run in the comment
     sas = reader["AZURE_STORAGE_SAS_TOKEN"]
-    for secret in (sas, "sig=", github_api.TOKEN, azurite.env()["AZURE_STORAGE_KEY"], "e2e-emulator-key"):
+    for secret in (sas, "sig=", github_api.TOKEN, azurite.env()["AZURE_STORAGE_KEY"], "e2e-emulator-key",
+                   github_api.REQUEST_TOKEN, "oidc-token-"):
         assert secret not in body
 
     # -- the pull request changes again: back to 3 epochs, and a comment in the program (every stack is

@@ -149,7 +149,7 @@ def test_the_example_workflow_calls_existing_commands_and_stores_no_secret():
             command.make_context(args[0], args[1:])  # raises on an unknown option or a missing argument
             calls[name] = args
             assert job["permissions"]["id-token"] == "write", name
-    assert calls["review"][:3] == ["review", "--base", "origin/main"] and calls["review"][3:6] == ["dev", "staging", "prod"]
+    assert calls["review"][:6] == ["review", "--base", "origin/main", "dev", "staging", "prod"]
     assert doc["jobs"]["review"]["permissions"]["pull-requests"] == "write"
     for stack in ("dev", "staging", "prod"):
         job = doc["jobs"][stack]

@@ -59,7 +59,8 @@ def test_the_oidc_token_file_is_refreshed_until_stopped(github_api, tmp_path):
         while token_file.refreshed < 3:
             assert time.monotonic() < deadline, "the token was not refreshed"
             time.sleep(0.05)
-        assert path.read_text().startswith("oidc-token-") and path.read_text() != "oidc-token-1-for-api://AzureADTokenExchange"
+        assert path.read_text().startswith("oidc-token-")
+        assert path.read_text() != "oidc-token-1-for-api://AzureADTokenExchange"
     assert not path.exists()  # removed when Pulumi is done
     # without the job's permission (or the Azure identity), nothing is set up
     assert github.FederatedTokenFile.from_env(tmp_path, {**env, "AZURE_CLIENT_ID": ""}) is None
