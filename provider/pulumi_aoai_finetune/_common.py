@@ -37,7 +37,7 @@ def same_account(a: Any, b: Any) -> bool:
 
 
 def check_account(inputs: dict[str, Any], failures: list[tuple[str, str]], field: str = "account") -> AccountRef | None:
-    from ._dynamic import is_unknown
+    from .controller import is_unknown
 
     value = inputs.get(field)
     if value is None:

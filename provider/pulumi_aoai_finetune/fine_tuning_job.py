@@ -49,7 +49,9 @@ from pulumi.dynamic import Resource
 
 from . import availability, clients, results
 from ._common import check_account, rfc3339, same_account
-from ._dynamic import Controller, Diff, DynamicProvider, as_int, is_unknown
+from .adapters.dynamic import DynamicProvider
+from . import schema
+from .controller import Controller, Diff, as_int, is_unknown
 from ._wait import create_once, poll
 from .account import AccountArgs, AccountRef, account_inputs
 from .errors import ConflictError, NotFoundError, ServiceError, TrainingFailedError, WaitTimeoutError
@@ -94,6 +96,7 @@ def normalize_method(value: Any) -> Any:
 
 
 class FineTuningJobController(Controller):
+    resource = schema.FINE_TUNING_JOB
 
     # -- preview -------------------------------------------------------------------------
     def check(self, olds, news):
@@ -535,6 +538,39 @@ class FineTuningJobController(Controller):
             outs = dict(props)  # nothing moved: no need to download the results again
             return id_, outs
         return id_, self._outputs(client, props, job)
+
+    # -- what only a provider plugin can use -------------------------------------------------
+    def has_ended(self, outputs):
+        return outputs.get("status") in TERMINAL
+
+    def normalize(self, name, value):
+        if name == "method" and value is not None:
+            return normalize_method(value)
+        if name == "hyperparameters" and isinstance(value, dict):
+            return normalize_hyperparameters(value)
+        return value
+
+    def read_for_import(self, id_, props):
+        id_, outs = super().read_for_import(id_, props)
+        if id_ is None:
+            return None, {}
+        # the job's own record of its training inputs (the preview api-version also reports the method
+        # and the training type)
+        client = self._data_plane(AccountRef.parse(outs["account"]), outs, preview=True)
+        with clients.openai_errors(f"reading job {id_}"):
+            job = client.fine_tuning.jobs.retrieve(id_)
+        extra = job.model_extra or {}
+        method = getattr(job, "method", None)
+        recorded_type = extra.get("trainingType")
+        outs.update({
+            "base_model": job.model, "training_file": job.training_file, "validation_file": job.validation_file or None,
+            "hyperparameters": normalize_hyperparameters(
+                job.hyperparameters.model_dump(exclude_none=True) if job.hyperparameters else None) or None,
+            "suffix": getattr(job, "suffix", None) or extra.get("suffix"), "seed": as_int(job.seed),
+            "method": normalize_method(method.model_dump(exclude_none=True)) if method is not None else None,
+            "training_type": availability.normalize_training_type(recorded_type) if recorded_type else None,
+        })
+        return id_, outs
 
     def update(self, id_, olds, news):
         outs = dict(olds)

@@ -49,7 +49,9 @@ from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_expone
 
 from . import availability, clients, cost, quality
 from ._common import check_account, same_account
-from ._dynamic import Controller, Diff, DynamicProvider, as_int, is_unknown
+from . import schema
+from .adapters.dynamic import DynamicProvider
+from .controller import Controller, Diff, as_int, is_unknown
 from ._wait import retry_transient, wait_operation
 from .account import AccountArgs, AccountRef, account_inputs
 from .errors import (BrokenResponseError, ConfigurationError, ConflictError, DeploymentFailedError, NotFoundError,
@@ -99,6 +101,7 @@ def normalize_sku(value: Any) -> Any:
 
 
 class ModelDeploymentController(Controller):
+    resource = schema.MODEL_DEPLOYMENT
 
     # -- preview -------------------------------------------------------------------------
     def check(self, olds, news):
@@ -326,6 +329,24 @@ class ModelDeploymentController(Controller):
         outs = self._outputs(account, props, result)
         if result.sku:
             outs["sku"] = {"name": result.sku.name, "capacity": result.sku.capacity}  # drift shows in the next diff
+        return id_, outs
+
+    def read_for_import(self, id_, props):
+        id_, outs = super().read_for_import(id_, props)
+        if id_ is None:
+            return None, {}
+        account = AccountRef.parse(outs["account"])
+        name = id_.rsplit("/", 1)[-1]
+        result = self._get(self._client(account, outs.get("sku")), account, name)
+        props_ = result.properties if result is not None else None
+        model = props_.model if props_ is not None else None
+        outs["deployment_name"] = name
+        if model is not None:  # the deployment's own record of what it serves
+            outs.update({"model": model.name, "model_format": model.format, "model_version": model.version,
+                         "source_account": {"resource_id": model.source} if getattr(model, "source", None) else None})
+        if props_ is not None:
+            outs.update({"rai_policy_name": props_.rai_policy_name,
+                         "version_upgrade_option": props_.version_upgrade_option})
         return id_, outs
 
     def update(self, id_, olds, news):

@@ -85,7 +85,7 @@ def gate_inputs(gate: "QualityGateArgs | Mapping[str, Any] | None") -> Any:
 
 def check_gate(gate: Any, field_name: str = "quality_gate") -> list[tuple[str, str]]:
     """Shape errors of a gate (unknown keys, non-numbers, accuracies outside 0..1)."""
-    from ._dynamic import is_unknown
+    from .controller import is_unknown
 
     if gate is None or is_unknown(gate):
         return []
@@ -184,7 +184,7 @@ def evaluate(gate: Mapping[str, Any], metrics: Mapping[str, Any] | None) -> Gate
 
 def check_inputs(inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
     """ModelDeployment ``check``: the gate's shape, and the gate itself when the metrics are known."""
-    from ._dynamic import is_unknown
+    from .controller import is_unknown
 
     gate = inputs.get("quality_gate")
     failures = check_gate(gate)

@@ -11,6 +11,9 @@ Python API and the controllers actually accept, so they cannot drift):
   ``replace`` (``RequiresReplace``), ``secret`` (``Sensitive``), ``default`` and ``on_update``
   (``UseStateForUnknown``) map onto its attribute schema.
 
+Descriptions name other properties as ``$snake_name``; :func:`render` writes them in a front end's
+style (``contentUrl`` for Pulumi, ``content_url`` for Python and Terraform).
+
 Names. :attr:`Field.name` is snake_case: the Python keyword, the Terraform attribute and the key the
 controllers read. :attr:`Field.camel` is the Pulumi schema name. Objects that are the service's own
 (``hyperparameters``, a ``method`` or ``grader``, the training ``metrics``) keep the service's keys in
@@ -21,6 +24,7 @@ Nothing here talks to Azure or to Pulumi: it is data, and small helpers over it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Iterator, Literal, Union
 
@@ -98,6 +102,7 @@ class Field:
     type: Type
     description: str
     required: bool = False
+    """Inputs: must be set. Outputs: always set."""
     default: Any = None
     """The value check fills in when the input is unset (``None``: none; see ``default_note``)."""
     default_note: str = ""
@@ -175,6 +180,11 @@ class Setting:
 def camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def render(text: str, style: Literal["camel", "snake"]) -> str:
+    """A description with its ``$name`` references written in a front end's style."""
+    return re.sub(r"\$([a-z][a-z0-9_]*)", lambda m: f"`{camel(m[1]) if style == 'camel' else m[1]}`", text)
 
 
 def _by_name(fields: tuple[Field, ...], name: str) -> Field:
@@ -281,8 +291,8 @@ TRAINING_FILE = Resource(
     inputs=(
         Field("account", ACCOUNT, "The account the file belongs to.", required=True, replace="replace"),
         Field("path", STRING, "A local JSONL file to upload (under 512 MB). A relative path is relative to the "
-              "program's directory; it must lie inside `projectDir` (symlinks are followed). Give exactly one of "
-              "`path` and `contentUrl`.", replace="content", content_key="content_sha256", example="data/train.jsonl"),
+              "program's directory; it must lie inside $project_dir (symlinks are followed). Give exactly one of "
+              "$path and $content_url.", replace="content", content_key="content_sha256", example="data/train.jsonl"),
         Field("content_url", STRING, "Or: an http(s) URL the service imports the data from (e.g. an Azure Blob SAS "
               "URL). A secret in the state and in previews; its data is downloaded (streamed) and validated at "
               "preview when it is new or changed; a URL this machine cannot read is left to the service.",
@@ -309,14 +319,16 @@ TRAINING_FILE = Resource(
               example="/home/me/project"),
     ),
     outputs=(
-        Field("file_id", STRING, "The file's id in the service (`file-...`)."),
-        Field("bytes", INTEGER, "The file's size, as the service reports it."),
+        Field("file_id", STRING, "The file's id in the service (`file-...`).", required=True),
+        Field("bytes", INTEGER, "The file's size, as the service reports it.", required=True),
         Field("sha256", STRING, "SHA-256 of the data (of the local file, or of the URL's data as read at preview)."),
-        Field("status", STRING, "The service's status of the file (`processed`)."),
+        Field("status", STRING, "The service's status of the file (`processed`).", required=True),
         Field("status_details", STRING, "The service's details of that status, if any."),
-        Field("created_at", STRING, "When the service created the file (RFC 3339)."),
+        Field("created_at", STRING, "When the service created the file (RFC 3339).", required=True),
     ),
     state=(
+    Field("imported", BOOLEAN, "Set on an object brought in by an import: computed inputs the program leaves unset "
+          "take the object's values."),
         Field("content_sha256", STRING, "SHA-256 of the data, computed at preview: replacement is decided by it."),
         Field("content_bytes", INTEGER, "The data's size, computed at preview."),
     ),
@@ -332,13 +344,13 @@ FINE_TUNING_JOB = Resource(
         "training input forces a replacement: a new, paid run, which the preview shows as such. The same data "
         "re-uploaded (same SHA-256, new file id) updates the job in place. Creating never starts a second run for "
         "the same inputs: a job left running by an interrupted `pulumi up` is attached to. Destroying a running job "
-        "cancels it; a succeeded job's model is kept unless `deleteModelOnDestroy`."),
+        "cancels it; a succeeded job's model is kept unless $delete_model_on_destroy."),
     inputs=(
         Field("account", ACCOUNT, "The account that trains.", required=True, replace="replace"),
         Field("base_model", STRING, "The model to fine-tune, e.g. `gpt-4o-mini-2024-07-18`, or a fine-tuned model "
               "(continuous fine-tuning).", required=True, replace="replace", example="gpt-4o-mini-2024-07-18"),
-        Field("training_file", STRING, "The training file's id (a TrainingFile's `fileId`; its ARM-style id "
-              "`<account>/files/<id>` is accepted too). Required unless `adoptJobId` is set.", replace="content",
+        Field("training_file", STRING, "The training file's id (a TrainingFile's $file_id; its ARM-style id "
+              "`<account>/files/<id>` is accepted too). Required unless $adopt_job_id is set.", replace="content",
               content_key="training_file_sha256", example="file-abc123"),
         Field("validation_file", STRING, "The validation file's id, likewise (optional; needed by reinforcement).",
               replace="content", content_key="validation_file_sha256", example="file-def456"),
@@ -372,7 +384,7 @@ FINE_TUNING_JOB = Resource(
               replace="replace", example="ftjob-abc123"),
     ),
     outputs=(
-        Field("job_id", STRING, "The job's id (`ftjob-...`)."),
+        Field("job_id", STRING, "The job's id (`ftjob-...`).", required=True),
         Field("status", STRING, "The job's status (`succeeded` once it ended well).", on_update="when_ended"),
         Field("fine_tuned_model", STRING, "The fine-tuned model's name, once the job succeeded.",
               on_update="when_ended"),
@@ -383,12 +395,16 @@ FINE_TUNING_JOB = Resource(
               "`final_valid_token_accuracy`, `steps`, `overfitting`, ...: the keys of a quality gate); none until the "
               "job succeeded.", on_update="when_ended"),
         Field("error", ANY, "The service's error object of a failed job.", on_update="when_ended"),
-        Field("created_at", STRING, "When the job was created (RFC 3339)."),
+        Field("created_at", STRING, "When the job was created (RFC 3339).", required=True),
         Field("finished_at", STRING, "When the job ended (RFC 3339).", on_update="when_ended"),
         Field("estimated_finish", STRING, "The service's estimate of when the job ends (RFC 3339).",
               on_update="when_ended"),
         Field("resolved_hyperparameters", HYPERPARAMETERS, "The hyperparameters the service used (\"auto\" resolved).",
               on_update="when_ended"),
+    ),
+    state=(
+    Field("imported", BOOLEAN, "Set on an object brought in by an import: computed inputs the program leaves unset "
+          "take the object's values."),
     ),
 )
 
@@ -398,14 +414,14 @@ MODEL_DEPLOYMENT = Resource(
     import_id="<deployment ARM id>",
     description=(
         "A deployment, through ARM, of a fine-tuned model, a checkpoint or a base model, in the model's own account or "
-        "(with `sourceAccount`) in another region or subscription. A change of sku or capacity updates it in place; a "
+        "(with $source_account) in another region or subscription. A change of sku or capacity updates it in place; a "
         "change of model, name, source or account replaces it. The preview logs the estimated hosting fee. ARM "
         "operations on one account are serialized and retried on ARM's 409 \"Another operation is being "
         "performed\". A developer-tier deployment Azure removed after 24 h is explained at preview and deployed "
         "again."),
     inputs=(
         Field("account", ACCOUNT, "The account that serves the deployment.", required=True, replace="replace"),
-        Field("model", STRING, "The model to deploy: a fine-tuned model (a FineTuningJob's `fineTunedModel`), a "
+        Field("model", STRING, "The model to deploy: a fine-tuned model (a FineTuningJob's $fine_tuned_model), a "
               "checkpoint (`...:ckpt-step-N`) or a base model.", required=True, replace="replace",
               example="gpt-4o-mini-2024-07-18.ft-abc123-support"),
         Field("deployment_name", STRING, "The name callers use: 2 to 64 characters of letters, digits, `-`, `_` and "
@@ -425,18 +441,20 @@ MODEL_DEPLOYMENT = Resource(
               default=False, example=True),
         Field("timeout_seconds", NUMBER, _TIMEOUT.format(what="provision the deployment"), default=3600, example=1800),
         Field("metrics", ANY, "The training metrics of the model: a FineTuningJob's `metrics` output, read by "
-              "`qualityGate`. A change never replaces.", example={"final_valid_loss": 0.41, "steps": 180}),
+              "$quality_gate. A change never replaces.", example={"final_valid_loss": 0.41, "steps": 180}),
         Field("quality_gate", QUALITY_GATE, "Thresholds the metrics must meet (see QualityGate). A change never "
               "replaces.", example={"max_final_valid_loss": 0.6}),
     ),
     outputs=(
-        Field("deployment_id", STRING, "The deployment's ARM id."),
+        Field("deployment_id", STRING, "The deployment's ARM id.", required=True),
         Field("provisioning_state", STRING, "ARM's provisioning state (`Succeeded`).", on_update="recomputed"),
-        Field("endpoint", STRING, "The account's inference endpoint."),
+        Field("endpoint", STRING, "The account's inference endpoint.", required=True),
         Field("deployed_model", DEPLOYED_MODEL, "The deployed model, as ARM reports it."),
         Field("deployed_sku", SKU, "The deployment's sku, as ARM reports it.", on_update="recomputed"),
     ),
     state=(
+    Field("imported", BOOLEAN, "Set on an object brought in by an import: computed inputs the program leaves unset "
+          "take the object's values."),
         Field("redeploy_expired", BOOLEAN, "Set at preview when a developer-tier deployment expired: the update "
               "deploys it again."),
     ),
@@ -452,7 +470,7 @@ SETTINGS: tuple[Setting, ...] = (
             "The ARM base URL.", default="https://management.azure.com"),
     Setting("credential", "credential", "AOAI_FT_CREDENTIAL", STRING,
             "`default` (DefaultAzureCredential: az login, managed identity, workload identity...) or `token` (the "
-            "bearer token of `accessToken`, for both planes).", default="default"),
+            "bearer token of $access_token, for both planes).", default="default"),
     Setting("allow_insecure_loopback", "allowInsecureLoopback", "AOAI_FT_ALLOW_INSECURE_LOOPBACK", BOOLEAN,
             "Allow plain http to a loopback address only (the local emulator).", default=False),
     Setting("api_version", "apiVersion", "AOAI_FT_API_VERSION", STRING,
@@ -515,6 +533,6 @@ __all__ = [
     "ACCOUNT", "ANY", "BOOLEAN", "CHECKPOINT", "DEPLOYED_MODEL", "FINE_TUNING_JOB", "HYPERPARAMETERS", "INTEGER",
     "MODEL_DEPLOYMENT", "MODULE", "NUMBER", "PACKAGE", "QUALITY_GATE", "RESOURCES", "SETTINGS", "SKU", "STRING",
     "TRAINING_FILE", "Field", "ListOf", "MapOf", "Object", "OneOf", "Primitive", "Resource", "Setting", "camel",
-    "defaults", "field_type_name", "object_types", "resource", "walk_objects",
+    "defaults", "field_type_name", "object_types", "render", "resource", "walk_objects",
 ]
 

@@ -57,7 +57,9 @@ from pulumi.dynamic import Resource
 
 from . import availability, clients
 from ._common import HASH_CHUNK, check_account, rfc3339, same_account
-from ._dynamic import Controller, Diff, DynamicProvider, is_unknown
+from .adapters.dynamic import DynamicProvider
+from . import schema
+from .controller import IMPORTED, UNKNOWN, Controller, Diff, is_unknown
 from ._wait import create_once, poll
 from .account import AccountArgs, AccountRef, account_inputs
 from .errors import ConfigurationError, FileProcessingError, NotFoundError
@@ -74,6 +76,7 @@ _claimed: set[str] = set()  # file ids this provider process created or reused f
 
 
 class TrainingFileController(Controller):
+    resource = schema.TRAINING_FILE
     _new = True
 
     # -- preview -------------------------------------------------------------------------
@@ -88,7 +91,9 @@ class TrainingFileController(Controller):
         path, url = inputs.get("path"), inputs.get("content_url")
         if inputs["purpose"] not in PURPOSES and not is_unknown(inputs["purpose"]):
             failures.append(("purpose", f"purpose {inputs['purpose']!r} is not supported; use one of {', '.join(PURPOSES)}"))
-        if (path is None) == (url is None):
+        if path is None and url is None and olds.get(IMPORTED):
+            pass  # an imported file: its data is in the service (path or content_url may name it, to check it)
+        elif (path is None) == (url is None):
             failures.append(("path", "give exactly one of path (a local JSONL file) or content_url (a URL to import)"))
         elif path is not None and not is_unknown(path):
             self._check_path(path, inputs, failures)
@@ -232,8 +237,12 @@ class TrainingFileController(Controller):
         d = Diff()
         if not same_account(olds.get("account"), news.get("account")):
             d.replaces.append("account")
-        d.compare(olds, news, ("purpose", "content_url", "adopt_file_id"), replace=True)
-        if news.get("path") is not None:
+        # an imported file (no source recorded) declared by its data, a local copy or the URL it came
+        # from: the same content is no change
+        same_data = bool(olds.get(IMPORTED)) and olds.get("path") is None and olds.get("content_url") is None \
+            and news.get("content_sha256") is not None and news.get("content_sha256") == olds.get("content_sha256")
+        d.compare(olds, news, ("purpose", "adopt_file_id") + (() if same_data else ("content_url",)), replace=True)
+        if news.get("path") is not None and not same_data:
             if olds.get("path") is None or olds.get("content_sha256") != news.get("content_sha256"):
                 d.replaces.append("path")
             elif olds.get("path") != news.get("path"):
@@ -252,6 +261,9 @@ class TrainingFileController(Controller):
             with clients.openai_errors(f"reading file {inputs['adopt_file_id']}"):
                 obj = client.files.retrieve(inputs["adopt_file_id"])
             pulumi.log.info(f"adopted file {obj.id} ({obj.filename}, {obj.bytes} bytes) in account {account.name}")
+        elif not inputs.get("path") and not inputs.get("content_url"):
+            raise ConfigurationError(f"the file was imported without path or content_url and is gone from account "
+                                     f"{account.name}: set path (or content_url) to upload its data again")
         else:
             obj = self._upload_or_import(client, account, inputs)
         obj = self._wait_processed(client, obj, inputs)
@@ -381,6 +393,22 @@ class TrainingFileController(Controller):
             return None, {}
         return id_, self._outputs(props, obj)
 
+    def preview_create(self, inputs):
+        outs = super().preview_create(inputs)
+        outs["sha256"] = inputs.get("content_sha256") or UNKNOWN  # computed by check: known at preview
+        return outs
+
+    def read_for_import(self, id_, props):
+        id_, outs = super().read_for_import(id_, props)
+        if id_ is None:
+            return None, {}
+        client = clients.data_plane(self.settings, AccountRef.parse(outs["account"]))
+        # the content hash of the service's copy: a program that declares the file by its data (path or
+        # content_url with the same content) then previews no change
+        outs["content_sha256"] = outs["sha256"] = self._content_sha256(client, id_)
+        outs["content_bytes"] = outs.get("bytes")
+        return id_, outs
+
     def update(self, id_, olds, news):
         outs = dict(olds)
         outs.update({k: v for k, v in news.items() if not (k in OUTPUTS and v is None)})
@@ -485,6 +513,21 @@ def _validate_data(source: Any, inputs: dict, *, name: Optional[str] = None,
     return [(field, report.summary(max_lines=20))]
 
 
+def resolve_local(path: Any, project_dir: Any, cwd: Optional[str] = None) -> tuple[Any, Any]:
+    """``path`` and ``project_dir`` as the controller takes them: relative ones taken from the
+    program's directory ``cwd`` (default: the working directory, where the engine runs the program),
+    as users expect; ``project_dir`` by default the Pulumi project directory above it. Values not
+    known yet are left as they are."""
+    cwd = cwd or os.getcwd()
+    if isinstance(path, str) and not is_unknown(path) and path and not os.path.isabs(path):
+        path = os.path.normpath(os.path.join(cwd, path))
+    if project_dir is None:
+        project_dir = find_project_dir(cwd)
+    elif isinstance(project_dir, str) and not is_unknown(project_dir) and not os.path.isabs(project_dir):
+        project_dir = os.path.normpath(os.path.join(cwd, project_dir))
+    return path, project_dir
+
+
 def find_project_dir(start: Optional[str] = None) -> str:
     """The Pulumi project directory: the nearest directory with a Pulumi.yaml at or above ``start``
     (default: the working directory, where the engine runs the program), else ``start`` itself."""
@@ -532,12 +575,7 @@ class TrainingFile(Resource, module="aoai", name="TrainingFile"):
         project_dir: Optional[pulumi.Input[str]] = None,
         opts: Optional[pulumi.ResourceOptions] = None,
     ) -> None:
-        if isinstance(path, str) and not os.path.isabs(path):
-            path = os.path.abspath(path)  # relative to the program's directory, as users expect
-        if project_dir is None:
-            project_dir = find_project_dir()
-        elif isinstance(project_dir, str):
-            project_dir = os.path.abspath(project_dir)
+        path, project_dir = resolve_local(path, project_dir)
         props: dict[str, Any] = {
             "account": account_inputs(account), "path": path, "content_url": content_url,
             "purpose": purpose, "filename": filename, "model": model, "method": method, "grader": grader,

@@ -1,6 +1,6 @@
 import pytest
 
-from pulumi_aoai_finetune._dynamic import UNKNOWN
+from pulumi_aoai_finetune.controller import UNKNOWN
 from pulumi_aoai_finetune.fine_tuning_job import FineTuningJobController, parse_duration
 from pulumi_aoai_finetune.settings import ProviderSettings
 

@@ -3,7 +3,7 @@
 import pytest
 
 from pulumi_aoai_finetune import quality
-from pulumi_aoai_finetune._dynamic import UNKNOWN
+from pulumi_aoai_finetune.controller import UNKNOWN
 from pulumi_aoai_finetune.model_deployment import ModelDeploymentController
 from pulumi_aoai_finetune.settings import ProviderSettings
 

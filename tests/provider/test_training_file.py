@@ -5,7 +5,7 @@ import pickle
 import dill
 import pytest
 
-from pulumi_aoai_finetune._dynamic import UNKNOWN
+from pulumi_aoai_finetune.controller import UNKNOWN
 from pulumi_aoai_finetune.settings import ProviderSettings
 from pulumi_aoai_finetune.training_file import TrainingFileController, TrainingFileProvider
 
