@@ -32,6 +32,21 @@ def pulumi_bin_dir() -> str:
     return out.stdout.strip().splitlines()[-1]
 
 
+def plugin_version() -> str:
+    from pulumi_aoai_finetune.adapters.plugin import version
+
+    return version()
+
+
+def plugin_tarball(bin_dir: str) -> Path:
+    """The plugin's tarball scripts/plugin.sh makes (run here when it has not run yet)."""
+    tarball = REPO / "sdk" / "pulumi-resource-aoai-finetune.tar.gz"
+    if not tarball.exists():
+        subprocess.run(["bash", str(REPO / "scripts" / "plugin.sh"), bin_dir], check=True, capture_output=True,
+                       timeout=3000)
+    return tarball
+
+
 class PulumiError(AssertionError):
     def __init__(self, args, result):
         self.result = result
@@ -51,6 +66,7 @@ class Stack:
     passphrase: str = PASSPHRASE
     state: Path | None = None  # share a backend between stacks (StackReference)
     backend: str | None = None  # a backend URL to log in to instead (azblob://..., tests/e2e/azurite.py)
+    plugin: bool = False  # uses the provider plugin (set by itself for YAML and Node.js programs)
 
     def __post_init__(self) -> None:
         self.project = self.workdir / "project"
@@ -60,13 +76,16 @@ class Stack:
                 shutil.copytree(REPO / part, self.project / part)
             shutil.copy(REPO / "Pulumi.yaml", self.project / "Pulumi.yaml")
         elif self.program.startswith("examples/"):  # a user-facing example, as a user would copy it
-            shutil.copytree(REPO / self.program, self.project)
+            shutil.copytree(REPO / self.program, self.project, ignore=shutil.ignore_patterns("node_modules"))
+            if (REPO / self.program / "node_modules").is_dir():  # npm dependencies installed by setup
+                (self.project / "node_modules").symlink_to(REPO / self.program / "node_modules")
         else:
             shutil.copytree(PROGRAMS / self.program, self.project)
-            (self.project / "Pulumi.yaml").write_text(
-                f"name: e2e-{self.program}\n"
-                "runtime:\n  name: python\n  options:\n"
-                f"    virtualenv: {REPO / '.venv'}\n", encoding="utf-8")
+            if not (self.project / "Pulumi.yaml").exists():  # a Python program (a YAML one brings its own)
+                (self.project / "Pulumi.yaml").write_text(
+                    f"name: e2e-{self.program}\n"
+                    "runtime:\n  name: python\n  options:\n"
+                    f"    virtualenv: {REPO / '.venv'}\n", encoding="utf-8")
         if not (self.project / ".venv").exists():
             (self.project / ".venv").symlink_to(REPO / ".venv")
         if self.state is None and self.backend is None:
@@ -74,6 +93,14 @@ class Stack:
             self.state.mkdir()
         self.home = self.workdir / "pulumi-home"
         self.home.mkdir(exist_ok=True)
+        runtime = (self.project / "Pulumi.yaml").read_text(encoding="utf-8")
+        if self.plugin or "runtime: yaml" in runtime or "name: nodejs" in runtime:
+            self.plugin = True
+            # the provider plugin, installed as scripts/setup.sh installs it (into this stack's PULUMI_HOME);
+            # the copy on PATH (.venv/bin) is not used, as on a user's machine without the virtualenv
+            self.extra_env.setdefault("PULUMI_IGNORE_AMBIENT_PLUGINS", "true")
+            self.run("plugin", "install", "resource", "aoai-finetune", plugin_version(), "--file",
+                     str(plugin_tarball(self.bin_dir)))
         self.run("login", self.backend or f"file://{self.state}")
         self.run("stack", "select", "--create", self.name)
         for key, value in {
@@ -100,7 +127,8 @@ class Stack:
         return {k: v for k, v in env.items() if v is not None}  # extra_env None: unset it
 
     def run(self, *args: str, check: bool = True, timeout: float = 600) -> subprocess.CompletedProcess:
-        result = subprocess.run(["pulumi", *args, "--non-interactive"] if args[0] not in ("login", "version") else ["pulumi", *args],
+        result = subprocess.run(["pulumi", *args, "--non-interactive"] if args[0] not in ("login", "version", "plugin")
+                                else ["pulumi", *args],
                                 cwd=self.project, env=self.env(), capture_output=True, text=True, timeout=timeout)
         shown = args[:3] + ("<value>",) if args[:2] == ("config", "set") and len(args) > 3 else args
         self.log.append(f"$ pulumi {' '.join(shown)}\n{result.stdout}\n{result.stderr}")
@@ -148,9 +176,9 @@ class Stack:
         return json.loads(self.run(*args).stdout)
 
     def resources(self, name: str | None = None) -> list[dict[str, Any]]:
-        """The dynamic resources in the state, optionally only the one of that resource name."""
+        """The dynamic (or plugin) resources in the state, optionally only the one of that resource name."""
         res = self.export()["deployment"].get("resources", [])
-        res = [r for r in res if r["type"].startswith("pulumi-python:dynamic")]
+        res = [r for r in res if r["type"].startswith(("pulumi-python:dynamic", "aoai-finetune:index:"))]
         if name:
             res = [r for r in res if r["urn"].split("::")[-1] == name]
         return res

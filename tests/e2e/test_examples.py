@@ -56,3 +56,33 @@ def test_promotion_two_stacks(tmp_path, pulumi_bin, emulator, requests_log):
     deployments = [r["outputs"] for r in prod.resources() if r["outputs"].get("deployment_name")]
     assert {d["deployed_model"]["source"].rsplit("/", 1)[-1] for d in deployments} == {"aoai-ncus"}
     assert len(deployments) == 2 and all(d["provisioning_state"] == "Succeeded" for d in deployments)
+
+
+def test_yaml_quickstart(tmp_path, pulumi_bin, emulator, requests_log):
+    # Pulumi YAML through the provider plugin: two files, a job, deployments in two regions
+    stack = Stack(tmp_path, pulumi_bin, emulator.base_url, program="examples/yaml-quickstart", name="dev")
+    stack.config_set("trainAccount", account_id(emulator, "aoai-ncus"))
+    stack.config_set("serveAccount", account_id(emulator, "aoai-swc"))
+    result = stack.up()
+    assert "using pulumi-resource-aoai-finetune from $PATH" not in result.stdout + result.stderr  # the installed plugin
+    out = stack.outputs()
+    assert out["fineTunedModel"].endswith("-yaml") and out["metrics"]["final_valid_loss"] is not None
+    assert [e.rsplit("/", 2)[-2] for e in out["endpoints"]] == ["aoai-ncus", "aoai-swc"]
+    deployments = {r["urn"].split("::")[-1]: r for r in stack.resources() if r["type"].endswith("ModelDeployment")}
+    second = deployments["support-bot-second-region"]["outputs"]
+    assert second["deployedModel"]["source"] == account_id(emulator, "aoai-ncus")
+    assert second["deployedSku"] == {"name": "Standard", "capacity": 2}
+    mark = requests_log.mark()
+    again = stack.up()
+    assert "6 unchanged" in again.stdout, again.stdout
+    assert requests_log.writes(requests_log.since(mark)) == []  # a no-op up makes no write call
+
+
+def test_typescript_quickstart(tmp_path, pulumi_bin, emulator):
+    # TypeScript with the Node.js SDK generated from the plugin's schema (@pulumi/aoai-finetune)
+    stack = Stack(tmp_path, pulumi_bin, emulator.base_url, program="examples/typescript-quickstart", name="dev")
+    stack.config_set("account", account_id(emulator, "aoai-swc"))
+    stack.up()
+    out = stack.outputs()
+    assert out["fineTunedModel"].endswith("-quickstart") and out["deploymentName"] == "support-bot"
+    assert out["endpoint"].endswith("/accounts/aoai-swc/") and out["metrics"]["steps"] > 0

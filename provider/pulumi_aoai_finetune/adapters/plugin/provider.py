@@ -167,7 +167,12 @@ class AoaiFinetuneProvider(p.Provider):
             kind = ("ADD" if old is None else "DELETE" if new is None else "UPDATE") + ("_REPLACE" if key in replaces else "")
             field = wire.camel_path(key, res)
             detailed[field] = p.PropertyDiff(getattr(p.PropertyDiffKind, kind), True)
-        return p.DiffResponse(changes=bool(replaces or updates), replaces=[wire.camel_path(k, res) for k in replaces],
+        if not detailed and wire.DYNAMIC_STATE in request.old_state:
+            # a resource moved over from the dynamic resources (an alias), unchanged: one in-place update
+            # rewrites its state in the plugin's names (so the program reads its outputs) and drops the
+            # pickled dynamic provider; it calls the service for nothing (see update)
+            detailed[wire.DYNAMIC_STATE] = p.PropertyDiff(p.PropertyDiffKind.DELETE, False)
+        return p.DiffResponse(changes=bool(detailed), replaces=[wire.camel_path(k, res) for k in replaces],
                               diffs=list(detailed), detailed_diff=detailed,
                               delete_before_replace=d.delete_before_replace and bool(replaces))
 
@@ -210,6 +215,8 @@ class AoaiFinetuneProvider(p.Provider):
         cid = ids.controller_id(res, request.resource_id)
         if request.preview:  # known outputs at preview: what an in-place update keeps
             outs = ctl.preview_update(cid, olds, news)
+        elif wire.DYNAMIC_STATE in request.olds and not (await _run(request.urn, ctl.diff, cid, olds, news)).changes:
+            outs = {**olds, **news}  # the state of a dynamic resource, in the plugin's names: no call to make
         else:
             outs = await _run(request.urn, ctl.update, cid, olds, _with_timeout(news, request.timeout))
         return p.UpdateResponse(properties=wire.to_wire(outs, res, secret | old_secret))

@@ -15,6 +15,7 @@ from ...schema import ANY, ListOf, MapOf, Object, OneOf, Primitive
 
 PYTHON_PACKAGE = "pulumi_aoai_finetune_plugin"  # not pulumi_aoai_finetune: that is the dynamic resources' package
 NODE_PACKAGE = "@pulumi/aoai-finetune"
+NODE_PULUMI = "^3.270.0"  # the @pulumi/pulumi the Node.js SDK needs
 
 _CHANGE = {
     "replace": "Changing it replaces the {what}.",
@@ -123,7 +124,10 @@ def package_schema(version: str) -> dict[str, Any]:
         "language": {
             "python": {"packageName": PYTHON_PACKAGE, "respectSchemaVersion": True,
                        "requires": {"pulumi": ">=3.146,<4"}, "pyproject": {"enabled": True}},
+            # @pulumi/pulumi 3.249 and later ask for Node.js 22 (engines); npm then picks 3.248, which lacks
+            # what the generated code calls (existsResource): name a version that has it
             "nodejs": {"packageName": NODE_PACKAGE, "respectSchemaVersion": True,
-                       "dependencies": {"@pulumi/pulumi": "^3.142.0"}},
+                       "dependencies": {"@pulumi/pulumi": NODE_PULUMI},
+                       "devDependencies": {"typescript": "^5.4.0", "@types/node": "^20"}},
         },
     }

@@ -22,6 +22,7 @@ from ...controller import UNKNOWN
 from ...schema import INTEGER, ListOf, MapOf, Object, OneOf
 
 Fields = tuple[schema.Field, ...]
+DYNAMIC_STATE = "__provider"  # the pickled provider a dynamic resource's state holds
 
 
 def _fields_of(res: schema.Resource) -> Fields:

@@ -1,0 +1,91 @@
+"""The provider plugin (aoai-finetune:index:*) under the real engine, from Pulumi YAML: what the
+dynamic resources cannot do (known outputs at preview), and what users see when something is wrong."""
+
+from __future__ import annotations
+
+import json
+
+from .harness import Stack, write_chat_jsonl
+from .test_examples import account_id
+
+JOB_CREATE = r"/openai/fine_tuning/jobs$"
+DEPLOYMENT_PUT = r"/deployments/[^/]+$"
+
+
+def yaml_stack(tmp_path, pulumi_bin, emulator, *, marker: str = "") -> Stack:
+    stack = Stack(tmp_path, pulumi_bin, emulator.base_url, program="yaml")
+    (stack.project / "data").mkdir()
+    write_chat_jsonl(stack.project / "data" / "train.jsonl", 12, marker=marker)
+    stack.config_set("account", account_id(emulator, "aoai-ncus"))
+    return stack
+
+
+def ops(preview: dict) -> dict[str, str]:
+    """The resources' operations in a `preview --json` (unchanged ones are not listed)."""
+    return {s["urn"].split("::")[-1]: s["op"] for s in preview["steps"]
+            if "aoai-finetune:index" in s["urn"] and s["op"] != "same"}
+
+
+def test_an_in_place_update_keeps_the_model_known_at_preview(tmp_path, pulumi_bin, emulator, requests_log):
+    # The same data uploaded again under another name: a new file, the job updated in place (no new
+    # training run), and its deployment unchanged, because the update's preview says the model stays.
+    stack = yaml_stack(tmp_path, pulumi_bin, emulator)
+    stack.up()
+    before = stack.outputs()
+    stack.config_set("filename", "renamed.jsonl")
+    assert ops(stack.preview_json()) == {"train": "replace", "job": "update"}  # the deployment: unchanged
+    stack.up()
+    after = stack.outputs()
+    assert after["fileId"] != before["fileId"] and after["model"] == before["model"]
+    log = requests_log.all()
+    assert len(requests_log.matching(log, "POST", JOB_CREATE)) == 1
+    assert len(requests_log.matching(log, "PUT", DEPLOYMENT_PUT)) == 1
+    # a change of training data is a new run, and the deployment's model is not known until it ends
+    stack.config_set("epochs", "3")
+    assert ops(stack.preview_json()) == {"job": "replace", "chat": "replace"}
+
+
+def test_a_misspelled_property_fails_the_preview_naming_it(tmp_path, pulumi_bin, emulator, requests_log):
+    stack = yaml_stack(tmp_path, pulumi_bin, emulator)
+    program = stack.project / "Pulumi.yaml"
+    program.write_text(program.read_text().replace("baseModel:", "baseModle:"))
+    mark = requests_log.mark()
+    result = stack.preview(check=False)
+    assert result.returncode != 0
+    assert "baseModle" in result.stdout + result.stderr
+    assert requests_log.writes(requests_log.since(mark)) == []
+
+
+def test_bad_input_fails_the_preview_naming_the_field_in_one_message(tmp_path, pulumi_bin, emulator, requests_log):
+    stack = yaml_stack(tmp_path, pulumi_bin, emulator)
+    stack.config_set("epochs", "0")
+    mark = requests_log.mark()
+    result = stack.preview(check=False)
+    text = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "hyperparameters.n_epochs is 0; use an integer from 1 to 50" in text, text
+    assert "Traceback" not in text and 'File "' not in text
+    assert requests_log.writes(requests_log.since(mark)) == []
+
+
+def test_a_provider_error_reads_as_one_message(tmp_path, pulumi_bin, emulator, inventory):
+    stack = yaml_stack(tmp_path, pulumi_bin, emulator, marker="FAIL-TRIGGER")
+    result = stack.up(check=False)
+    text = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "error: TrainingFailedError: fine-tuning job ftjob-" in text, text
+    assert "Traceback" not in text and 'File "' not in text and ".py" not in text
+    state = {r["urn"].split("::")[-1] for r in stack.resources()}
+    assert state == {"train"}  # the failed job left nothing in the state, the deployment was not tried
+
+
+def test_import_ids_and_a_missing_object(tmp_path, pulumi_bin, emulator):
+    stack = yaml_stack(tmp_path, pulumi_bin, emulator)
+    missing = account_id(emulator, "aoai-ncus") + "/files/file-nope"
+    result = stack.run("import", "--yes", "aoai-finetune:index:TrainingFile", "gone", missing, check=False)
+    assert result.returncode != 0 and f"resource '{missing}' does not exist" in result.stdout + result.stderr
+    result = stack.run("import", "--yes", "aoai-finetune:index:FineTuningJob", "bad", "ftjob-1", check=False)
+    text = result.stdout + result.stderr
+    assert "import id 'ftjob-1' is not of the form <account ARM id>/fine_tuning/jobs/<job id>" in text
+    assert "Traceback" not in text
+    assert json.loads(stack.run("stack", "export").stdout)["deployment"].get("resources") in (None, [])
