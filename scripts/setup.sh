@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Set up from nothing: a virtualenv in .venv with the project (editable) and its test extras, and
-# the Pulumi CLI (scripts/pulumi-cli.sh). Idempotent; prints the directory of the Pulumi CLI last.
+# Set up from nothing: a virtualenv in .venv with the project (editable) and its test extras, the
+# Pulumi CLI (scripts/pulumi-cli.sh) with the YAML and Node.js language hosts beside it
+# (scripts/language-hosts.sh), and the provider plugin with its generated SDKs, installed where the
+# engine finds it (scripts/plugin.sh). Idempotent; prints the directory of the Pulumi CLI last.
 # Reinstalls when pyproject.toml or the validator's C extension source changes (the editable
 # install builds the extension in place, when a C compiler is there).
 set -euo pipefail
@@ -19,4 +21,7 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] \
   .venv/bin/python -m pip install -q -e ".[test,azure,tokens,terraform]" >&2
   touch "$stamp"
 fi
-bash scripts/pulumi-cli.sh
+bin="$(bash scripts/pulumi-cli.sh)"
+bash scripts/language-hosts.sh "$bin"
+bash scripts/plugin.sh "$bin"
+echo "$bin"

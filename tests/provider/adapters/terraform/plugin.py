@@ -15,15 +15,15 @@ from typing import Any
 import grpc
 import msgpack
 
-from pulumi_aoai_finetune.terraform import wire
-from pulumi_aoai_finetune.terraform.server import MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE
+from pulumi_aoai_finetune.adapters.terraform import wire
+from pulumi_aoai_finetune.adapters.terraform.server import MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE
 
 LAUNCHER = Path(sys.executable).with_name("terraform-provider-aoai")
 
 
 def client_certificate() -> tuple[bytes, bytes]:
     """The CLI's side of AutoMTLS: a key pair and self-signed certificate, made as the plugin makes its own."""
-    from pulumi_aoai_finetune.terraform.server import _certificate
+    from pulumi_aoai_finetune.adapters.terraform.server import _certificate
 
     cert, key = _certificate()
     return cert, key
@@ -114,14 +114,14 @@ class Plugin:
 
 
 def schema_provider_names() -> list[str]:
-    from pulumi_aoai_finetune.terraform import schema
+    from pulumi_aoai_finetune.adapters.terraform import schema
 
     return [a.name for a in schema.PROVIDER]
 
 
 def config_for(type_name: str, **values) -> dict:
     """A full configuration object: every attribute of the type, null unless given (as the CLI sends)."""
-    from pulumi_aoai_finetune.terraform import schema
+    from pulumi_aoai_finetune.adapters.terraform import schema
 
     out = {}
     for attr in schema.RESOURCES[type_name]:

@@ -1,6 +1,6 @@
 """The Terraform schema of the provider block and the three resources, derived from the project's
 single source of truth (:mod:`pulumi_aoai_finetune.schema`), so the Terraform, Pulumi and Python
-front ends cannot drift (tests/provider/terraform/test_schema.py compares what the plugin serves
+front ends cannot drift (tests/provider/adapters/terraform/test_schema.py compares what the plugin serves
 with that source).
 
 Names are the source's snake_case (:attr:`Field.name`): the Python keyword, the Terraform attribute
@@ -27,7 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .. import schema as source
+from ... import schema as source
 from .wire import Nested, type_json
 
 PROVIDER_TYPE = "aoai"

@@ -38,14 +38,13 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
-from .. import _dynamic
-from .._dynamic import UNKNOWN, Controller, Diff, is_unknown
-from ..account import AccountRef
-from ..errors import AoaiFinetuneError, ConfigurationError, WaitInterrupted
-from ..fine_tuning_job import TERMINAL as JOB_TERMINAL
-from ..fine_tuning_job import FineTuningJobController
-from ..model_deployment import ModelDeploymentController
-from ..training_file import TrainingFileController
+from ...controller import UNKNOWN, Controller, Diff, as_int, is_unknown
+from ...account import AccountRef
+from ...errors import AoaiFinetuneError, ConfigurationError, WaitInterrupted
+from ...fine_tuning_job import TERMINAL as JOB_TERMINAL
+from ...fine_tuning_job import FineTuningJobController
+from ...model_deployment import ModelDeploymentController
+from ...training_file import TrainingFileController
 from . import schema
 from .wire import UNKNOWN_WIRE, Nested, drop_nulls, from_python, is_wire_unknown, to_python
 
@@ -440,7 +439,7 @@ class ResourceAdapter:
 
 
 def _same(a: Any, b: Any) -> bool:
-    return _dynamic.as_int(a) == _dynamic.as_int(b) if not isinstance(a, (dict, list)) else a == b
+    return as_int(a) == as_int(b) if not isinstance(a, (dict, list)) else a == b
 
 
 _ACCOUNT_ID = r"(?P<account>/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.CognitiveServices/accounts/[^/]+)"
@@ -494,7 +493,7 @@ class TrainingFileAdapter(ResourceAdapter):
         return m["id"], {"account": {"resource_id": m["account"]}}
 
     def import_read(self, ctl, id_, props):
-        from .. import clients
+        from ... import clients
 
         found, outs = ctl.read(id_, props)
         if found is not None:
@@ -546,7 +545,7 @@ class FineTuningJobAdapter(ResourceAdapter):
         return m["id"], {"account": {"resource_id": m["account"]}}
 
     def import_read(self, ctl, id_, props):
-        from .. import clients
+        from ... import clients
 
         found, outs = ctl.read(id_, props)
         if found is None:
@@ -566,8 +565,8 @@ class FineTuningJobAdapter(ResourceAdapter):
         configuration's hyperparameters, suffix and method are its own where they say the same."""
         if not olds.get("imported"):
             return olds
-        from .._dynamic import as_int
-        from ..fine_tuning_job import normalize_hyperparameters, normalize_method
+        from ...controller import as_int
+        from ...fine_tuning_job import normalize_hyperparameters, normalize_method
 
         olds = dict(olds)
         resolved = olds.get("resolved_hyperparameters") or {}
@@ -590,7 +589,7 @@ class ModelDeploymentAdapter(ResourceAdapter):
     kind_name = "deployment"
 
     def unknown_on_update(self, olds, checked, diff):
-        from ..model_deployment import GATE_KEYS
+        from ...model_deployment import GATE_KEYS
 
         if diff is not None and any(key not in GATE_KEYS for key in diff.updates):
             return {f.name for f in self.source.outputs if f.on_update == "recomputed"}  # an ARM PUT's answer

@@ -22,7 +22,7 @@ from typing import Any
 
 import msgpack
 
-from .._dynamic import UNKNOWN
+from ...controller import UNKNOWN
 
 UNKNOWN_EXT = 0  # msgpack extension code of an unknown value
 REFINED_UNKNOWN_EXT = 12  # an unknown with refinements (Terraform >= 1.6, OpenTofu)

@@ -8,8 +8,8 @@ import json
 import pytest
 
 from pulumi_aoai_finetune import schema as source
-from pulumi_aoai_finetune.terraform import schema
-from pulumi_aoai_finetune.terraform.wire import Nested
+from pulumi_aoai_finetune.adapters.terraform import schema
+from pulumi_aoai_finetune.adapters.terraform.wire import Nested
 
 from .conftest import plugin_env
 from .plugin import Plugin

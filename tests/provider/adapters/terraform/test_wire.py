@@ -6,9 +6,9 @@ import json
 
 import msgpack
 
-from pulumi_aoai_finetune._dynamic import UNKNOWN, is_unknown
-from pulumi_aoai_finetune.terraform import schema, wire
-from pulumi_aoai_finetune.terraform.wire import Nested
+from pulumi_aoai_finetune.controller import UNKNOWN, is_unknown
+from pulumi_aoai_finetune.adapters.terraform import schema, wire
+from pulumi_aoai_finetune.adapters.terraform.wire import Nested
 
 
 def refined_unknown() -> msgpack.ExtType:

@@ -14,7 +14,7 @@ import httpx
 import msgpack
 import pytest
 
-from pulumi_aoai_finetune.terraform import wire
+from pulumi_aoai_finetune.adapters.terraform import wire
 
 from .conftest import account_id, plugin_env
 from .plugin import Plugin, client_certificate, config_for, diagnostics, dynamic, write_chat_jsonl

@@ -33,8 +33,8 @@ import threading
 from concurrent import futures
 from typing import Any, Optional
 
-from .. import _wait
-from ..errors import AoaiFinetuneError
+from ... import _wait
+from ...errors import AoaiFinetuneError
 from . import schema, wire
 from .adapter import ADAPTERS, Diagnostic, Result, ResourceAdapter, for_terraform
 
@@ -95,7 +95,7 @@ class ProviderService:
 
     # -- settings --------------------------------------------------------------------------------
     def settings(self):
-        from ..settings import ProviderSettings
+        from ...settings import ProviderSettings
 
         if self._settings_error:
             raise AoaiFinetuneError(self._settings_error)
@@ -123,9 +123,9 @@ class ProviderService:
         return _pb().ValidateProviderConfig.Response()
 
     def ConfigureProvider(self, request, context):  # noqa: N802
-        from .. import clients
-        from .._dynamic import load_check_modules
-        from ..settings import NAMESPACE, ProviderSettings
+        from ... import clients
+        from ...controller import load_check_modules
+        from ...settings import NAMESPACE, ProviderSettings
 
         pb = _pb()
         config = _undyn(request.config) or {}
