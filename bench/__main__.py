@@ -21,7 +21,7 @@ import time
 import traceback
 from typing import Any, Callable
 
-from ._common import REPO, Row, child_env, machine, ratio
+from ._common import REPO, Row, child_env, default_signals, machine, ratio
 
 BENCHES = ("upload", "regions", "noop", "wait", "validator")
 DEFAULTS = {"size_mb": 200.0, "regions": 6, "deployments": 10, "repeat": 3, "op_seconds": 2.5,
@@ -108,6 +108,7 @@ def table(rows: list[Row], header: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    default_signals()  # every command below starts with default signal handling (see _common)
     ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
     ap.add_argument("--only", default=",".join(BENCHES), help=f"comma-separated subset of {', '.join(BENCHES)}")
     ap.add_argument("--tiny", action="store_true", help="toy sizes: checks that everything runs (seconds, not minutes)")

@@ -10,6 +10,7 @@ import os
 import platform
 import random
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -89,6 +90,26 @@ def machine() -> dict[str, Any]:
 
 
 # -- child processes -------------------------------------------------------------------------
+def default_signals() -> None:
+    """Let every command this process starts begin with default signal handling.
+
+    A process started in the background by a non-interactive shell (``cmd &`` in a script, many
+    CI runners and agents) starts with SIGINT and SIGQUIT ignored, and ``exec`` keeps an ignored
+    signal ignored, so every child would inherit it. The Pulumi engine stops its plugins (the
+    language host, the dynamic provider) with SIGINT and kills one only ~5 s later: each
+    ``pulumi`` command then took ~5 s longer, which swamped the no-op and regions figures. A
+    Python handler, unlike "ignored", is reset to the default by ``exec``. Called from the main
+    thread (``python -m bench`` and :meth:`Stack.run`); elsewhere it does nothing."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # also makes Ctrl-C stop the bench
+    if hasattr(signal, "SIGQUIT") and signal.getsignal(signal.SIGQUIT) is signal.SIG_IGN:
+        signal.signal(signal.SIGQUIT, signal.SIG_DFL)
+
+
 def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PULUMI_", "AOAI_FT_", "AZURE_"))}
     paths = [str(REPO / "provider"), str(REPO / "emulator"), str(REPO)]
@@ -370,6 +391,7 @@ class Stack:
     def run(self, *args: str, timeout: float = 1800) -> tuple[subprocess.CompletedProcess, float]:
         cmd = ["pulumi", *args, "--non-interactive", "--stack", self.name] if args[0] != "stack" \
             else ["pulumi", *args, "--non-interactive"]
+        default_signals()
         t0 = time.perf_counter()
         result = subprocess.run(cmd, cwd=self.project, env=self.env(), capture_output=True, text=True,
                                 timeout=timeout)

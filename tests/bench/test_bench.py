@@ -60,3 +60,19 @@ def test_bench_rejects_an_unknown_benchmark() -> None:
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert "unknown benchmark(s) nope" in result.stderr
+
+
+@pytest.mark.parametrize("reset", [True, False])
+def test_commands_start_with_default_signal_handling_even_if_the_bench_did_not(reset: bool) -> None:
+    """Started with SIGINT ignored (a background job of a script), the bench still starts its commands
+    with SIGINT at its default: the Pulumi engine stops its plugins with it (else ~5 s per command)."""
+    code = ("import signal, subprocess, sys\n"
+            "signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+            "from bench._common import default_signals\n"
+            + ("default_signals()\n" if reset else "")
+            + "out = subprocess.run(['cat', '/proc/self/status'], capture_output=True, text=True).stdout\n"
+            "print(next(line for line in out.splitlines() if line.startswith('SigIgn:')))\n")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=_env(), capture_output=True, text=True,
+                         check=True, timeout=60).stdout
+    ignored = int(out.split()[-1], 16)
+    assert bool(ignored & (1 << 1)) is not reset  # bit 1: signal 2, SIGINT
