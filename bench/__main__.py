@@ -1,6 +1,6 @@
 """``python -m bench``: every benchmark against the local emulator, one table of ratios.
 
-    python -m bench [--only upload,regions,noop,wait,validator] [--size-mb 200] [--regions 6]
+    python -m bench [--only upload,regions,noop,wait,validator,bigdata] [--size-mb 200] [--regions 6]
                     [--deployments 10] [--repeat 3] [--tiny] [--json] [--tmp DIR]
 
 Each figure is compared with a baseline measured in the same run (the machines are noisy): see
@@ -23,11 +23,11 @@ from typing import Any, Callable
 
 from ._common import REPO, Row, child_env, default_signals, machine, ratio
 
-BENCHES = ("upload", "regions", "noop", "wait", "validator")
+BENCHES = ("upload", "regions", "noop", "wait", "validator", "bigdata")
 DEFAULTS = {"size_mb": 200.0, "regions": 6, "deployments": 10, "repeat": 3, "op_seconds": 2.5,
-            "poll_interval": 1.0, "job_seconds": 20.0, "validator_mb": 50.0}
+            "poll_interval": 1.0, "job_seconds": 20.0, "validator_mb": 50.0, "data_mb": 200.0}
 TINY = {"size_mb": 2.0, "regions": 2, "deployments": 2, "repeat": 1, "op_seconds": 0.5,
-        "poll_interval": 0.2, "job_seconds": 1.5, "validator_mb": 1.0}
+        "poll_interval": 0.2, "job_seconds": 1.5, "validator_mb": 1.0, "data_mb": 2.0}
 
 
 def _validator_rows(size_mb: float, repeat: int, tmp: str | None, log) -> list[Row]:
@@ -62,7 +62,7 @@ def _validator_rows(size_mb: float, repeat: int, tmp: str | None, log) -> list[R
 
 
 def _runners(p: dict[str, Any], tmp: str | None, log) -> dict[str, Callable[[], list[Row]]]:
-    from . import noop, regions, upload, wait
+    from . import bigdata, noop, regions, upload, wait
 
     return {
         "upload": lambda: upload.run(p["size_mb"], p["repeat"], tmp, log),
@@ -70,6 +70,7 @@ def _runners(p: dict[str, Any], tmp: str | None, log) -> dict[str, Callable[[], 
         "noop": lambda: noop.run(p["deployments"], p["repeat"], tmp, log),
         "wait": lambda: wait.run(p["poll_interval"], p["job_seconds"], p["repeat"], tmp, log),
         "validator": lambda: _validator_rows(p["validator_mb"], p["repeat"], tmp, log),
+        "bigdata": lambda: bigdata.run(p["data_mb"], p["repeat"], tmp, log),
     }
 
 
@@ -124,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--job-seconds", type=float, help=f"real duration of the emulated job "
                                                       f"(default {DEFAULTS['job_seconds']:g} s)")
     ap.add_argument("--validator-mb", type=float, help=f"validator file size (default {DEFAULTS['validator_mb']:g})")
+    ap.add_argument("--data-mb", type=float, help=f"training file of the big-data no-op stack "
+                                                  f"(default {DEFAULTS['data_mb']:g})")
     ap.add_argument("--tmp", default=None, help="directory for temporary files (default: the system's)")
     ap.add_argument("--json", action="store_true", help="print one JSON document on stdout (table on stderr)")
     args = ap.parse_args(argv)
@@ -162,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
               f"sizes: upload {params['size_mb']:g} MB (and {params['size_mb'] / 4:g} MB), {params['regions']} regions "
               f"at {params['op_seconds']:g} s per ARM operation, no-op stack of {params['deployments']} deployments, "
               f"wait P={params['poll_interval']:g} s on a {params['job_seconds']:g} s job, validator "
-              f"{params['validator_mb']:g} MB; best of {params['repeat']}; {elapsed:.0f} s in all"
+              f"{params['validator_mb']:g} MB, big-data stack {params['data_mb']:g} MB; best of {params['repeat']}; {elapsed:.0f} s in all"
               + (" (--tiny: timings mean nothing)" if args.tiny else ""))
     text = table(rows, header)
     if args.json:

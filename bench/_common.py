@@ -38,7 +38,7 @@ _MB = 1_000_000
 # -- rows of the table -----------------------------------------------------------------------
 @dataclass
 class Row:
-    bench: str            # upload | regions | noop | wait | validator
+    bench: str            # upload | regions | noop | wait | validator | bigdata
     name: str             # what is measured, e.g. "throughput 200 MB"
     measured: float | None
     unit: str
@@ -385,6 +385,7 @@ class Stack:
             "PULUMI_SKIP_UPDATE_CHECK": "1",
             "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
             "BENCH_SPEC": json.dumps(self.spec),
+            "AOAI_FT_CACHE_DIR": str(self.workdir / "check-cache"),  # the provider's check cache, per stack
         })
         return env
 

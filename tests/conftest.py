@@ -5,6 +5,20 @@ from __future__ import annotations
 import pytest
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _own_check_cache(tmp_path_factory):
+    """The provider's check cache (local_data) of checks run in this process: never the user's."""
+    import os
+
+    previous = os.environ.get("AOAI_FT_CACHE_DIR")
+    os.environ["AOAI_FT_CACHE_DIR"] = str(tmp_path_factory.mktemp("aoai-checks"))
+    yield
+    if previous is None:
+        os.environ.pop("AOAI_FT_CACHE_DIR", None)
+    else:
+        os.environ["AOAI_FT_CACHE_DIR"] = previous
+
+
 @pytest.fixture
 def untrusted_https(tmp_path):
     """An HTTPS server on loopback with a self-signed certificate nobody trusts (the TLS tests of

@@ -313,30 +313,34 @@ def estimate_hosting(sku: Mapping[str, Any] | None, prices: PriceTable | None = 
 
 
 # -- preview log lines -------------------------------------------------------------------------
-def training_log_lines(report: Any, *, model: str | None, path: str, epochs: int | None = None,
+def training_log_lines(data: Any, *, model: str | None, path: str, epochs: int | None = None,
                        prices: PriceTable | None = None) -> list[str]:
-    """The lines TrainingFile logs at preview: dataset statistics and the training estimate."""
-    stats = (getattr(report, "stats", None) or {}).get("training")
+    """The lines TrainingFile logs at preview: dataset statistics and the training estimate. ``data``:
+    the validator's report, or its summary (:func:`.local_data.summary`, what the check cache keeps)."""
+    from .local_data import summary
+
+    stats = data if isinstance(data, Mapping) else summary(data)
     if stats is None:
         return []
     name = os.path.basename(path)
-    t = stats.tokens
-    exact = "exact count" if getattr(stats, "token_counting_exact", False) else "estimated"
-    lines = [f"{name}: {stats.examples:,} examples, {t.total:,} tokens ({exact}; per example median "
-             f"{t.quantile(0.5) or 0:,}, max {t.max or 0:,})"]
-    used_model = model or getattr(report, "model", None)
-    est = estimate_training_from_stats(stats, used_model, epochs, prices=prices)
+    exact = "exact count" if stats.get("token_counting_exact") else "estimated"
+    lines = [f"{name}: {stats['examples']:,} examples, {stats['tokens']:,} tokens ({exact}; per example median "
+             f"{stats.get('tokens_median') or 0:,}, max {stats.get('tokens_max') or 0:,})"]
+    used_model = model or stats.get("model")
+    notes = [] if stats.get("token_counting_exact") else ["token count estimated by the validator's heuristic, not exact"]
+    est = estimate_training(used_model, stats["tokens"], epochs, n_examples=stats["examples"], prices=prices,
+                            notes=notes)
     qualifier = "" if model else " (model not set on the file: priced as the validator's default)"
     lines.append(f"{name}: estimated cost if used as training data{qualifier}: {est.line()}")
     return lines
 
 
-def log_training_estimate(report: Any, *, model: str | None, path: str) -> None:
+def log_training_estimate(data: Any, *, model: str | None, path: str) -> None:
     """Log the statistics and training estimate of a validated file; never fails the preview."""
     try:
         import pulumi
 
-        for line in training_log_lines(report, model=model, path=path):
+        for line in training_log_lines(data, model=model, path=path):
             pulumi.log.info(line)
     except Exception as exc:  # an estimate must never break a preview
         try:

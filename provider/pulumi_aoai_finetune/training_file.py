@@ -55,7 +55,7 @@ import pulumi
 import requests  # imported here, not lazily: the provider serves calls from several threads at once
 from pulumi.dynamic import Resource
 
-from . import availability, clients
+from . import availability, clients, local_data
 from ._common import HASH_CHUNK, check_account, rfc3339, same_account
 from .adapters.dynamic import DynamicProvider
 from . import schema
@@ -70,7 +70,7 @@ TERMINAL = ("processed", "error", "deleted")
 OUTPUTS = ("file_id", "filename", "bytes", "sha256", "status", "status_details", "created_at")
 PROJECT_FILES = ("Pulumi.yaml", "Pulumi.yml")
 MIB = 1024 * 1024
-MAX_LINE_BYTES = 64 * MIB  # the longest line the validator checks (data.validator.MAX_LINE_BYTES)
+scan_file = local_data.scan_file  # SHA-256, size and the first over-long line of a file, in one pass
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _claimed: set[str] = set()  # file ids this provider process created or reused for a resource
 
@@ -152,7 +152,10 @@ class TrainingFileController(Controller):
                 if response.status_code != 200:
                     pulumi.log.warn(unread.format(f"HTTP {response.status_code}"))
                     return []
-                download = _Download(response.iter_content(HASH_CHUNK))
+                declared = _declared_size(response)
+                if declared is not None and declared >= MAX_BYTES:  # size first: nothing downloaded
+                    return [("content_url", _import_too_big(shown, declared, "its Content-Length"))]
+                download = _Download(response.iter_content(HASH_CHUNK), limit=MAX_BYTES)
                 stream = io.BufferedReader(download, HASH_CHUNK)
                 failures = _validate_data(stream, inputs, name=shown, field="content_url")
                 while stream.read(HASH_CHUNK):  # the rest, if the validator stopped early: the hash is whole
@@ -160,6 +163,8 @@ class TrainingFileController(Controller):
                 # what the import will hold: an interrupted import is then recognised by its content
                 inputs["content_sha256"], inputs["content_bytes"] = download.sha256.hexdigest(), download.tell()
                 return failures
+        except _TooBig as exc:  # no Content-Length (or a wrong one): stopped as soon as it passed the limit
+            return [("content_url", _import_too_big(shown, exc.size, "read so far", at_least=True))]
         except (requests.RequestException, OSError) as exc:  # the type only: a message may quote the URL
             pulumi.log.warn(unread.format(type(exc).__name__))
             return []
@@ -196,21 +201,19 @@ class TrainingFileController(Controller):
     def _check_file(self, path: str, p: Path, inputs: dict, failures: list) -> None:
         size = p.stat().st_size
         if size >= MAX_BYTES:
-            failures.append(("path", f"{path}: {size} bytes; the service takes files under 512 MB "
-                                     "(import large files from Azure Blob storage with content_url)"))
+            failures.append(("path", f"{path}: {size} bytes; the service takes files under 512 MB (imports too): "
+                                     "shorten or split the data, or give images as https URLs instead of inline "
+                                     "base64"))
             return
-        digest, size, long_line = scan_file(path)
-        inputs["content_sha256"] = digest
-        inputs["content_bytes"] = size
+        # hashed and validated in one read, and not read at all while unchanged (local_data's cache)
+        result = local_data.check(path, inputs)
+        inputs["content_sha256"] = result.sha256
+        inputs["content_bytes"] = result.bytes
         if self.live_reads and self._new:
-            failures.extend(self._check_account_limits(inputs, size))
-        if inputs.get("validate", True) and long_line is not None:
-            line, length = long_line
-            failures.append(("path", f"{path}:{line}: a line of {length / MIB:,.1f} MiB, longer than the "
-                                     f"{MAX_LINE_BYTES // MIB} MiB a training example can take: one example per "
-                                     "line, and give large images as https URLs"))
-        elif inputs.get("validate", True):
-            failures.extend(_validate_data(path, inputs))
+            failures.extend(self._check_account_limits(inputs, result.bytes))
+        failures.extend(result.failures)
+        if result.stats is not None:
+            _log_data(result.stats, inputs.get("model"), path)
 
     def _check_account_limits(self, inputs: dict, size: int) -> list[tuple[str, str]]:
         """A new file must fit the account's limits (files count, total size): read at preview."""
@@ -426,46 +429,21 @@ class TrainingFileController(Controller):
         pulumi.log.info(f"deleted file {id_} from account {account.name}")
 
 
-def scan_file(path: str, max_line: int = MAX_LINE_BYTES) -> tuple[str, int, Optional[tuple[int, int]]]:
-    """SHA-256, size and the first line longer than ``max_line`` bytes as (line number, length), in
-    one streamed pass of constant memory: a huge line is measured, never held, and then refused
-    before the validator would gather it."""
-    import hashlib
-
-    assert max_line >= HASH_CHUNK  # so only a line spanning chunks can be too long
-    digest, size, line, run = hashlib.sha256(), 0, 1, 0
-    long_line: Optional[tuple[int, int]] = None
-    measuring = False  # inside the long line, still counting its length
-    with open(path, "rb") as fh:
-        while chunk := fh.read(HASH_CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-            first = chunk.find(b"\n")
-            if first < 0:
-                run += len(chunk)
-            else:
-                if long_line is None and run + first > max_line:
-                    long_line = (line, run + first)
-                elif measuring and long_line is not None:
-                    long_line = (long_line[0], run + first)
-                measuring = False
-                line += chunk.count(b"\n")
-                run = len(chunk) - chunk.rfind(b"\n") - 1
-            if long_line is None and run > max_line:
-                long_line, measuring = (line, run), True
-    if measuring and long_line is not None:
-        long_line = (long_line[0], run)  # the file's last line
-    return digest.hexdigest(), size, long_line
+class _TooBig(Exception):
+    def __init__(self, size: int) -> None:
+        super().__init__(f"more than {size} bytes")
+        self.size = size
 
 
 class _Download(io.RawIOBase):
     """A response body (an iterator of byte chunks) as a raw stream the validator can read once,
-    hashed (SHA-256) as it is read."""
+    hashed (SHA-256) as it is read; past ``limit`` bytes, reading raises :class:`_TooBig`."""
 
-    def __init__(self, chunks: Any) -> None:
+    def __init__(self, chunks: Any, limit: Optional[int] = None) -> None:
         import hashlib
 
         self._chunks, self._pending, self._position = iter(chunks), b"", 0
+        self._received, self._limit = 0, limit
         self.sha256 = hashlib.sha256()
 
     def readable(self) -> bool:
@@ -479,6 +457,9 @@ class _Download(io.RawIOBase):
             self._pending = next(self._chunks, b"")
             if not self._pending:
                 return 0
+            self._received += len(self._pending)
+            if self._limit is not None and self._received >= self._limit:
+                raise _TooBig(self._received)
             self.sha256.update(self._pending)
         n = min(len(buffer), len(self._pending))
         buffer[:n] = self._pending[:n]
@@ -487,30 +468,43 @@ class _Download(io.RawIOBase):
         return n
 
 
-def _validate_data(source: Any, inputs: dict, *, name: Optional[str] = None,
-                   field: str = "path") -> list[tuple[str, str]]:
-    """Findings of the data at ``source`` for the file's ``model``, ``method`` and ``grader`` inputs:
-    a local path, or a stream read once (``name``: what the findings call it)."""
-    from .data import validate_file, validate_stream
-    from .data.formats import METHODS
+def _validate_data(stream: Any, inputs: dict, *, name: str, field: str = "content_url") -> list[tuple[str, str]]:
+    """Findings of the data of a stream read once (a download; ``name``: what the findings call it)
+    for the file's ``model``, ``method`` and ``grader`` inputs."""
+    from .data import validate_stream
 
-    model, method, grader = inputs.get("model"), inputs.get("method"), inputs.get("grader")
-    if not isinstance(grader, dict):
-        grader = None  # not known yet at preview (or refused by check): check the format only
-    kwargs: dict[str, Any] = {"model": model} if model else {}
-    if method not in (None, "supervised"):
-        if method not in METHODS:
-            return [("method", f"method {method!r} must be one of supervised, dpo, reinforcement")]
-        kwargs["method"] = method
-        if method == "reinforcement" and grader is not None:
-            kwargs["grader"] = grader
-    report = validate_stream(source, name=name, **kwargs) if name is not None else validate_file(source, **kwargs)
-    if report.ok:
-        from .cost import log_training_estimate
+    kwargs, refused = local_data.validator_args(inputs)
+    if refused is not None:
+        return [refused]
+    report = validate_stream(stream, name=name, **kwargs)
+    stats = local_data.summary(report) if report.ok else None
+    if stats is not None:
+        _log_data(stats, inputs.get("model"), name)
+    return local_data.report_failures(report, field)
 
-        log_training_estimate(report, model=model, path=name or source)  # statistics and estimated cost
-        return []
-    return [(field, report.summary(max_lines=20))]
+
+def _log_data(stats: dict, model: Any, path: str) -> None:
+    """The data's statistics and training estimate, logged at preview (never fails it)."""
+    from .cost import log_training_estimate
+
+    log_training_estimate(stats, model=model if isinstance(model, str) else None, path=path)
+
+
+def _declared_size(response: Any) -> Optional[int]:
+    """The size of a response's body from its headers, when they say it (not for an encoded body)."""
+    if response.headers.get("Content-Encoding", "identity").lower() not in ("", "identity"):
+        return None
+    try:
+        size = int(response.headers.get("Content-Length", ""))
+    except ValueError:
+        return None
+    return size if size >= 0 else None
+
+
+def _import_too_big(shown: str, size: int, how: str, at_least: bool = False) -> str:
+    return (f"content_url {shown}: {'more than ' if at_least else ''}{size / MIB:,.1f} MiB ({how}); the service takes "
+            f"files under {MAX_BYTES // MIB} MiB, an import too: shorten or split the data (fewer or shorter "
+            "examples), or give images as https URLs instead of inline base64; nothing more was downloaded")
 
 
 def resolve_local(path: Any, project_dir: Any, cwd: Optional[str] = None) -> tuple[Any, Any]:

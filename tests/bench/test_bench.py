@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-BENCHES = ("upload", "regions", "noop", "wait", "validator")
+BENCHES = ("upload", "regions", "noop", "wait", "validator", "bigdata")
 
 
 def _env() -> dict[str, str]:

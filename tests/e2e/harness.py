@@ -122,6 +122,7 @@ class Stack:
             "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
             "AZURE_OPENAI_API_KEY": API_KEY,
             "AOAI_FT_ACCESS_TOKEN": ACCESS_TOKEN,
+            "AOAI_FT_CACHE_DIR": str(self.home / "aoai-checks"),  # the provider's check cache, per stack
         })
         env.update(self.extra_env)
         return {k: v for k, v in env.items() if v is not None}  # extra_env None: unset it

@@ -145,6 +145,65 @@ def test_an_import_url_this_machine_cannot_read_is_left_to_the_service(url_ctl, 
     assert all("the service checks it after the import" in w and "SECRETSIG" not in w for w in warnings)
 
 
+@pytest.fixture
+def big_body():
+    """A loopback server whose /declared answer says 600 MiB in Content-Length and whose /undeclared
+    answer streams up to 100 MiB of valid lines without a length; it records the bytes it got out."""
+    import http.server
+    import threading
+
+    sent = {"declared": 0, "undeclared": 0}
+    line = (json.dumps({"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}]})
+            + "\n").encode()
+    chunk = line * (65536 // len(line))
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.0"  # no length: the body ends when the connection closes
+
+        def do_GET(self):
+            name = self.path.split("?")[0].strip("/")
+            self.send_response(200)
+            if name == "declared":
+                self.send_header("Content-Length", str(600 * 1024 * 1024))
+            self.end_headers()
+            try:
+                while sent[name] < 100 * 1024 * 1024:
+                    self.wfile.write(chunk)
+                    sent[name] += len(chunk)
+            except OSError:
+                pass  # the client went away
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", sent
+    server.shutdown()
+
+
+def test_an_import_over_the_size_limit_is_refused_from_its_headers_before_any_download(url_ctl, big_body):
+    base, sent = big_body
+    _, failures = url_ctl.check({}, {"account": ACCOUNT, "content_url": f"{base}/declared?sig=SECRETSIG"})
+    assert [f for f, _ in failures] == ["content_url"]
+    message = failures[0][1]
+    assert f"content_url {base}/declared?...: 600.0 MiB (its Content-Length); the service takes files under " \
+           "512 MiB, an import too: shorten or split the data" in message and "SECRETSIG" not in message
+    assert sent["declared"] < 50 * 1024 * 1024  # what the server got into the socket before we hung up
+
+
+def test_an_import_without_a_length_is_refused_as_soon_as_it_passes_the_limit(url_ctl, big_body, monkeypatch):
+    from pulumi_aoai_finetune import training_file
+
+    monkeypatch.setattr(training_file, "MAX_BYTES", 2 * 1024 * 1024)
+    base, sent = big_body
+    _, failures = url_ctl.check({}, {"account": ACCOUNT, "content_url": f"{base}/undeclared"})
+    assert [f for f, _ in failures] == ["content_url"]
+    assert f"content_url {base}/undeclared: more than 2.0 MiB (read so far); the service takes files under 2 MiB" \
+        in failures[0][1]
+    assert sent["undeclared"] < 50 * 1024 * 1024
+
+
 def test_check_tolerates_unknowns_at_preview(ctl):
     _, failures = ctl.check({}, {"account": UNKNOWN, "content_url": UNKNOWN})
     assert failures == []

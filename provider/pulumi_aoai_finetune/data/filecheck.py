@@ -126,9 +126,10 @@ class FileCheck:
 
     # -- driver --------------------------------------------------------------------------------
 
-    def run_path(self, path: str | os.PathLike[str]) -> None:
+    def run_path(self, path: str | os.PathLike[str], on_read: Any = None) -> None:
+        """Check the regular file at ``path``; ``on_read``: see :func:`.validator.validate_file`."""
         try:
-            fp, st = reader.open_regular(path)
+            fp, st = reader.open_regular(path, on_read)
         except reader.NotRegularFile as exc:
             self.add("file.unreadable", None, str(exc))
             return

@@ -8,6 +8,7 @@ longer line is handed to ``too_long`` and skipped without being kept.
 
 from __future__ import annotations
 
+import io
 import os
 import stat
 from functools import partial
@@ -28,8 +29,11 @@ class NotRegularFile(OSError):
     """A path that is no regular file: a device, a FIFO, a socket or a directory."""
 
 
-def open_regular(path: str | os.PathLike[str]) -> tuple[BinaryIO, os.stat_result]:
-    """``path`` opened for buffered binary reading, with its ``fstat``, when it is a regular file.
+def open_regular(
+    path: str | os.PathLike[str], on_read: Callable[[bytes], Any] | None = None
+) -> tuple[BinaryIO, os.stat_result]:
+    """``path`` opened for buffered binary reading, with its ``fstat``, when it is a regular file;
+    ``on_read`` (optional) is given every chunk read from the file, in order.
 
     Anything else raises :class:`NotRegularFile` at once: a device may never end (``/dev/zero``,
     ``/dev/urandom``), and opening a FIFO blocks until a writer comes, which may be never. The open
@@ -44,10 +48,39 @@ def open_regular(path: str | os.PathLike[str]) -> tuple[BinaryIO, os.stat_result
             raise NotRegularFile(f"not a regular file ({kind}); save the data to a file and validate that")
         if _NONBLOCK:
             os.set_blocking(fd, True)
-        return open(fd, "rb", buffering=READ_BUFFER), st
+        if on_read is None:
+            return open(fd, "rb", buffering=READ_BUFFER), st
+        return io.BufferedReader(_Tap(io.FileIO(fd, "rb"), on_read), READ_BUFFER), st  # type: ignore[return-value]
     except BaseException:
         os.close(fd)
         raise
+
+
+class _Tap(io.RawIOBase):
+    """A raw file whose every chunk read also goes to ``on_read`` (a hash, say)."""
+
+    def __init__(self, raw: io.FileIO, on_read: Callable[[bytes], Any]) -> None:
+        self._raw, self._on_read, self._pos = raw, on_read, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self._raw.fileno()
+
+    def tell(self) -> int:
+        return self._pos
+
+    def readinto(self, buffer: Any) -> int:
+        n = self._raw.readinto(buffer)
+        if n:
+            self._pos += n
+            self._on_read(bytes(memoryview(buffer)[:n]))
+        return n
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
 
 
 class Lines:

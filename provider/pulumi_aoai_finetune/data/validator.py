@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Callable
 
 from .filecheck import Context, FileCheck
 from .findings import FindingCollector, Report
@@ -98,6 +98,7 @@ def _validate(
     tokenizer: str,
     dedup_limit: int,
     grader: Mapping[str, Any] | None = None,
+    on_read: Callable[[bytes], Any] | None = None,
 ) -> Report:
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}, not {method!r}")
@@ -123,7 +124,10 @@ def _validate(
 
     tcheck = FileCheck(ctx, train[0], "training")
     try:
-        run(tcheck, train[1])
+        if on_read is not None:
+            tcheck.run_path(train[1], on_read)  # type: ignore[arg-type]
+        else:
+            run(tcheck, train[1])
         return _report(ctx, tcheck, validation, run, n_epochs)
     finally:
         tcheck.close()
@@ -191,6 +195,7 @@ def validate_file(
     tokenizer: str = "heuristic",
     dedup_limit: int = DEFAULT_DEDUP_LIMIT,
     grader: Mapping[str, Any] | None = None,
+    on_read: Callable[[bytes], Any] | None = None,
 ) -> Report:
     """Validate a training file (and optionally a validation file) for ``model`` and ``method``.
 
@@ -203,7 +208,9 @@ def validate_file(
     choice (estimated). ``max_findings``: findings kept per rule (counts stay exact).
     ``tokenizer``: ``"heuristic"`` (default, fast) or ``"exact"``. File names in findings are
     ``str(path)`` as given. ``grader`` (method reinforcement): the job's grader object; every
-    line must then have the fields it reads as ``{{item.<field>}}``.
+    line must then have the fields it reads as ``{{item.<field>}}``. ``on_read``: given every chunk
+    of the training file as it is read, in order (to hash it in the same read, say); what it raises
+    (other than ``OSError``) ends the validation and propagates.
     """
     return _validate(
         (os.fspath(path), path),
@@ -215,6 +222,7 @@ def validate_file(
         tokenizer=tokenizer,
         dedup_limit=dedup_limit,
         grader=grader,
+        on_read=on_read,
     )
 
 
