@@ -32,6 +32,17 @@ KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr
 READY = re.compile(r"listens on (http://127\.0\.0\.1:(\d+))")
 
 
+def _die_with_parent() -> None:
+    """In the child, before exec: SIGTERM when the test process dies, even killed (Linux
+    ``PR_SET_PDEATHSIG``), so an interrupted run leaves no Azurite behind."""
+    import ctypes
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def azurite_bin_dir() -> str:
     """The directory of ``azurite-blob``: from PATH (scripts/test.sh puts it there), else
     scripts/azurite.sh installs it into the cache (once) and says where."""
@@ -54,7 +65,8 @@ class Azurite:
             [os.path.join(bin_dir, "azurite-blob"), "--blobHost", "127.0.0.1", "--blobPort", "0",
              "--inMemoryPersistence", "--extentMemoryLimit", "256", "--skipApiVersionCheck",
              "--disableTelemetry", "--silent"],
-            cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+            cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+            preexec_fn=_die_with_parent)
 
         def drain() -> None:  # read every line, so the pipe never fills
             for line in self.proc.stdout:
