@@ -44,6 +44,7 @@ account created by the same stack, no credentials at preview).
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -276,8 +277,40 @@ def account_standard_models(settings, account) -> dict[str, bool] | None:
     return out
 
 
+#: How long one listing of an account's deployments serves the checks of this process (a preview or
+#: an update): every deployment of the account checked meanwhile shares it.
+LIST_TTL = 120.0
+_lists: dict[str, tuple[float, list[tuple[str, str]] | None]] = {}
+_list_locks: dict[str, threading.Lock] = {}
+
+
 def fine_tuned_deployments(settings, account) -> list[tuple[str, str]] | None:
-    """``[(deployment name, model)]`` of the account's fine-tuned deployments (ARM list), or None."""
+    """``[(deployment name, model)]`` of the account's fine-tuned deployments (ARM list), or None.
+
+    One listing per account for all the deployments of that account this process checks: the first
+    check lists (the others of that account wait for it), the rest reuse it for :data:`LIST_TTL`
+    seconds. So N deployments on one account cost one list at preview, not N. A deployment this
+    process creates or deletes drops the account's listing (:func:`forget_deployments`)."""
+    with _cache_lock:
+        lock = _list_locks.setdefault(account.key, threading.Lock())
+    with lock:
+        with _cache_lock:
+            cached = _lists.get(account.key)
+        if cached is not None and time.monotonic() - cached[0] < LIST_TTL:
+            return cached[1]
+        found = _list_fine_tuned(settings, account)
+        with _cache_lock:
+            _lists[account.key] = (time.monotonic(), found)
+        return found
+
+
+def forget_deployments(account) -> None:
+    """The account's deployments changed (this process created or deleted one): list them again."""
+    with _cache_lock:
+        _lists.pop(account.key, None)
+
+
+def _list_fine_tuned(settings, account) -> list[tuple[str, str]] | None:
     from . import clients
 
     try:
@@ -310,3 +343,4 @@ def account_files(settings, account) -> tuple[int, int] | None:
 def clear_cache() -> None:
     with _cache_lock:
         _regions.clear()
+        _lists.clear()

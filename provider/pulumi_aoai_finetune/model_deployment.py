@@ -34,7 +34,8 @@ tier for a gpt-4o-mini model) fails the preview. Developer-tier deployments expi
 preview of an existing one reads it, and when Azure has removed it says so and redeploys it in the
 update (``pulumi refresh`` says so too, and the next ``up`` creates it again). A new fine-tuned
 deployment is refused at preview when the account already has 10 (ARM list, read-only); deployments of
-the same stack not created yet are not visible there (the project's stack config counts those).
+the same stack not created yet are not visible there (the project's stack config counts those). One
+listing per account serves all the deployments of that account checked in a preview.
 """
 
 from __future__ import annotations
@@ -274,7 +275,10 @@ class ModelDeploymentController(Controller):
             return result
 
         pulumi.log.info(f"{verb} deployment {name} of {inputs['model']} in account {account.name}")
-        result = self._serialized(account, f"{verb} deployment {name} in {account.name}", run)
+        try:
+            result = self._serialized(account, f"{verb} deployment {name} in {account.name}", run)
+        finally:
+            availability.forget_deployments(account)  # the account's deployments changed (or may have)
         state = result.properties.provisioning_state if result.properties else None
         if state != "Succeeded":
             raise DeploymentFailedError(f"deployment {name} in {account.name} ended {state}")
@@ -370,6 +374,8 @@ class ModelDeploymentController(Controller):
             self._serialized(account, f"deleting deployment {name} in {account.name}", run)
         except NotFoundError:
             pass  # already gone: delete is idempotent
+        finally:
+            availability.forget_deployments(account)
 
     def delete(self, id_, props):
         account = AccountRef.parse(props["account"])

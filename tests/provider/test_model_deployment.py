@@ -69,3 +69,38 @@ def test_rename_and_new_model_creates_first(ctl):
 def test_source_account_change_replaces(ctl):
     d = ctl.diff("id", checked(ctl, source_account=A), checked(ctl, source_account=B))
     assert d.replaces == ["source_account"]
+
+
+def test_one_listing_per_account_serves_every_deployment_checked_at_preview(monkeypatch):
+    """N new deployments on one account cost one ARM list at preview, also when checked at once."""
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+    from types import SimpleNamespace
+
+    from pulumi_aoai_finetune import availability, clients
+
+    listed: list[str] = []
+    guard = threading.Lock()
+
+    class Deployments:
+        def list(self, resource_group, account, **kwargs):
+            with guard:
+                listed.append(account)
+            time.sleep(0.05)  # the other checks arrive while it lists
+            model = SimpleNamespace(name="gpt-4o-mini-2024-07-18.ft-old")
+            return [SimpleNamespace(name="old", properties=SimpleNamespace(model=model))]
+
+    monkeypatch.setattr(clients, "arm", lambda settings, subscription, **kw: SimpleNamespace(deployments=Deployments()))
+    availability.clear_cache()
+    ctl = ModelDeploymentController(ProviderSettings())
+    ctl.live_reads = True
+    news = [{**BASE, "account": acct, "deployment_name": f"d{i}"} for acct in (A, B) for i in range(6)]
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda n: ctl.check({}, n), news))
+    assert all(failures == [] for _, failures in results)
+    assert sorted(listed) == ["acct-a", "acct-b"]  # was one list per deployment: 12
+    availability.clear_cache()
+    ctl.check({}, news[0])
+    assert sorted(listed) == ["acct-a", "acct-a", "acct-b"]  # a new process (preview) lists again
+    availability.clear_cache()
