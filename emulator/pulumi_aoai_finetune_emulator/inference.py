@@ -6,15 +6,22 @@ HTTP-free: ``routes/dataplane.py`` parses the request and calls :func:`chat_comp
 (deploy, evaluate, gate, promote), so that a well-trained model passes an evaluation and a badly
 trained one fails it, every time:
 
-- A **fine-tuned model** (or checkpoint) remembers the examples of its training file: a prompt it
-  was trained on -- the same system message(s) and the same last user message, compared after
-  lower-casing and collapsing white space -- is answered with the trained assistant answer, and
-  anything else with :data:`GENERIC_ANSWER`. It recalls each trained prompt with probability
-  ``1 - 0.5 ** epochs`` (1 epoch: 50 %, 3: 87.5 %, 5: 97 %; a checkpoint counts the epochs done at
-  its step), decided by a hash of the job's data, seed and hyperparameters and the prompt: the same
-  model always answers the same prompt the same way. A model trained on top of another
-  (continuous fine-tuning) also remembers what its base learned. DPO data teaches the preferred
-  output; prompt/completion data the completion; reinforcement data (prompts only) nothing.
+- A **fine-tuned model** (or checkpoint) remembers the examples of its training file. A prompt
+  with the same system message(s) as a trained one is answered with the trained assistant answer
+  when its last user message is the trained one (compared after lower-casing and collapsing white
+  space), or **a paraphrase of it**. A paraphrase shares at least half of its *topic words* with the
+  topic words of a trained answer's prompts (Jaccard >= :data:`SIMILAR`; the nearest answer wins).
+  Topic words are the words (letters and digits) that, in the training prompts, come only with one
+  answer -- "export" and "data" in "Where can I export my data?", not "where", "can" or "my",
+  which come with many -- plus words the training never saw. So "How do I export my data?" gets
+  the answer trained for "Where can I export my data?", and "How do I export my invoices?" does
+  not. Anything else gets :data:`GENERIC_ANSWER`.
+- It recalls with probability ``1 - 0.5 ** epochs`` (1 epoch: 50 %, 3: 87.5 %, 5: 97 %; a
+  checkpoint counts the epochs done at its step). A hash of the job's data, seed and
+  hyperparameters and of the prompt decides, so the same model always answers the same prompt the
+  same way. A model trained on top of another (continuous fine-tuning) also remembers what its base
+  learned. DPO data teaches the preferred output, prompt/completion data the completion,
+  reinforcement data (prompts only) nothing.
 - A **base model** answers everything with :data:`GENERIC_ANSWER`.
 - ``response_format`` ``json_object`` / ``json_schema``: an answer that is a JSON object is returned
   as it is; any other is wrapped as ``{"answer": "<text>"}`` (the emulator cannot make up data that
@@ -67,12 +74,14 @@ from .errors import ServiceError
 GENERIC_ANSWER = ("I can help with general questions, but I don't have specific information about that. "
                   "Please contact support.")
 MAX_REMEMBERED_EXAMPLES = 100_000
+SIMILAR = 0.5  # Jaccard of topic words for a paraphrase
 DEVELOPER_ROLE_FROM = "2024-12-01"  # first api-version taking the `developer` role (see the module docs)
 ROLES = ("system", "user", "assistant", "tool", "function")
 PART_TYPES = {"system": ("text",), "user": ("text", "image_url"), "assistant": ("text", "refusal"),
               "tool": ("text",), "developer": ("text",)}
 RESPONSE_FORMATS = ("text", "json_object", "json_schema")
 _SPACE = re.compile(r"\s+")
+_WORD = re.compile(r"[^\W_]+")
 
 
 class InferenceError(ServiceError):
@@ -277,6 +286,63 @@ def remember_training(backend, now: float) -> None:
         job["_knowledge"] = True
 
 
+def _words(text: str) -> frozenset[str]:
+    return frozenset(_WORD.findall(text))
+
+
+class Knowledge:
+    """What one job learned: trained prompts and answers, and each answer's topic words."""
+
+    def __init__(self, learned: dict[str, str]) -> None:
+        self.exact = learned
+        answers_of: dict[str, set[str]] = {}
+        prompts: list[tuple[str, frozenset[str], str]] = []
+        for key, answer in learned.items():
+            system, _, user = key.partition("\x1e")
+            words = _words(user)
+            prompts.append((system, words, answer))
+            for word in words:
+                answers_of.setdefault(word, set()).add(answer)
+        self.seen = frozenset(answers_of)
+        self.specific = frozenset(w for w, found in answers_of.items() if len(found) == 1)
+        self.topics: dict[str, dict[str, set[str]]] = {}  # system -> answer -> its topic words
+        for system, words, answer in prompts:
+            self.topics.setdefault(system, {}).setdefault(answer, set()).update(words & self.specific)
+
+    def answer(self, key: str) -> str | None:
+        """The trained answer of ``key``, or of its nearest paraphrase; None if there is none."""
+        if key in self.exact:
+            return self.exact[key]
+        system, _, user = key.partition("\x1e")
+        words = _words(user)
+        topic = {w for w in words if w in self.specific or w not in self.seen}
+        if not topic & self.specific:
+            return None
+        best, score = None, SIMILAR
+        for answer, theirs in self.topics.get(system, {}).items():
+            shared = len(topic & theirs)
+            if shared and shared / len(topic | theirs) >= score:
+                best, score = answer, shared / len(topic | theirs)
+        return best
+
+
+_cache: dict[str, tuple[float, Knowledge]] = {}
+
+
+def _knowledge(backend, job: dict[str, Any]) -> Knowledge | None:
+    if not job.get("_knowledge"):
+        return None
+    blob = backend.store.blob_path(_knowledge_blob(job["id"]))
+    try:
+        stamp = blob.stat().st_mtime
+        cached = _cache.get(str(blob))
+        if cached is None or cached[0] != stamp:
+            cached = _cache[str(blob)] = (stamp, Knowledge(json.loads(blob.read_text(encoding="utf-8"))))
+    except (OSError, ValueError):
+        return None
+    return cached[1]
+
+
 def _lineage(backend, model_name: str) -> list[tuple[dict[str, Any], float]]:
     """(job, epochs trained) from the deployed model back through its fine-tuned bases, newest first."""
     store = backend.store
@@ -315,16 +381,11 @@ def answer_for(backend, model_name: str, messages: list[dict[str, Any]]) -> str:
     if key is None:
         return GENERIC_ANSWER
     for job, epochs in _lineage(backend, model_name):
-        if not job.get("_knowledge"):
-            continue
-        blob = backend.store.blob_path(_knowledge_blob(job["id"]))
-        try:
-            learned = json.loads(blob.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        if key in learned:
+        knowledge = _knowledge(backend, job)
+        learned = knowledge.answer(key) if knowledge is not None else None
+        if learned is not None:
             unit = results._unit(job["_plan"]["metrics_key"], "recall", key)
-            return learned[key] if unit < recall_probability(epochs) else GENERIC_ANSWER
+            return learned if unit < recall_probability(epochs) else GENERIC_ANSWER
     return GENERIC_ANSWER
 
 

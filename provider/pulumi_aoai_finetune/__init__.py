@@ -1,6 +1,6 @@
 """Pulumi resources for Azure OpenAI fine-tuning.
 
-    from pulumi_aoai_finetune import AccountArgs, TrainingFile, FineTuningJob, ModelDeployment
+    from pulumi_aoai_finetune import AccountArgs, TrainingFile, FineTuningJob, ModelDeployment, ModelEvaluation
 
 Settings (ARM endpoint, credential kind, polling) come from stack config ``aoai-finetune:*`` or the
 environment; see :mod:`pulumi_aoai_finetune.settings`. The names are imported lazily, so tools that
@@ -17,6 +17,8 @@ _EXPORTS = {
     "AoaiFinetuneError": "errors",
     "FineTuningJob": "fine_tuning_job",
     "ModelDeployment": "model_deployment",
+    "ModelEvaluation": "model_evaluation",
+    "ModelGraderArgs": "model_evaluation",
     "QualityGateArgs": "quality",
     "TrainingFile": "training_file",
 }
@@ -38,5 +40,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from .errors import AoaiFinetuneError
     from .fine_tuning_job import FineTuningJob
     from .model_deployment import ModelDeployment
+    from .model_evaluation import ModelEvaluation, ModelGraderArgs
     from .quality import QualityGateArgs
     from .training_file import TrainingFile

@@ -13,6 +13,7 @@ import click
 # name -> (module, attribute): each a click command.
 _COMMANDS = {
     "emulator": ("pulumi_aoai_finetune_emulator.cli", "emulator"),
+    "eval": ("pulumi_aoai_finetune.evaluation.command", "evaluate"),
     "validate": ("pulumi_aoai_finetune.data.command", "validate"),
     "report": ("pulumi_aoai_finetune.report_command", "report"),
     "review": ("pulumi_aoai_finetune.review_command", "review"),

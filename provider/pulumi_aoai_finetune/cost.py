@@ -46,6 +46,7 @@ class PriceTable:
     provisioned_per_ptu_hour: float | None
     hours_per_month: float
     origin: tuple[str, ...] = field(default_factory=tuple)
+    inference_per_1m_tokens: dict[str, dict[str, float | None]] = field(default_factory=dict)
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any], origin: tuple[str, ...] = ()) -> "PriceTable":
@@ -65,6 +66,10 @@ class PriceTable:
                                                 f"{where}: provisioned_per_ptu_hour"),
                 hours_per_month=float(data.get("hours_per_month") or 730),
                 origin=origin,
+                inference_per_1m_tokens={
+                    str(k): {str(kind): _price(price, f"{where}: inference_per_1m_tokens.{k}.{kind}")
+                             for kind, price in (v or {}).items()}
+                    for k, v in (data.get("inference_per_1m_tokens") or {}).items()},
             )
         except (TypeError, ValueError, AttributeError) as exc:
             raise ConfigurationError(f"{where}: not a valid price table ({exc}); see {DEFAULT_PRICES}") from None
@@ -91,6 +96,23 @@ class PriceTable:
             if key.lower() == training_type.lower():
                 return value
         return 1.0
+
+    def inference_price(self, model: str | None) -> tuple[float | None, float | None, str | None]:
+        """(USD per 1M input tokens, per 1M output tokens, the table key used) of calling a deployment
+        of ``model``: a fine-tuned model (``<base>.ft-...``) at the fine-tuned rates of its base."""
+        if not model:
+            return None, None, None
+        from .data import base_model
+
+        fine_tuned = ".ft-" in model
+        name = base_model(model)
+        for key in sorted(self.inference_per_1m_tokens, key=len, reverse=True):
+            k = key.lower()
+            if name == k or name.startswith(k + "-") or name.startswith(k + "."):
+                row = self.inference_per_1m_tokens[key]
+                prefix = "fine_tuned_" if fine_tuned else ""
+                return row.get(prefix + "input"), row.get(prefix + "output"), key
+        return None, None, None
 
     def hosting_price(self, sku_name: str | None) -> tuple[float | None, str | None]:
         name = (sku_name or "Standard").lower()
@@ -310,6 +332,48 @@ def estimate_hosting(sku: Mapping[str, Any] | None, prices: PriceTable | None = 
     per_month = per_hour * prices.hours_per_month if per_hour is not None else None
     return HostingEstimate(sku=name, capacity=capacity, usd_per_hour=per_hour, usd_per_month=per_month,
                            currency=prices.currency, prices=prices.describe(), note=note)
+
+
+@dataclass
+class InferenceEstimate:
+    """What calling a deployment costs in tokens: an evaluation run (and its judge)."""
+
+    model: str | None
+    prompt_tokens: int
+    completion_tokens: int
+    usd: float | None
+    currency: str
+    prices: str
+    note: str = ""
+
+    def line(self) -> str:
+        text = (f"{self.prompt_tokens:,} input + {self.completion_tokens:,} output tokens on "
+                f"{self.model or 'an unknown model'}: {usd(self.usd, self.currency)}")
+        if self.note:
+            text += f" ({self.note})"
+        return f"{text}; {self.prices}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in ("model", "prompt_tokens", "completion_tokens", "usd", "currency",
+                                              "prices", "note")}
+
+
+def estimate_inference(model: str | None, prompt_tokens: int, completion_tokens: int, *,
+                       prices: PriceTable | None = None) -> InferenceEstimate:
+    """Token cost of chat completions on a deployment of ``model`` (no hourly fee: see hosting)."""
+    prices = prices or load_prices()
+    per_in, per_out, key = prices.inference_price(model)
+    note = ""
+    if key is None:
+        note = f"no inference price for {model} in the price table" if model else "model not known yet"
+        total = None
+    elif per_in is None or per_out is None:
+        note = f"the price table has no figure for {key} (null)"
+        total = None
+    else:
+        total = prompt_tokens / 1e6 * per_in + completion_tokens / 1e6 * per_out
+    return InferenceEstimate(model=model, prompt_tokens=int(prompt_tokens), completion_tokens=int(completion_tokens),
+                             usd=total, currency=prices.currency, prices=prices.describe(), note=note)
 
 
 # -- preview log lines -------------------------------------------------------------------------

@@ -6,6 +6,7 @@ resource           id                                            the controller'
 TrainingFile       ``<account ARM id>/files/<file id>``          ``<file id>``
 FineTuningJob      ``<account ARM id>/fine_tuning/jobs/<job id>``  ``<job id>``
 ModelDeployment    ``<account ARM id>/deployments/<name>``       the same (ARM's own id)
+ModelEvaluation    ``evaluation-<hex>`` (not importable)         the same
 =================  ============================================  ==================================
 
 The controllers (and the Python dynamic resources, whose states hold them) use the service's bare
@@ -32,6 +33,8 @@ _PATTERNS = {
 
 def long_id(res: schema.Resource, controller_id: str, account: Any) -> str:
     """The id a front end shows for the controller's id of an object in ``account``."""
+    if res.name not in _PATTERNS:  # a record of this stack only (an evaluation): its own id
+        return controller_id
     if res is schema.MODEL_DEPLOYMENT or _PATTERNS[res.name].match(controller_id):
         return controller_id
     suffix = {schema.TRAINING_FILE.name: "files", schema.FINE_TUNING_JOB.name: "fine_tuning/jobs"}[res.name]
@@ -40,6 +43,8 @@ def long_id(res: schema.Resource, controller_id: str, account: Any) -> str:
 
 def controller_id(res: schema.Resource, any_id: str) -> str:
     """The controller's id for a long id, or for a bare one (kept as it is)."""
+    if res.name not in _PATTERNS:
+        return any_id
     m = _PATTERNS[res.name].match(any_id or "")
     if m is None or res is schema.MODEL_DEPLOYMENT:
         return any_id
@@ -48,6 +53,8 @@ def controller_id(res: schema.Resource, any_id: str) -> str:
 
 def parse_import_id(res: schema.Resource, import_id: str) -> tuple[str, dict[str, Any]]:
     """An import id -> (the controller's id, the props a read needs: the account)."""
+    if res.name not in _PATTERNS:
+        raise ConfigurationError(f"{res.name} cannot be imported: {res.import_id}")
     m = _PATTERNS[res.name].match((import_id or "").strip())
     if m is None:
         raise ConfigurationError(f"{res.name} import id {import_id!r} is not of the form {res.import_id}")

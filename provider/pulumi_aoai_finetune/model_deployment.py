@@ -16,16 +16,19 @@ Inputs
                             max_final_valid_loss, min_final_valid_token_accuracy. Checked at preview when the
                             metrics are known and again before the ARM PUT; a model that misses them is not
                             deployed, and the message quotes the numbers
+    evaluation              a ModelEvaluation's ``results`` (of this stack, or another's through a
+                            StackReference): read by the gate's min_eval_pass_rate thresholds
 
 Outputs: the inputs plus ``deployment_id``, ``provisioning_state``, ``endpoint`` (the account's
 inference endpoint), ``deployed_model`` and ``deployed_sku`` (as ARM reports them).
 
 A change of sku or capacity updates in place; a change of model, name, source or account replaces
 (deleting first when the name or the model stays the same, as Azure allows one deployment per name
-and one per fine-tuned model). A change of ``quality_gate`` or ``metrics`` alone never replaces: it is
-checked again and recorded, without an ARM call. The preview logs the estimated hourly hosting fee
-of the deployment's sku (see :mod:`.cost`). Operations on one account are serialized in the provider process and
-retried when ARM answers 409 "Another operation is being performed on the parent resource".
+and one per fine-tuned model). A change of ``quality_gate``, ``metrics`` or ``evaluation`` alone never
+replaces: it is checked again and recorded, without an ARM call. The preview logs the estimated hourly
+hosting fee of the deployment's sku (see :mod:`.cost`). Operations on one account are serialized in the
+provider process and retried when ARM answers 409 "Another operation is being performed on the parent
+resource".
 
 Skus and api-versions (see :mod:`.availability`): ``Standard``, ``GlobalStandard``, the provisioned skus
 and ``DeveloperTier`` (``Developer``). ARM calls use the configured ``armApiVersion`` (2025-06-01), raised
@@ -64,7 +67,7 @@ SKUS = ("Standard", "GlobalStandard", "DataZoneStandard", "DeveloperTier", "Deve
 MAX_CAPACITY = 10_000
 REPLACE_KEYS = ("deployment_name", "model", "model_format", "model_version")
 UPDATE_KEYS = ("rai_policy_name", "version_upgrade_option", "timeout_seconds", "adopt_existing")
-GATE_KEYS = ("quality_gate", "metrics")  # checked and recorded in place: no ARM call, never a replace
+GATE_KEYS = ("quality_gate", "metrics", "evaluation")  # checked and recorded in place: no ARM call, never a replace
 OUTPUTS = ("deployment_id", "provisioning_state", "endpoint", "deployed_model", "deployed_sku")
 BUSY = "Another operation is being performed"
 
@@ -444,6 +447,7 @@ class ModelDeployment(Resource, module="aoai", name="ModelDeployment"):
         timeout_seconds: pulumi.Input[float] = 3600,
         metrics: Optional[pulumi.Input[dict]] = None,
         quality_gate: "quality.QualityGateArgs | pulumi.Input[dict] | None" = None,
+        evaluation: Optional[pulumi.Input[dict]] = None,
         opts: Optional[pulumi.ResourceOptions] = None,
     ) -> None:
         props: dict[str, Any] = {
@@ -454,7 +458,7 @@ class ModelDeployment(Resource, module="aoai", name="ModelDeployment"):
             "model_format": model_format, "model_version": model_version,
             "rai_policy_name": rai_policy_name, "version_upgrade_option": version_upgrade_option,
             "adopt_existing": adopt_existing, "timeout_seconds": timeout_seconds,
-            "metrics": metrics, "quality_gate": quality.gate_inputs(quality_gate),
+            "metrics": metrics, "quality_gate": quality.gate_inputs(quality_gate), "evaluation": evaluation,
         }
         for key in OUTPUTS:
             props.setdefault(key, None)

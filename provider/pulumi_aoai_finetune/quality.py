@@ -25,7 +25,14 @@ Thresholds (all optional):
 ``fail_on_overfitting``             refuse when the overfitting signal is on (default false)
 ``require_metrics``                 refuse when there are no metrics or a gated figure is missing
                                     (e.g. no validation file; default true)
+``min_eval_pass_rate``              the evaluation's pass rate (``evaluation=`` a ModelEvaluation's
+                                    ``results``; see :mod:`.evaluation.gate`)
+``min_eval_pass_rate_per_grader``   per grader, e.g. ``{"contains": 1.0, "model": 0.8}``
 ==================================  =============================================================
+
+The metrics are needed only when a metric threshold (or ``fail_on_overfitting``) is set, the
+evaluation only when an evaluation threshold is; an evaluation of another model than the deployed
+one does not count.
 """
 
 from __future__ import annotations
@@ -50,7 +57,9 @@ THRESHOLDS: dict[str, tuple[str, Callable[[Mapping[str, Any]], Any], str]] = {
                             lambda m: m.get("train_valid_gap_last_epoch"), "max"),
 }
 FLAGS = {"fail_on_overfitting": False, "require_metrics": True}
-KEYS = tuple(THRESHOLDS) + tuple(FLAGS)
+# gate key -> the evaluation gate's key (evaluation/gate.py)
+EVAL_THRESHOLDS = {"min_eval_pass_rate": "min_pass_rate", "min_eval_pass_rate_per_grader": "min_pass_rate_per_grader"}
+KEYS = tuple(THRESHOLDS) + tuple(FLAGS) + tuple(EVAL_THRESHOLDS)
 
 
 class QualityGateError(AoaiFinetuneError):
@@ -68,6 +77,8 @@ class QualityGateArgs:
     max_train_valid_gap: Optional[pulumi.Input[float]] = None
     fail_on_overfitting: pulumi.Input[bool] = False
     require_metrics: pulumi.Input[bool] = True
+    min_eval_pass_rate: Optional[pulumi.Input[float]] = None
+    min_eval_pass_rate_per_grader: Optional[pulumi.Input[dict]] = None
 
     def to_inputs(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in KEYS if getattr(self, k) is not None}
@@ -110,9 +121,25 @@ def check_gate(gate: Any, field_name: str = "quality_gate") -> list[tuple[str, s
         value = gate.get(key)
         if value is not None and not is_unknown(value) and not isinstance(value, bool):
             failures.append((f"{field_name}.{key}", f"{field_name}.{key} must be true or false"))
-    if not any(gate.get(k) is not None for k in THRESHOLDS) and not gate.get("fail_on_overfitting"):
-        failures.append((field_name, f"{field_name} has no threshold; set e.g. max_final_valid_loss"))
+    evaluation_gate = _evaluation_gate(gate)
+    if evaluation_gate and not is_unknown(evaluation_gate):
+        from .evaluation.gate import check_gate as check_evaluation_gate
+
+        failures += check_evaluation_gate(evaluation_gate, field_name, {v: k for k, v in EVAL_THRESHOLDS.items()})
+    if not any(gate.get(k) is not None for k in THRESHOLDS) and not gate.get("fail_on_overfitting") \
+            and not evaluation_gate:
+        failures.append((field_name, f"{field_name} has no threshold; set e.g. max_final_valid_loss or "
+                                     "min_eval_pass_rate"))
     return failures
+
+
+def _evaluation_gate(gate: Mapping[str, Any]) -> dict[str, Any]:
+    """The evaluation thresholds of a quality gate, with the evaluation gate's keys."""
+    return {short: gate[key] for key, short in EVAL_THRESHOLDS.items() if gate.get(key) is not None}
+
+
+def _gates_metrics(gate: Mapping[str, Any]) -> bool:
+    return any(gate.get(k) is not None for k in THRESHOLDS) or bool(gate.get("fail_on_overfitting"))
 
 
 @dataclass
@@ -147,8 +174,24 @@ def format_number(value: Any) -> str:
     return str(value)
 
 
-def evaluate(gate: Mapping[str, Any], metrics: Mapping[str, Any] | None) -> GateResult:
-    """Check ``metrics`` (a FineTuningJob ``metrics`` output) against ``gate``."""
+def evaluate(gate: Mapping[str, Any], metrics: Mapping[str, Any] | None, evaluation: Mapping[str, Any] | None = None,
+             *, model: str | None = None) -> GateResult:
+    """Check ``metrics`` (a FineTuningJob ``metrics`` output) and ``evaluation`` (a ModelEvaluation's
+    ``results``, of ``model``) against ``gate``."""
+    result = _evaluate_metrics(gate, metrics) if _gates_metrics(gate) or not _evaluation_gate(gate) \
+        else GateResult(True)
+    evaluation_gate = _evaluation_gate(gate)
+    if evaluation_gate:
+        from .evaluation.gate import evaluate as evaluate_evaluation
+
+        found = evaluate_evaluation(evaluation_gate, evaluation, model=model)
+        result.failures += found.failures
+        result.checked += found.checked
+        result.passed = not result.failures
+    return result
+
+
+def _evaluate_metrics(gate: Mapping[str, Any], metrics: Mapping[str, Any] | None) -> GateResult:
     require = gate.get("require_metrics", True) is not False
     if not metrics or not metrics.get("steps"):
         if require:
@@ -188,15 +231,15 @@ def check_inputs(inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
 
     gate = inputs.get("quality_gate")
     failures = check_gate(gate)
-    metrics = inputs.get("metrics")
+    metrics, evaluation = inputs.get("metrics"), inputs.get("evaluation")
     if metrics is not None and not is_unknown(metrics) and not isinstance(metrics, Mapping):
         failures.append(("metrics", "metrics must be a FineTuningJob's metrics output (an object)"))
-    if failures or gate is None or is_unknown(gate) or is_unknown(metrics):
+    if evaluation is not None and not is_unknown(evaluation) and not isinstance(evaluation, Mapping):
+        failures.append(("evaluation", "evaluation must be a ModelEvaluation's results output (an object)"))
+    if failures or gate is None or is_unknown(gate) or is_unknown(metrics) or is_unknown(evaluation):
         return failures
-    if metrics is not None and not isinstance(metrics, Mapping):
-        return failures
-    result = evaluate(gate, metrics)
     model = inputs.get("model")
+    result = evaluate(gate, metrics, evaluation, model=None if is_unknown(model) else model)
     if not result.passed:
         failures.append(("quality_gate", result.message(None if is_unknown(model) else model, metrics)))
     return failures
@@ -207,9 +250,10 @@ def enforce(inputs: Mapping[str, Any]) -> None:
     gate = inputs.get("quality_gate")
     if not gate:
         return
-    metrics = inputs.get("metrics")
-    result = evaluate(gate, metrics if isinstance(metrics, Mapping) else None)
+    metrics, evaluation = inputs.get("metrics"), inputs.get("evaluation")
     model = inputs.get("model")
+    result = evaluate(gate, metrics if isinstance(metrics, Mapping) else None,
+                      evaluation if isinstance(evaluation, Mapping) else None, model=model)
     if not result.passed:
         raise QualityGateError(f"refusing to deploy {inputs.get('deployment_name')}: "
                                f"{result.message(model, metrics if isinstance(metrics, Mapping) else None)}")

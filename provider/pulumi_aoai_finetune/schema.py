@@ -254,6 +254,56 @@ QUALITY_GATE = Object("QualityGate", "Thresholds a model's training metrics must
           example=True),
     Field("require_metrics", BOOLEAN, "Refuse when there are no metrics or a gated figure is missing (e.g. no "
           "validation file).", default=True, example=False),
+    Field("min_eval_pass_rate", NUMBER, "Lowest accepted pass rate of the model's evaluation (0 to 1), read from "
+          "`evaluation`; an evaluation of another model does not count.", example=0.9),
+    Field("min_eval_pass_rate_per_grader", MapOf(NUMBER), "Lowest accepted pass rate per grader (`exact`, "
+          "`contains`, `not_contains`, `regex`, `json`, `model`), likewise.", example={"contains": 1.0}),
+))
+
+EVALUATION_RESULTS = Object("EvaluationResults", "What an evaluation found, in short: what gates and other stacks "
+                            "read.", (
+    Field("model", STRING, "The model evaluated."),
+    Field("deployment_name", STRING, "The deployment evaluated."),
+    Field("cases_sha256", STRING, "SHA-256 of the case file."),
+    Field("cases_run", INTEGER, "Cases run.", example=20),
+    Field("passed_cases", INTEGER, "Cases whose every grader passed.", example=18),
+    Field("pass_rate", NUMBER, "passed_cases / cases_run (0 to 1).", example=0.9),
+    Field("pass_rate_per_grader", MapOf(NUMBER), "The pass rate of each grader over the cases that use it."),
+    Field("errors", INTEGER, "Cases whose call failed (counted as failed)."),
+    Field("evaluated_at", STRING, "When the run ended (RFC 3339)."),
+))
+
+MODEL_GRADER = Object("ModelGrader", "Another deployment that judges answers against a rubric, for the cases whose "
+                      "`expect` has `model`; its verdict is parsed strictly.", (
+    Field("deployment_name", STRING, "The judge's deployment (a base model with structured outputs, e.g. gpt-4o).",
+          required=True, example="judge"),
+    Field("account", ACCOUNT, "The judge's account (default: the evaluated deployment's)."),
+    Field("rubric", STRING, "What a good answer is; a case's own `expect.model.rubric` overrides it.",
+          example="The answer names the console page and is at most two sentences."),
+    Field("model", STRING, "The judge's model, for the cost estimate only.", example="gpt-4o-2024-08-06"),
+))
+
+EVALUATION_FAILURE = Object("EvaluationFailure", "A failing case, truncated.", (
+    Field("id", STRING, "The case's id."),
+    Field("line", INTEGER, "Its line in the case file."),
+    Field("graders", ListOf(STRING), "The graders that failed (`error` when the call itself failed)."),
+    Field("expected", STRING, "What the case expects."),
+    Field("got", STRING, "The answer."),
+    Field("reason", STRING, "Why it failed."),
+))
+
+GRADER_COUNT = Object("GraderCount", "One grader's results.", (
+    Field("passed", INTEGER, "Cases it passed."),
+    Field("total", INTEGER, "Cases that use it."),
+    Field("pass_rate", NUMBER, "passed / total."),
+))
+
+EVALUATION_USAGE = Object("EvaluationUsage", "Tokens an evaluation spent.", (
+    Field("prompt_tokens", INTEGER, "Input tokens of the evaluated deployment."),
+    Field("completion_tokens", INTEGER, "Output tokens of the evaluated deployment."),
+    Field("total_tokens", INTEGER, "Both."),
+    Field("judge_prompt_tokens", INTEGER, "Input tokens of the model grader."),
+    Field("judge_completion_tokens", INTEGER, "Output tokens of the model grader."),
 ))
 
 CHECKPOINT = Object("Checkpoint", "A checkpoint of a fine-tuning job: a deployable model at one step.", (
@@ -444,6 +494,9 @@ MODEL_DEPLOYMENT = Resource(
               "$quality_gate. A change never replaces.", example={"final_valid_loss": 0.41, "steps": 180}),
         Field("quality_gate", QUALITY_GATE, "Thresholds the metrics must meet (see QualityGate). A change never "
               "replaces.", example={"max_final_valid_loss": 0.6}),
+        Field("evaluation", EVALUATION_RESULTS, "The model's evaluation: a ModelEvaluation's `results` output (of "
+              "this stack, or of another through a StackReference), read by `qualityGate`. A change never replaces.",
+              example={"model": "gpt-4o-mini-2024-07-18", "cases_run": 20, "passed_cases": 18, "pass_rate": 0.9}),
     ),
     outputs=(
         Field("deployment_id", STRING, "The deployment's ARM id.", required=True),
@@ -460,7 +513,59 @@ MODEL_DEPLOYMENT = Resource(
     ),
 )
 
-RESOURCES: tuple[Resource, ...] = (TRAINING_FILE, FINE_TUNING_JOB, MODEL_DEPLOYMENT)
+MODEL_EVALUATION = Resource(
+    name="ModelEvaluation",
+    module="model_evaluation",
+    import_id="(none: an evaluation is a record of a run, nothing in the service to import)",
+    description=(
+        "A deployed model evaluated on held-out cases: a JSONL case file (validated at preview, every problem with "
+        "file and line) run through the deployment's chat-completions endpoint with bounded concurrency, graded by "
+        "deterministic graders (exact, contains, not contains, regex, JSON with an optional schema) and an optional "
+        "model grader. Outputs the pass rates, token usage and cost, and the failing cases. A change of model, "
+        "deployment, case file content or grading replaces it (a new run, shown at preview with its estimated cost); "
+        "a no-op update makes no call. Gates read its `results`."),
+    inputs=(
+        Field("account", ACCOUNT, "The account of the deployment.", required=True, replace="replace"),
+        Field("deployment_name", STRING, "The deployment to evaluate (in Python, a ModelDeployment too: its account "
+              "and model are then the defaults).", required=True, replace="replace", example="support"),
+        Field("model", STRING, "The model the deployment serves (a ModelDeployment's `model`).", required=True,
+              replace="replace", example="gpt-4o-mini-2024-07-18.ft-abc123-support"),
+        Field("cases", STRING, "A local JSONL file of cases: `messages` and `expect` (graders) per line. A relative "
+              "path is relative to the program's directory; it must lie inside `projectDir`.", required=True,
+              replace="content", content_key="cases_sha256", example="eval/cases.jsonl"),
+        Field("model_grader", MODEL_GRADER, "The model grader, for the cases that ask for one.", replace="replace"),
+        Field("max_tokens", INTEGER, "The answer's token limit per case (1 to 100000).", default=1024,
+              replace="replace", example=256),
+        Field("temperature", NUMBER, "Sampling temperature of the answers (0 to 2).", default=0, replace="replace",
+              example=0.5),
+        Field("timeout_seconds", NUMBER, "How long the whole run may take, in seconds, before it stops (nothing is "
+              "left running in the service; the next run starts over).", default=3600, example=600),
+        Field("project_dir", STRING, "The directory `cases` must stay inside (absolute).", replace="none",
+              default_note="the Pulumi project's directory (the nearest one with a Pulumi.yaml above the program)",
+              example="/home/me/project"),
+    ),
+    outputs=(
+        Field("results", EVALUATION_RESULTS, "The results in short, for gates and other stacks."),
+        Field("cases_run", INTEGER, "Cases run."),
+        Field("pass_rate", NUMBER, "Cases whose every grader passed, as a fraction of those run."),
+        Field("pass_rate_per_grader", MapOf(NUMBER), "The pass rate of each grader over the cases that use it."),
+        Field("graders", MapOf(GRADER_COUNT), "Passed and total per grader."),
+        Field("errors", INTEGER, "Cases whose call failed (counted as failed, with the reason)."),
+        Field("usage", EVALUATION_USAGE, "Tokens spent."),
+        Field("estimated_cost_usd", NUMBER, "The tokens' cost from the price table (none when a model is not in it)."),
+        Field("failures", ListOf(EVALUATION_FAILURE), "The first 20 failing cases, truncated."),
+        Field("failures_total", INTEGER, "All failing cases."),
+        Field("evaluated_at", STRING, "When the run ended (RFC 3339)."),
+    ),
+    state=(
+        Field("cases_sha256", STRING, "SHA-256 of the case file, computed at preview: a new run is decided by it."),
+        Field("cases_count", INTEGER, "Cases in the file, counted at preview (for the estimate)."),
+        Field("cases_prompt_tokens", INTEGER, "Estimated input tokens of the cases, at preview (for the estimate)."),
+        Field("cases_graders", MapOf(INTEGER), "Cases per grader, at preview (for the estimate)."),
+    ),
+)
+
+RESOURCES: tuple[Resource, ...] = (TRAINING_FILE, FINE_TUNING_JOB, MODEL_DEPLOYMENT, MODEL_EVALUATION)
 
 # ---------------------------------------------------------------------------------------------------
 # Provider settings (pulumi_aoai_finetune.settings reads them; the test keeps the two equal)
@@ -486,6 +591,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("request_timeout", "requestTimeout", "AOAI_FT_REQUEST_TIMEOUT", NUMBER,
             "Seconds one HTTP request may wait for the service before it counts as failed (and is retried).",
             default=600.0),
+    Setting("eval_concurrency", "evalConcurrency", "AOAI_FT_EVAL_CONCURRENCY", INTEGER,
+            "Cases an evaluation (ModelEvaluation, `aoai-ft eval`) has in flight at once: 1 to 64.", default=4),
     Setting("api_key", "apiKey", "AZURE_OPENAI_API_KEY", STRING,
             "The data-plane API key (else Entra tokens). Set it with `--secret`.", secret=True),
     Setting("access_token", "accessToken", "AOAI_FT_ACCESS_TOKEN", STRING,
@@ -530,8 +637,8 @@ def field_type_name(t: Type) -> str:
 
 
 __all__ = [
-    "ACCOUNT", "ANY", "BOOLEAN", "CHECKPOINT", "DEPLOYED_MODEL", "FINE_TUNING_JOB", "HYPERPARAMETERS", "INTEGER",
-    "MODEL_DEPLOYMENT", "MODULE", "NUMBER", "PACKAGE", "QUALITY_GATE", "RESOURCES", "SETTINGS", "SKU", "STRING",
+    "ACCOUNT", "ANY", "BOOLEAN", "CHECKPOINT", "DEPLOYED_MODEL", "EVALUATION_RESULTS", "FINE_TUNING_JOB",
+    "HYPERPARAMETERS", "INTEGER", "MODEL_DEPLOYMENT", "MODEL_EVALUATION", "MODEL_GRADER", "MODULE", "NUMBER", "PACKAGE", "QUALITY_GATE", "RESOURCES", "SETTINGS", "SKU", "STRING",
     "TRAINING_FILE", "Field", "ListOf", "MapOf", "Object", "OneOf", "Primitive", "Resource", "Setting", "camel",
     "defaults", "field_type_name", "object_types", "render", "resource", "walk_objects",
 ]

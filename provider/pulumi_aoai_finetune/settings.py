@@ -19,6 +19,7 @@ config key                 environment variable             meaning
 ``requestTimeout``         ``AOAI_FT_REQUEST_TIMEOUT``      seconds one HTTP call may wait for the
                                                             service before it counts as failed
                                                             (and is retried)
+``evalConcurrency``        ``AOAI_FT_EVAL_CONCURRENCY``     cases an evaluation has in flight at once
 =========================  ===============================  =====================================
 
 Credentials (set them with ``pulumi config set --secret``, or in the environment):
@@ -57,12 +58,14 @@ _KEYS = {
     "poll_interval": ("pollInterval", "AOAI_FT_POLL_INTERVAL"),
     "max_retries": ("maxRetries", "AOAI_FT_MAX_RETRIES"),
     "request_timeout": ("requestTimeout", "AOAI_FT_REQUEST_TIMEOUT"),
+    "eval_concurrency": ("evalConcurrency", "AOAI_FT_EVAL_CONCURRENCY"),
     # credentials
     "api_key": ("apiKey", "AZURE_OPENAI_API_KEY"),
     "access_token": ("accessToken", "AOAI_FT_ACCESS_TOKEN"),
 }
 SECRET_FIELDS = ("api_key", "access_token")
 CREDENTIAL_KINDS = ("default", "token")
+MAX_EVAL_CONCURRENCY = 64
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,7 @@ class ProviderSettings:
     poll_interval: float = 10.0
     max_retries: int = 6
     request_timeout: float = 600.0
+    eval_concurrency: int = 4
     # credentials: resolved per process, never shown
     api_key: str = field(default="", repr=False, compare=False)
     access_token: str = field(default="", repr=False, compare=False)
@@ -118,6 +122,8 @@ class ProviderSettings:
             raise ConfigurationError(f"{NAMESPACE}:maxRetries must be zero or more")
         if self.max_retries > 100:
             raise ConfigurationError(f"{NAMESPACE}:maxRetries must be at most 100 (retries are bounded)")
+        if not 1 <= self.eval_concurrency <= MAX_EVAL_CONCURRENCY:
+            raise ConfigurationError(f"{NAMESPACE}:evalConcurrency must be from 1 to {MAX_EVAL_CONCURRENCY}")
         if not 0 < self.request_timeout <= 24 * 3600:
             raise ConfigurationError(f"{NAMESPACE}:requestTimeout must be a positive number of seconds (at most a day)")
 

@@ -56,7 +56,7 @@ import requests  # imported here, not lazily: the provider serves calls from sev
 from pulumi.dynamic import Resource
 
 from . import availability, clients, local_data
-from ._common import HASH_CHUNK, check_account, rfc3339, same_account
+from ._common import HASH_CHUNK, check_account, project_file, rfc3339, same_account
 from .adapters.dynamic import DynamicProvider
 from . import schema
 from .controller import IMPORTED, UNKNOWN, Controller, Diff, is_unknown
@@ -170,29 +170,10 @@ class TrainingFileController(Controller):
             return []
 
     def _check_path(self, path: Any, inputs: dict, failures: list) -> None:
-        if not isinstance(path, str) or not path or _CONTROL.search(path):
-            failures.append(("path", f"path must be a non-empty string without control characters, got {path!r}"))
+        path = project_file(path, inputs, failures, "path", what="data files")
+        if path is None:
             return
-        root = inputs.get("project_dir")
-        if root is not None and not is_unknown(root):
-            if not isinstance(root, str) or not os.path.isabs(root) or not os.path.isdir(root):
-                failures.append(("project_dir", f"project_dir {root!r} must be an existing directory (absolute path)"))
-                return
-            if not os.path.isabs(path):
-                path = inputs["path"] = os.path.join(root, path)
-            real, real_root = os.path.realpath(path), os.path.realpath(root)
-            if os.path.commonpath([real, real_root]) != real_root:
-                how = "leads" if real == os.path.abspath(path) else f"is a symlink (or under one) that leads to {real},"
-                failures.append(("path", f"{path} {how} outside the project directory {root}: data files must be "
-                                         "inside the project (set project_dir to allow another directory)"))
-                return
         p = Path(path)
-        if not p.exists():
-            failures.append(("path", f"{path}: no such file (paths are relative to the Pulumi project directory)"))
-            return
-        if not p.is_file():
-            failures.append(("path", f"{path}: not a regular file (a directory, device or pipe cannot be uploaded)"))
-            return
         try:
             self._check_file(path, p, inputs, failures)
         except OSError as exc:

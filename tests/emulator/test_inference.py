@@ -140,10 +140,32 @@ def test_a_fine_tuned_model_recalls_its_training_more_reliably_with_more_epochs(
     assert loose.choices[0].message.content in ("Setting 2 is under Admin > Panel 2.", inference.GENERIC_ANSWER)
 
 
+def test_a_paraphrase_of_a_trained_prompt_gets_its_answer_not_another_topics(emulator, control):
+    topics = {"export my data": "Account > Privacy > Export.", "update my card": "Billing > Payment methods.",
+              "rotate an API key": "Project > Keys > Rotate.", "delete a project": "Project > Settings > Delete."}
+    templates = ("How do I {}?", "Where can I {}?", "Can you tell me how to {}?")
+    data = jsonl({"messages": [{"role": "system", "content": SYSTEM}, {"role": "user", "content": t.format(topic)},
+                               {"role": "assistant", "content": answer}]}
+                 for topic, answer in topics.items() for t in templates)
+    _train_and_deploy(emulator, control, data=data, n_epochs=10)
+    client = make_openai(emulator)
+
+    def ask(question: str) -> str:
+        return client.chat.completions.create(model="ft", messages=[
+            {"role": "system", "content": SYSTEM}, {"role": "user", "content": question}]).choices[0].message.content
+
+    for topic, answer in topics.items():  # a phrasing it was not trained on, for each topic
+        assert ask(f"Can you tell me where I can {topic}?") == answer
+    assert ask("I need to export my data, how?") == topics["export my data"]  # "need": a word it never saw
+    assert ask("What's the way to export my data?") == inference.GENERIC_ANSWER  # four: too far from training
+    for unrelated in ("How do I fly to the moon?", "Where can I export my invoices?", "How do I?"):
+        assert ask(unrelated) == inference.GENERIC_ANSWER
+
+
 def test_the_model_remembers_after_its_training_file_is_deleted_and_its_successor_too(emulator, control):
     client = make_openai(emulator)
     model = _train_and_deploy(emulator, control, n_epochs=8, deployment="v1")
-    for f in client.files.list():
+    for f in client.files.list().data:  # one page: the 2024-10-21 list has no paging
         if f.purpose == "fine-tune":
             client.files.delete(f.id)
     assert _recalled(client, "v1") >= 38

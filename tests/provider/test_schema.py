@@ -28,7 +28,7 @@ from pulumi_aoai_finetune.schema import (ANY, BOOLEAN, INTEGER, NUMBER, STRING, 
 from pulumi_aoai_finetune.settings import ProviderSettings
 
 CONTROLLERS = {"TrainingFile": "TrainingFileController", "FineTuningJob": "FineTuningJobController",
-               "ModelDeployment": "ModelDeploymentController"}
+               "ModelDeployment": "ModelDeploymentController", "ModelEvaluation": "ModelEvaluationController"}
 IDS = [r.name for r in RESOURCES]
 
 
@@ -87,6 +87,10 @@ def baseline(res, tmp_path) -> dict:
     if res is schema.MODEL_DEPLOYMENT:
         inputs.update(source_account=None, metrics=None, quality_gate=None, model="gpt-4o-mini-2024-07-18",
                       model_version="2024-07-18")
+    if res is schema.MODEL_EVALUATION:
+        path = tmp_path / "cases.jsonl"
+        path.write_text(json.dumps({"messages": [{"role": "user", "content": "q"}], "expect": {"contains": "a"}}) + "\n")
+        inputs.update(cases=str(path), project_dir=str(tmp_path), model_grader=None)
     for f in res.inputs:
         for obj in schema.walk_objects(f.type):
             assert obj.fields, obj.name
@@ -126,7 +130,9 @@ def test_dynamic_props_are_inputs_outputs_and_state(name, monkeypatch):
     kwargs = {"account": AccountArgs(resource_id=schema.ACCOUNT_ID)}
     kwargs.update({"TrainingFile": {"path": "/data/t.jsonl", "project_dir": "/data"},
                    "FineTuningJob": {"base_model": "m", "training_file": "file-1"},
-                   "ModelDeployment": {"model": "m"}}[name])
+                   "ModelDeployment": {"model": "m"},
+                   "ModelEvaluation": {"deployment_name": "d", "model": "m", "cases": "/data/cases.jsonl",
+                                       "project_dir": "/data"}}[name])
     resource_class(res)("r", **kwargs)
     keys = set(seen) - {f.name for f in res.state}
     inputs, outputs = {f.name for f in res.inputs}, {f.name for f in res.outputs}
@@ -206,6 +212,12 @@ def test_required_inputs(name, tmp_path):
 def test_object_types_match_what_the_code_takes():
     assert {f.name for f in dataclasses.fields(AccountArgs)} == {f.name for f in schema.ACCOUNT.fields}
     assert {f.name for f in dataclasses.fields(quality.QualityGateArgs)} == {f.name for f in schema.QUALITY_GATE.fields}
+    from pulumi_aoai_finetune import model_evaluation
+
+    assert {f.name for f in dataclasses.fields(model_evaluation.ModelGraderArgs)} == \
+        {f.name for f in schema.MODEL_GRADER.fields}
+    assert set(model_evaluation.GRADER_KEYS) == {f.name for f in schema.MODEL_GRADER.fields}
+    assert set(model_evaluation.RESULT_KEYS) == {f.name for f in schema.EVALUATION_RESULTS.fields}
     assert set(quality.KEYS) == {f.name for f in schema.QUALITY_GATE.fields}
     assert quality.FLAGS == {f.name: f.default for f in schema.QUALITY_GATE.fields if f.type is BOOLEAN}
     from pulumi_aoai_finetune import fine_tuning_job
@@ -317,3 +329,13 @@ def test_a_real_lifecycle_returns_exactly_the_declared_keys(emu, tmp_path):
                                         "deployment_name": "schema-test"})
     assert set(dep["deployed_model"]) == {f.name for f in schema.DEPLOYED_MODEL.fields}
     assert set(dep["deployed_sku"]) == {f.name for f in schema.SKU.fields}
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text("".join(json.dumps({"id": f"c{i}", "messages": [{"role": "user", "content": f"q{i}"}],
+                                         "expect": {"contains": f"a{i}", "regex": "a"}}) + "\n" for i in range(3)))
+    ev = run(schema.MODEL_EVALUATION, {"account": account, "deployment_name": "schema-test",
+                                       "model": job["fine_tuned_model"], "cases": str(cases),
+                                       "project_dir": str(tmp_path)})
+    assert set(ev["results"]) == {f.name for f in schema.EVALUATION_RESULTS.fields}
+    assert set(ev["usage"]) == {f.name for f in schema.EVALUATION_USAGE.fields}
+    assert set(ev["failures"][0]) == {f.name for f in schema.EVALUATION_FAILURE.fields}
+    assert {frozenset(g) for g in ev["graders"].values()} == {frozenset(f.name for f in schema.GRADER_COUNT.fields)}

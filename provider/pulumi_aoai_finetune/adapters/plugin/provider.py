@@ -49,6 +49,7 @@ _CONTROLLERS = {
     schema.TRAINING_FILE.name: ("training_file", "TrainingFileController"),
     schema.FINE_TUNING_JOB.name: ("fine_tuning_job", "FineTuningJobController"),
     schema.MODEL_DEPLOYMENT.name: ("model_deployment", "ModelDeploymentController"),
+    schema.MODEL_EVALUATION.name: ("model_evaluation", "ModelEvaluationController"),
 }
 _current_urn: contextvars.ContextVar[str] = contextvars.ContextVar("aoai_finetune_urn", default="")
 
@@ -147,6 +148,10 @@ class AoaiFinetuneProvider(p.Provider):
             news["path"], news["project_dir"] = resolve_local(news.get("path"), news.get("project_dir"), self.cwd)
             if news["path"] is None:
                 del news["path"]
+        if res is schema.MODEL_EVALUATION:
+            from ...training_file import resolve_local
+
+            news["cases"], news["project_dir"] = resolve_local(news.get("cases"), news.get("project_dir"), self.cwd)
         if res is schema.FINE_TUNING_JOB:
             for key in ("training_file", "validation_file"):
                 if key in news:

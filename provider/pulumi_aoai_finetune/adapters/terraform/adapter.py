@@ -44,6 +44,7 @@ from ...errors import AoaiFinetuneError, ConfigurationError, WaitInterrupted
 from ...fine_tuning_job import TERMINAL as JOB_TERMINAL
 from ...fine_tuning_job import FineTuningJobController
 from ...model_deployment import ModelDeploymentController
+from ...model_evaluation import ModelEvaluationController
 from ...training_file import TrainingFileController
 from . import schema
 from .wire import UNKNOWN_WIRE, Nested, drop_nulls, from_python, is_wire_unknown, to_python
@@ -617,4 +618,30 @@ class ModelDeploymentAdapter(ResourceAdapter):
         return found, outs
 
 
-ADAPTERS = (TrainingFileAdapter, FineTuningJobAdapter, ModelDeploymentAdapter)
+class ModelEvaluationAdapter(ResourceAdapter):
+    type_name = f"{schema.PREFIX}model_evaluation"
+    controller_class = ModelEvaluationController
+    kind_name = "evaluation"
+
+    def inputs(self, config):
+        values = super().inputs(config)
+        values.setdefault("project_dir", os.getcwd())  # the configuration's directory bounds the case file
+        path, root = values.get("cases"), values["project_dir"]
+        if isinstance(path, str) and path and not is_unknown(path) and not os.path.isabs(path):
+            values["cases"] = os.path.join(root if os.path.isabs(str(root)) else os.getcwd(), path)
+        return values
+
+    def plan_notes(self, olds, checked, diff, creating):
+        what = f"{checked.get('cases_count')} case(s) on deployment {checked.get('deployment_name')}"
+        if creating:
+            return [f"a new evaluation run: {what}"]
+        if diff and diff.replaces:
+            return [f"the evaluation runs again ({', '.join(diff.replaces)} changed): {what}"]
+        return []
+
+    def parse_import_id(self, import_id):
+        raise ConfigurationError("an evaluation is a record of a run, with nothing in the service to import: "
+                                 "declare it and apply")
+
+
+ADAPTERS = (TrainingFileAdapter, FineTuningJobAdapter, ModelDeploymentAdapter, ModelEvaluationAdapter)

@@ -1,4 +1,4 @@
-"""The Terraform schema of the provider block and the three resources, derived from the project's
+"""The Terraform schema of the provider block and the resources, derived from the project's
 single source of truth (:mod:`pulumi_aoai_finetune.schema`), so the Terraform, Pulumi and Python
 front ends cannot drift (tests/provider/adapters/terraform/test_schema.py compares what the plugin serves
 with that source).

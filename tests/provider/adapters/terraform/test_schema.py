@@ -69,6 +69,8 @@ def test_types_follow_the_source(served, res) -> None:
                 assert nested[g.name].required == (g.required and f not in res.outputs), (f.name, g.name)
         elif isinstance(f.type, source.ListOf) and isinstance(f.type.items, source.Primitive):
             assert json.loads(a.type) == ["list", TYPES[f.type.items.name]], f.name
+        elif isinstance(f.type, source.MapOf) and isinstance(f.type.values, source.Primitive):
+            assert json.loads(a.type) == ["map", TYPES[f.type.values.name]], f.name
         else:
             assert json.loads(a.type) == "dynamic", f.name
 
