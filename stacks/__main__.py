@@ -1,10 +1,11 @@
 """The project's program: a fine-tuning pipeline declared from the stack's configuration.
 
 Reads ``finetune:pipeline`` (see config.py), then declares: the accounts (existing, or created with
-azure-native), the training and validation files, the fine-tuning job, and one deployment per target
--- cross-region deployments name the training account as ``source``. A promoting stack trains
-nothing: it deploys the model another stack trained (StackReference) or a pinned model id, after a
-metrics gate.
+azure-native), the training and validation files, the fine-tuning job, one deployment per target
+-- cross-region deployments name the training account as ``source`` -- and the evaluation of one
+of them on held-out cases. A promoting stack trains nothing: it deploys the model another stack
+trained (StackReference) or a pinned model id, after a gate on the source's metrics and on a
+stack's evaluation of that model (refused at preview, quoting the numbers).
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import os
 
 import pulumi
 
-from pulumi_aoai_finetune import AccountArgs, FineTuningJob, ModelDeployment, TrainingFile
+from pulumi_aoai_finetune import (AccountArgs, FineTuningJob, ModelDeployment, ModelEvaluation, ModelGraderArgs,
+                                  TrainingFile)
 from config import ConfigError, Pipeline, parse  # the program's directory is on sys.path
 
 try:
@@ -36,10 +38,14 @@ ids = account_ids()
 accounts = {key: AccountArgs(resource_id=rid) for key, rid in ids.items()}
 
 
+def local(value: str) -> str:
+    return value if os.path.isabs(value) else os.path.join(ROOT, value)
+
+
 def data_source(value: str) -> dict[str, str]:
     if value.startswith(("https://", "http://")):
         return {"content_url": value}
-    return {"path": value if os.path.isabs(value) else os.path.join(ROOT, value)}
+    return {"path": local(value)}
 
 
 deployable: dict[int | None, pulumi.Output[str]] = {}
@@ -79,31 +85,42 @@ if pipeline.training is not None:
     pulumi.export("training_file", training_file.file_id)
 else:
     p = pipeline.promote
+    refs: dict[str, pulumi.StackReference] = {}
+
+    def ref(stack: str) -> pulumi.StackReference:
+        return refs.setdefault(stack, pulumi.StackReference(stack))
+
     if p.stack:
-        ref = pulumi.StackReference(p.stack)
-        model = ref.require_output("fine_tuned_model")
-        source_id = ref.require_output("training_account_id")
-        metrics = ref.get_output("metrics")
+        model = ref(p.stack).require_output("fine_tuned_model")
+        source_id = ref(p.stack).require_output("training_account_id")
+        metrics = ref(p.stack).get_output("metrics")
     else:
         model, source_id, metrics = pulumi.Output.from_input(p.model), p.source_account, pulumi.Output.from_input(None)
+    evaluated = ref(p.gate.evaluation.stack).get_output("evaluation") if p.gate and p.gate.evaluation \
+        else pulumi.Output.from_input(None)
 
     def gate(args):
-        name, recorded = args
+        name, recorded, evaluation = args
         if p.gate is None:
             if not recorded:
                 pulumi.log.warn(f"promoting {name} without recorded metrics and without a gate")
             return name
         problems = p.gate.failures(recorded)
+        if p.gate.evaluation is not None:
+            problems += p.gate.evaluation.failures(evaluation, name)
         if problems:
             raise pulumi.RunError(f"finetune:pipeline.promote.gate: refusing to promote {name}: " + "; ".join(problems))
+        if p.gate.evaluation is not None:
+            pulumi.log.info(f"promoting {name}: its evaluation in {p.gate.evaluation.stack} passes the gate")
         return name
 
-    deployable[None] = pulumi.Output.all(model, metrics).apply(gate)
+    deployable[None] = pulumi.Output.all(model, metrics, evaluated).apply(gate)
     pulumi.export("fine_tuned_model", deployable[None])
     pulumi.export("training_account_id", source_id)
     pulumi.export("metrics", metrics)
 
 deployments = {}
+resources: dict[tuple[str, str], ModelDeployment] = {}
 for d in pipeline.deployments:
     # cross-account (other region or subscription): name the training account as the source
     if pipeline.training is not None:
@@ -113,8 +130,18 @@ for d in pipeline.deployments:
             lambda a: a[0] if a[0] and str(a[0]).lower() != str(a[1]).lower() else None)
     dep = ModelDeployment(f"{d.account}-{d.name}", account=accounts[d.account], deployment_name=d.name,
                           model=deployable[d.checkpoint], sku=d.sku, source_account=source)
+    resources[(d.account, d.name)] = dep
     deployments[f"{d.account}/{d.name}"] = pulumi.Output.all(
         dep.provisioning_state, dep.endpoint, dep.deployed_model, dep.deployed_sku).apply(
         lambda a, region=pipeline.accounts[d.account].region: {
             "region": region, "state": a[0], "endpoint": a[1], "model": (a[2] or {}).get("name"), "sku": a[3]})
 pulumi.export("deployments", deployments)
+
+if pipeline.evaluation is not None:
+    e = pipeline.evaluation
+    grader = ModelGraderArgs(deployment_name=e.grader_deployment, rubric=e.rubric, model=e.grader_model,
+                             account=accounts[e.grader_account or e.deployment.account]) if e.grader_deployment else None
+    evaluation = ModelEvaluation("evaluation", deployment_name=resources[(e.deployment.account, e.deployment.name)],
+                                 cases=local(e.cases), model_grader=grader, max_tokens=e.max_tokens or 1024,
+                                 project_dir=ROOT)
+    pulumi.export("evaluation", evaluation.results)

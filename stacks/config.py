@@ -28,7 +28,18 @@ Shape (YAML)::
         stack: organization/finetune/dev        # StackReference, or
         model: gpt-4o-mini-2024-07-18.ft-...    # a pinned, reviewable model id
         source_account: /subscriptions/.../accounts/aoai-ncus   # with a pinned model
-        gate: {max_final_valid_loss: 0.6, min_final_valid_token_accuracy: 0.8}
+        gate:                                   # refused at preview, quoting the numbers
+          max_final_valid_loss: 0.6
+          min_final_valid_token_accuracy: 0.8
+          evaluation:                           # the source stack's evaluation (its `evaluation` output)
+            min_pass_rate: 0.9                  # and/or min_pass_rate_per_grader: {contains: 1.0}
+            stack: organization/finetune/staging   # default: promote.stack; required with a pinned model
+      evaluation:                   # evaluate a deployment of this stack on held-out cases (ModelEvaluation)
+        deployment: support         # a name from deployments
+        account: swc                # optional: which account's deployment of that name
+        cases: eval/cases.jsonl     # JSONL: messages + expect per line
+        max_tokens: 256             # optional
+        model_grader: {deployment: judge, account: swc, rubric: "...", model: gpt-4o-2024-08-06}  # optional
       deployments:
         - {account: train, name: support, sku: {name: Standard, capacity: 1}}
         - {account: swc, name: support, sku: {name: Standard, capacity: 2}, checkpoint: -1?}
@@ -134,12 +145,38 @@ class Training:
 
 
 @dataclass(frozen=True)
+class EvaluationGate:
+    """``promote.gate.evaluation``: pass rates the source stack's evaluation must reach."""
+
+    stack: str
+    min_pass_rate: float | None = None
+    min_pass_rate_per_grader: dict[str, float] | None = None
+
+    def failures(self, results: dict[str, Any] | None, model: str | None) -> list[str]:
+        from pulumi_aoai_finetune.evaluation.gate import evaluate
+
+        gate = {k: v for k, v in (("min_pass_rate", self.min_pass_rate),
+                                  ("min_pass_rate_per_grader", self.min_pass_rate_per_grader)) if v is not None}
+        if not results:
+            return [f"stack {self.stack} has no evaluation (its `evaluation` output): evaluate the model there first"]
+        return evaluate(gate, results, model=model).failures
+
+
+@dataclass(frozen=True)
 class Gate:
     max_final_valid_loss: float | None = None
     min_final_valid_token_accuracy: float | None = None
     max_final_train_loss: float | None = None
+    evaluation: EvaluationGate | None = None
+
+    @property
+    def gates_metrics(self) -> bool:
+        return any(v is not None for v in (self.max_final_valid_loss, self.min_final_valid_token_accuracy,
+                                           self.max_final_train_loss))
 
     def failures(self, metrics: dict[str, Any] | None) -> list[str]:
+        if not self.gates_metrics:
+            return []
         if not metrics:
             return ["the model has no recorded metrics (results.csv) to check the gate against"]
         out = []
@@ -180,6 +217,19 @@ class Azure:
 
 
 @dataclass(frozen=True)
+class Evaluation:
+    """``evaluation``: a deployment of this stack evaluated on held-out cases."""
+
+    deployment: Deployment
+    cases: str
+    max_tokens: int | None = None
+    grader_deployment: str | None = None
+    grader_account: str | None = None
+    rubric: str | None = None
+    grader_model: str | None = None
+
+
+@dataclass(frozen=True)
 class Pipeline:
     subscription: str
     resource_group: str
@@ -188,14 +238,15 @@ class Pipeline:
     promote: Promote | None
     deployments: list[Deployment] = field(default_factory=list)
     azure: Azure | None = None
+    evaluation: Evaluation | None = None
 
     def account_id(self, key: str) -> str:
         return self.accounts[key].resource_id(self.subscription, self.resource_group)
 
 
 def parse(raw: Any) -> Pipeline:
-    top = _obj(raw, "", {"subscription", "resource_group", "accounts", "training", "promote", "deployments", "azure"},
-               ("accounts", "deployments"))
+    top = _obj(raw, "", {"subscription", "resource_group", "accounts", "training", "promote", "deployments", "azure",
+                         "evaluation"}, ("accounts", "deployments"))
     subscription = _str(top.get("subscription", DEFAULT_SUBSCRIPTION), "subscription")
     resource_group = _str(top.get("resource_group", "aoai-finetune"), "resource_group")
     azure = _parse_azure(top["azure"]) if top.get("azure") is not None else None
@@ -205,7 +256,9 @@ def parse(raw: Any) -> Pipeline:
     if (training is None) == (promote is None):
         raise _err("training", "give exactly one of training (train here) or promote (deploy a model trained elsewhere)")
     deployments = _parse_deployments(top["deployments"], accounts, training)
-    return Pipeline(subscription, resource_group, accounts, training, promote, deployments, azure)
+    evaluation = _parse_evaluation(top["evaluation"], accounts, deployments) \
+        if top.get("evaluation") is not None else None
+    return Pipeline(subscription, resource_group, accounts, training, promote, deployments, azure, evaluation)
 
 
 def _parse_azure(raw: Any) -> Azure:
@@ -307,13 +360,67 @@ def _parse_promote(raw: Any) -> Promote:
         raise _err("promote.source_account", "is not a Microsoft.CognitiveServices account resource id")
     gate = None
     if o.get("gate") is not None:
-        g = _obj(o["gate"], "promote.gate", {"max_final_valid_loss", "min_final_valid_token_accuracy",
-                                              "max_final_train_loss"})
+        g = dict(_obj(o["gate"], "promote.gate", {"max_final_valid_loss", "min_final_valid_token_accuracy",
+                                                  "max_final_train_loss", "evaluation"}))
+        evaluation = _parse_evaluation_gate(g.pop("evaluation"), o.get("stack")) if g.get("evaluation") is not None \
+            else None
+        g.pop("evaluation", None)
         for key, value in g.items():
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
                 raise _err(f"promote.gate.{key}", f"must be a non-negative number, got {value!r}")
-        gate = Gate(**g)
+        if not g and evaluation is None:
+            raise _err("promote.gate", "has no threshold: set e.g. max_final_valid_loss or evaluation.min_pass_rate")
+        gate = Gate(**g, evaluation=evaluation)
     return Promote(o.get("stack"), o.get("model"), o.get("source_account"), gate)
+
+
+def _parse_evaluation_gate(raw: Any, promote_stack: str | None) -> EvaluationGate:
+    from pulumi_aoai_finetune.evaluation.gate import check_gate
+
+    o = dict(_obj(raw, "promote.gate.evaluation", {"stack", "min_pass_rate", "min_pass_rate_per_grader"}))
+    stack = o.pop("stack", None)
+    if stack is None and promote_stack is None:
+        raise _err("promote.gate.evaluation.stack", "is required with a pinned model: the stack that evaluated it")
+    stack = _str(stack, "promote.gate.evaluation.stack") if stack is not None else promote_stack
+    for where, message in check_gate(o, "promote.gate.evaluation"):
+        key = where.removeprefix("promote.gate.evaluation").lstrip(".")
+        raise _err("promote.gate.evaluation" + (f".{key}" if key else ""),
+                   message.removeprefix(where).lstrip(": ").removeprefix("promote.gate.evaluation ") or message)
+    return EvaluationGate(stack, o.get("min_pass_rate"), o.get("min_pass_rate_per_grader"))
+
+
+def _parse_evaluation(raw: Any, accounts: dict[str, Account], deployments: list[Deployment]) -> Evaluation:
+    o = _obj(raw, "evaluation", {"deployment", "account", "cases", "max_tokens", "model_grader"},
+             ("deployment", "cases"))
+    name = _str(o["deployment"], "evaluation.deployment")
+    account = _str(o["account"], "evaluation.account") if o.get("account") is not None else None
+    matching = [d for d in deployments if d.name == name and (account is None or d.account == account)]
+    if not matching:
+        raise _err("evaluation.deployment", f"{name!r} is not one of the deployments"
+                                            + (f" of account {account!r}" if account else "")
+                                            + f" ({', '.join(sorted({d.name for d in deployments})) or 'none'})")
+    if len(matching) > 1:
+        raise _err("evaluation.account", f"deployment {name!r} is in several accounts "
+                                         f"({', '.join(d.account for d in matching)}): say which")
+    max_tokens = _int(o["max_tokens"], "evaluation.max_tokens", 1, 100_000) if o.get("max_tokens") is not None \
+        else None
+    grader: dict[str, Any] = {}
+    if o.get("model_grader") is not None:
+        g = _obj(o["model_grader"], "evaluation.model_grader", {"deployment", "account", "rubric", "model"},
+                 ("deployment",))
+        grader["deployment"] = _str(g["deployment"], "evaluation.model_grader.deployment")
+        if not DEPLOYMENT_NAME.match(grader["deployment"]):
+            raise _err("evaluation.model_grader.deployment", f"{grader['deployment']!r} is not a deployment name")
+        if g.get("account") is not None:
+            grader["account"] = _str(g["account"], "evaluation.model_grader.account")
+            if grader["account"] not in accounts:
+                raise _err("evaluation.model_grader.account", f"{grader['account']!r} is not one of the accounts "
+                                                              f"({', '.join(accounts)})")
+        for key in ("rubric", "model"):
+            if g.get(key) is not None:
+                grader[key] = _str(g[key], f"evaluation.model_grader.{key}")
+    return Evaluation(matching[0], _str(o["cases"], "evaluation.cases"), max_tokens, grader.get("deployment"),
+                      grader.get("account"), grader.get("rubric"), grader.get("model"))
 
 
 def _parse_deployments(raw: Any, accounts: dict[str, Account], training: Training | None) -> list[Deployment]:

@@ -138,3 +138,50 @@ def test_gate_failures_quote_the_numbers():
     problems = gate.failures({"final_valid_loss": 0.75, "final_valid_token_accuracy": 0.7})
     assert problems == ["final_valid_loss is 0.75 (needed: <= 0.6)", "final_valid_token_accuracy is 0.7 (needed: >= 0.8)"]
     assert "no recorded metrics" in gate.failures(None)[0]
+
+
+def test_evaluation_and_its_gate():
+    local = parse(pipeline_of("local")).evaluation
+    assert (local.deployment.account, local.deployment.name, local.cases, local.max_tokens) == \
+        ("ncus", "support", "data/eval.jsonl", 256)
+    gate = parse(pipeline_of("prod")).promote.gate
+    assert (gate.evaluation.stack, gate.evaluation.min_pass_rate) == ("organization/finetune/staging", 0.8)
+    assert not gate.gates_metrics and gate.failures(None) == []  # a pinned model: no metrics to gate
+    assert parse(pipeline_of("staging")).promote.gate.evaluation is None
+
+
+@pytest.mark.parametrize("change, key", [
+    (lambda p: p["evaluation"].update(deployment="nope"), "evaluation.deployment"),
+    (lambda p: p["evaluation"].pop("account"), "evaluation.account"),  # support is in ncus and swc
+    (lambda p: p["evaluation"].pop("cases"), "evaluation.cases"),
+    (lambda p: p["evaluation"].update(max_tokens=0), "evaluation.max_tokens"),
+    (lambda p: p["evaluation"].update(model_grader={"account": "ncus"}), "evaluation.model_grader.deployment"),
+    (lambda p: p["evaluation"].update(model_grader={"deployment": "judge", "account": "x"}),
+     "evaluation.model_grader.account"),
+    (lambda p: p["evaluation"].update(extra=1), "evaluation.extra"),
+])
+def test_evaluation_mistakes_name_the_key(change, key):
+    pipeline = pipeline_of("local")
+    change(pipeline)
+    with pytest.raises(ConfigError) as err:
+        parse(pipeline)
+    assert str(err.value).startswith(f"finetune:pipeline.{key}:"), str(err.value)
+
+
+@pytest.mark.parametrize("gate, key", [
+    ({"evaluation": {"min_pass_rate": 1.5}}, "promote.gate.evaluation.min_pass_rate"),
+    ({"evaluation": {"min_pass_rate_per_grader": {"regexp": 0.5}}}, "promote.gate.evaluation.min_pass_rate_per_grader"),
+    ({"evaluation": {"stack": "o/p/s"}}, "promote.gate.evaluation"),
+    ({"evaluation": {"min_pass_rate": 0.5, "minimum": 1}}, "promote.gate.evaluation.minimum"),
+    ({}, "promote.gate"),
+])
+def test_evaluation_gate_mistakes_name_the_key(gate, key):
+    pipeline = pipeline_of("staging")
+    pipeline["promote"]["gate"] = gate
+    with pytest.raises(ConfigError) as err:
+        parse(pipeline)
+    assert str(err.value).startswith(f"finetune:pipeline.{key}:"), str(err.value)
+    pinned = pipeline_of("prod")
+    pinned["promote"]["gate"] = {"evaluation": {"min_pass_rate": 0.5}}
+    with pytest.raises(ConfigError, match=r"promote\.gate\.evaluation\.stack: is required with a pinned model"):
+        parse(pinned)

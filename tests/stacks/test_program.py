@@ -23,7 +23,7 @@ def run(stack: str, config: dict | None = None, ref_outputs: dict | None = None)
 
 
 def by_kind(result: dict) -> dict[str, list[dict]]:
-    kinds: dict[str, list[dict]] = {"file": [], "job": [], "deployment": [], "azure": []}
+    kinds: dict[str, list[dict]] = {"file": [], "job": [], "deployment": [], "evaluation": [], "azure": []}
     for r in result["resources"]:
         i = r["inputs"]
         if r["type"].startswith("azure-native:"):
@@ -32,6 +32,8 @@ def by_kind(result: dict) -> dict[str, list[dict]]:
             kinds["file"].append(r)
         elif "base_model" in i:
             kinds["job"].append(r)
+        elif "cases" in i:
+            kinds["evaluation"].append(r)
         elif "deployment_name" in i:
             kinds["deployment"].append(r)
     return kinds
@@ -47,6 +49,11 @@ def test_local_trains_once_and_deploys_in_two_regions_with_source_for_the_other(
     assert deps["swc-support"]["source_account"]["resource_id"].endswith("/accounts/aoai-ncus")
     assert deps["swc-support"]["model"] == "gpt-4o-mini-2024-07-18.ft-mock"
     assert k["azure"] == []
+    (evaluation,) = k["evaluation"]  # the ncus deployment on the held-out questions
+    inputs = evaluation["inputs"]
+    assert (inputs["deployment_name"], inputs["model"]) == ("support", "gpt-4o-mini-2024-07-18.ft-mock")
+    assert inputs["account"]["resource_id"].endswith("/accounts/aoai-ncus")
+    assert inputs["cases"] == str(REPO / "data" / "eval.jsonl") and inputs["max_tokens"] == 256
 
 
 def test_dev_creates_the_surroundings_with_azure_native():
@@ -80,13 +87,38 @@ def test_staging_gate_refuses_a_model_with_bad_metrics():
     assert "refusing to promote" in result.get("error", "") and "final_valid_loss is 0.9 (needed: <= 0.6)" in result["error"]
 
 
-def test_prod_deploys_the_pinned_model_in_two_regions():
-    k = by_kind(run("prod"))
-    assert k["job"] == []
+PINNED = "gpt-4o-mini-2024-07-18.ft-0123456789abcdef0123456789abcdef-support"
+
+
+def staging_evaluation(model: str = PINNED, passed: int = 14) -> dict:
+    return {"evaluation": {"model": model, "deployment_name": "support", "cases_sha256": "ab" * 32, "cases_run": 15,
+                           "passed_cases": passed, "pass_rate": round(passed / 15, 4),
+                           "pass_rate_per_grader": {"contains": round(passed / 15, 4)}, "errors": 0}}
+
+
+def test_staging_evaluates_its_deployment_and_exports_the_results():
+    result = run("staging", ref_outputs=DEV_OUTPUTS)
+    (evaluation,) = by_kind(result)["evaluation"]
+    assert evaluation["inputs"]["model"] == DEV_OUTPUTS["fine_tuned_model"]
+    assert result["outputs"]["evaluation"]["model"] == DEV_OUTPUTS["fine_tuned_model"]
+
+
+def test_prod_deploys_the_pinned_model_in_two_regions_once_staging_evaluated_it():
+    k = by_kind(run("prod", ref_outputs=staging_evaluation()))
+    assert k["job"] == [] and k["evaluation"] == []
     models = {d["inputs"]["model"] for d in k["deployment"]}
-    assert models == {"gpt-4o-mini-2024-07-18.ft-0123456789abcdef0123456789abcdef-support"}
+    assert models == {PINNED}
     assert all(d["inputs"]["source_account"].endswith("contoso-ft-dev-ncus") for d in k["deployment"])
     assert {d["inputs"]["sku"]["capacity"] for d in k["deployment"]} == {10}
+
+
+def test_prod_refuses_a_model_whose_evaluation_missed_the_gate_or_that_was_not_evaluated():
+    missed = run("prod", ref_outputs=staging_evaluation(passed=9))["error"]
+    assert missed.startswith(f"finetune:pipeline.promote.gate: refusing to promote {PINNED}: ")
+    assert "evaluation pass rate 0.6000 < min 0.8000 (9 of 15 cases passed; model " in missed
+    other = run("prod", ref_outputs=staging_evaluation(model=PINNED + "-v2"))["error"]
+    assert f"the evaluation is of model {PINNED}-v2, not of {PINNED}" in other
+    assert "has no evaluation" in run("prod", ref_outputs={})["error"]
 
 
 def test_config_error_fails_before_any_resource():

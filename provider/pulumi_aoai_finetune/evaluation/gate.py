@@ -58,9 +58,11 @@ def check_gate(gate: Any, where: str, names: Mapping[str, str] | None = None) ->
 
 def describe(results: Mapping[str, Any]) -> str:
     """'13 of 20 cases passed, 1 errored; model M on deployment D, cases 1a2b3c4d5e6f'."""
-    parts = [f"{results.get('passed_cases')} of {results.get('cases_run')} cases passed"]
+    from ..controller import as_int  # counts read back from a state or a stack reference are floats
+
+    parts = [f"{as_int(results.get('passed_cases'))} of {as_int(results.get('cases_run'))} cases passed"]
     if results.get("errors"):
-        parts[0] += f", {results['errors']} errored"
+        parts[0] += f", {as_int(results['errors'])} errored"
     where = " ".join(part for part in (f"model {results['model']}" if results.get("model") else "",
                                        f"on deployment {results['deployment_name']}"
                                        if results.get("deployment_name") else "") if part)
