@@ -87,8 +87,10 @@ else:
     p = pipeline.promote
     refs: dict[str, pulumi.StackReference] = {}
 
-    def ref(stack: str) -> pulumi.StackReference:
-        return refs.setdefault(stack, pulumi.StackReference(stack))
+    def ref(stack: str) -> pulumi.StackReference:  # one per stack (a second would be a duplicate URN)
+        if stack not in refs:
+            refs[stack] = pulumi.StackReference(stack)
+        return refs[stack]
 
     if p.stack:
         model = ref(p.stack).require_output("fine_tuned_model")

@@ -21,10 +21,13 @@ def test_local_stack_trains_deploys_two_regions_then_noop(tmp_path, pulumi_bin, 
     assert {d["region"] for d in deps.values()} == {"northcentralus", "swedencentral"}
     assert all(d["state"] == "Succeeded" and d["model"] == out["fine_tuned_model"] for d in deps.values())
     assert out["metrics"]["final_valid_loss"] is not None
+    evaluation = out["evaluation"]  # the held-out questions asked of the ncus deployment
+    assert evaluation["model"] == out["fine_tuned_model"] and evaluation["cases_run"] == 15
     mark = requests_log.mark()
     second = stack.up()
-    assert requests_log.writes(requests_log.since(mark)) == []
-    assert "6 unchanged" in second.stdout
+    assert requests_log.since(mark) == [] or requests_log.writes(requests_log.since(mark)) == []
+    assert requests_log.matching(requests_log.since(mark), "POST", r"/chat/completions$") == []
+    assert "7 unchanged" in second.stdout
 
 
 def test_config_mistake_fails_preview_naming_the_key(tmp_path, pulumi_bin, emulator, requests_log):
@@ -44,6 +47,7 @@ def test_promotion_deploys_the_dev_model_in_prod_without_training(tmp_path, pulu
     local = yaml.safe_load((REPO / "stacks" / "Pulumi.local.yaml").read_text())["config"]["finetune:pipeline"]
     dev_pipeline = copy.deepcopy(local)
     dev_pipeline["deployments"] = [{"account": "ncus", "name": "support-dev", "sku": {"name": "Standard", "capacity": 1}}]
+    dev_pipeline.pop("evaluation")  # the local stack's evaluation names its own deployment
     dev = Stack(tmp_path / "dev", pulumi_bin, emulator.base_url, program="root", name="edev", state=shared_state)
     dev.set_pipeline("edev", dev_pipeline)
     dev.up()

@@ -30,6 +30,7 @@ def dev_pipeline(**hyperparameters) -> dict:
     pipeline = copy.deepcopy(local_pipeline())
     pipeline["training"]["hyperparameters"].update(hyperparameters)
     pipeline["deployments"] = [{"account": "ncus", "name": "support-dev", "sku": {"name": "Standard", "capacity": 1}}]
+    pipeline.pop("evaluation")  # the local stack's evaluation names its own deployment
     return pipeline
 
 
