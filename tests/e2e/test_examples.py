@@ -86,3 +86,30 @@ def test_typescript_quickstart(tmp_path, pulumi_bin, emulator):
     out = stack.outputs()
     assert out["fineTunedModel"].endswith("-quickstart") and out["deploymentName"] == "support-bot"
     assert out["endpoint"].endswith("/accounts/aoai-swc/") and out["metrics"]["steps"] > 0
+
+
+def test_evaluation_gate(tmp_path, pulumi_bin, emulator, requests_log):
+    backend = tmp_path / "backend"
+    backend.mkdir()
+    staging = Stack(tmp_path / "staging", pulumi_bin, emulator.base_url, program="examples/evaluation-gate",
+                    name="staging", state=backend)
+    staging.config_set("account", account_id(emulator, "aoai-ncus"))
+    staging.up()
+    evaluation = staging.outputs()["evaluation"]
+    assert evaluation["cases_run"] == 15 and evaluation["pass_rate"] >= 0.8, evaluation
+    prod = Stack(tmp_path / "prod", pulumi_bin, emulator.base_url, program="examples/evaluation-gate", name="prod",
+                 state=backend)
+    prod.config_set("promoteFrom", "organization/aoai-evaluation-gate/staging")
+    prod.config_set("account", account_id(emulator, "aoai-swc"))
+    prod.up()  # the evaluation passes the gate (0.8): promoted
+    assert prod.outputs()["fine_tuned_model"] == staging.outputs()["fine_tuned_model"]
+    staging.config_set("epochs", "1")  # a badly trained model replaces it in staging, and is evaluated again
+    staging.up()
+    poor = staging.outputs()["evaluation"]
+    assert poor["pass_rate"] < 0.8, poor
+    mark = requests_log.mark()
+    refused = prod.preview(check=False)  # prod refuses it at preview, quoting the numbers
+    text = refused.stdout + refused.stderr
+    assert refused.returncode != 0
+    assert f"evaluation pass rate {poor['pass_rate']:.4f} < min 0.8000" in text, text[-3000:]
+    assert requests_log.writes(requests_log.since(mark)) == []
