@@ -62,9 +62,12 @@ def _download(job_id: str, account: str, endpoint: str | None, out_dir: Path) ->
               help="Plot width in pixels.")
 @click.option("--height", type=click.IntRange(200, 8000), default=report_mod.DEFAULT_HEIGHT, show_default=True,
               help="Plot height in pixels.")
+@click.option("--evaluation", "evaluation_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The model's evaluation, shown beside the training metrics: JSON of `pulumi stack output "
+                   "evaluation --json` (a ModelEvaluation's results) or of `aoai-ft eval --json`.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON instead of a table.")
 def report(source: str, account: str | None, endpoint: str | None, out_dir: Path, n_epochs: int | None,
-           width: int, height: int, as_json: bool) -> None:
+           width: int, height: int, evaluation_file: Path | None, as_json: bool) -> None:
     """Summarize the training results of SOURCE (a fine-tuning job id, or a results.csv file) and
     plot loss and token accuracy against step.
 
@@ -72,6 +75,7 @@ def report(source: str, account: str | None, endpoint: str | None, out_dir: Path
     aoai-ft report results.csv --out review/
     aoai-ft report ftjob-abc123 --account /subscriptions/.../accounts/my-aoai --out review/
     """
+    evaluation = _evaluation(evaluation_file) if evaluation_file is not None else None
     path = Path(source)
     try:
         if path.is_file():
@@ -96,10 +100,39 @@ def report(source: str, account: str | None, endpoint: str | None, out_dir: Path
     except (RuntimeError, OSError) as exc:
         raise click.ClickException(str(exc)) from None
     if as_json:
-        click.echo(json.dumps({"source": source, "results_csv": csv_path, "plot": str(png), "summary": summary},
-                              indent=2))
+        click.echo(json.dumps({"source": source, "results_csv": csv_path, "plot": str(png), "summary": summary,
+                               "evaluation": evaluation}, indent=2))
     else:
         click.echo(table)
+        if evaluation is not None:
+            click.echo(evaluation_line(evaluation))
         click.echo(f"\nplot: {png}")
         if csv_path != source:
             click.echo(f"results.csv: {csv_path}")
+
+
+def _evaluation(path: Path) -> dict:
+    """A ModelEvaluation's results from a JSON file (its ``results``, or the whole outputs)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise click.ClickException(f"{path}: not an evaluation's JSON ({exc})") from None
+    if isinstance(data, dict) and isinstance(data.get("results"), dict):
+        data = data["results"]
+    if not isinstance(data, dict) or "pass_rate" not in data or "cases_run" not in data:
+        raise click.ClickException(f"{path}: no evaluation results in it (pass_rate, cases_run): give "
+                                   "`pulumi stack output evaluation --json` or `aoai-ft eval --json`")
+    return data
+
+
+def evaluation_line(results: dict) -> str:
+    """'evaluation: pass rate 86.7% (13 of 15 cases passed; model M on deployment D, cases ...); contains 86.7%'."""
+    from .evaluation.gate import describe
+
+    rate = results.get("pass_rate")
+    line = f"evaluation: pass rate {float(rate) * 100:.1f}% ({describe(results)})" if rate is not None \
+        else f"evaluation: {describe(results)}"
+    per = results.get("pass_rate_per_grader") or {}
+    if per:
+        line += "; " + ", ".join(f"{g} {float(r) * 100:.1f}%" for g, r in per.items() if r is not None)
+    return line

@@ -38,7 +38,7 @@ UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 DYNAMIC = "pulumi-python:dynamic"
 """Type prefix of dynamic resources: ``pulumi-python:dynamic:Resource``, or with a module and name
 (``pulumi-python:dynamic/aoai:FineTuningJob``)."""
-KINDS = ("TrainingFile", "FineTuningJob", "ModelDeployment")
+KINDS = ("TrainingFile", "FineTuningJob", "ModelDeployment", "ModelEvaluation")
 HIDDEN = ("__provider",)
 # inputs whose raw value says nothing to a reader: shown as "changed" only
 OPAQUE = ("content_sha256", "training_file_sha256", "validation_file_sha256", "metrics")
@@ -67,6 +67,8 @@ class Change:
     hosting_after: cost.HostingEstimate | None = None
     gate: quality.GateResult | None = None
     notes: list[str] = field(default_factory=list)
+    evaluation: cost.InferenceEstimate | None = None
+    """A ModelEvaluation that runs (again): the estimated tokens and cost of the run (at most)."""
 
     @property
     def account(self) -> str | None:
@@ -126,7 +128,8 @@ class Review:
                          "hosting_before": c.hosting_before.to_dict() if c.hosting_before else None,
                          "hosting_after": c.hosting_after.to_dict() if c.hosting_after else None,
                          "gate": {"passed": c.gate.passed, "failures": c.gate.failures, "checked": c.gate.checked}
-                         if c.gate else None} for c in self.changes],
+                         if c.gate else None,
+                         "evaluation": c.evaluation.to_dict() if c.evaluation else None} for c in self.changes],
             "warnings": self.warnings, "diagnostics": self.diagnostics, "preview_failed": self.failed,
             "training_usd": self.training_usd,
             "hosting_usd_per_hour": {"before": self.hosting("before")[0], "after": self.hosting("after")[0]},
@@ -161,6 +164,8 @@ def kind_of(inputs: Mapping[str, Any], resource_type: str | None = None) -> str 
             return tail
     if "base_model" in inputs and ("training_file" in inputs or "adopt_job_id" in inputs):
         return "FineTuningJob"
+    if "cases" in inputs and "deployment_name" in inputs:
+        return "ModelEvaluation"
     if "deployment_name" in inputs and "sku" in inputs:
         return "ModelDeployment"
     if "purpose" in inputs and any(k in inputs for k in ("path", "content_url", "adopt_file_id", "content_sha256")):
@@ -311,8 +316,8 @@ def build(preview: Mapping[str, Any], *, prices: cost.PriceTable | None = None,
     review = Review(stack=stack, project=project, changes=changes, warnings=[], diagnostics=[],
                     regions=regions, prices=prices)
     for change in changes:
-        {"TrainingFile": _file_why, "FineTuningJob": _job_why, "ModelDeployment": _deployment_why}[change.kind](
-            change, by_urn)
+        {"TrainingFile": _file_why, "FineTuningJob": _job_why, "ModelDeployment": _deployment_why,
+         "ModelEvaluation": _evaluation_why}[change.kind](change, by_urn)
     for change in review.of("FineTuningJob"):
         if change.paid_training:
             change.training = _training_estimate(change, by_urn, changes, prices, base_dir)
@@ -325,6 +330,9 @@ def build(preview: Mapping[str, Any], *, prices: cost.PriceTable | None = None,
         if change.action != "delete":
             change.hosting_after = cost.estimate_hosting(change.new.get("sku"), prices)
         _deployment_checks(change, by_urn, review)
+    for change in review.of("ModelEvaluation"):
+        if change.action in ("create", "replace"):
+            change.evaluation = _evaluation_estimate(change, by_urn, prices)
     for diag in preview.get("diagnostics") or []:
         severity = str(diag.get("severity") or diag.get("level") or "info").split("#")[0]
         msg = " ".join(str(diag.get("message") or "").split())
@@ -419,6 +427,64 @@ def _deployment_why(change: Change, by_urn: Mapping[str, Change]) -> None:
                 change.why.append(_describe_change(change, path))
 
 
+def _evaluation_why(change: Change, by_urn: Mapping[str, Change]) -> None:
+    new = change.new
+    runs = f"{_show(new.get('cases_count'))} case(s) on deployment `{_show(new.get('deployment_name'))}`"
+    if change.action == "create":
+        change.why.append(f"new evaluation: **runs {runs}**")
+    elif change.action == "delete":
+        change.why.append("removed from the program: its record goes (nothing in the service)")
+    elif change.action in ("update", "replace"):
+        for path in change.changed:
+            key = path.split(".")[0]
+            if key == "cases_sha256":
+                change.why.append("the case file changed (content SHA-256 differs)")
+            elif key == "model" and is_unknown(new.get("model")):
+                change.why.append("model: the deployment's model changes (known after apply)")
+            elif key in ("cases_count", "cases_prompt_tokens", "cases_graders"):
+                continue
+            else:
+                change.why.append(_describe_change(change, path))
+        if change.action == "replace":
+            change.why.append(f"**runs again: {runs}**")
+        else:
+            change.why.append("no new run")
+
+
+def _evaluation_estimate(change: Change, by_urn: Mapping[str, Change],
+                         prices: cost.PriceTable) -> cost.InferenceEstimate:
+    """At most every answer at max_tokens, on the evaluated model (or, not known yet, a fine-tuned
+    model of the base model of the job behind the deployment)."""
+    new = change.new
+    count = new.get("cases_count") if isinstance(new.get("cases_count"), (int, float)) else 0
+    prompt = new.get("cases_prompt_tokens") if isinstance(new.get("cases_prompt_tokens"), (int, float)) else 0
+    max_tokens = new.get("max_tokens") if isinstance(new.get("max_tokens"), (int, float)) else 1024
+    model = new.get("model") if isinstance(new.get("model"), str) and not is_unknown(new.get("model")) else None
+    if model is None:
+        for dep in _dep_names(change, "model", by_urn) + _dep_names(change, "deployment_name", by_urn):
+            job = _job_for_model(dep, by_urn, by_urn.values()) if dep.kind == "ModelDeployment" else None
+            base = _base_model(job, by_urn) if job is not None else None
+            if base:
+                model = f"{base}.ft-(new)"
+                break
+    return cost.estimate_inference(model, int(prompt), int(count) * int(max_tokens), prices=prices)
+
+
+def _evaluation_line(results: Mapping[str, Any] | None) -> str:
+    if not results or not results.get("cases_run"):
+        return "no results"
+    from .controller import as_int
+
+    line = (f"{as_int(results.get('passed_cases'))}/{as_int(results['cases_run'])} cases passed "
+            f"({float(results.get('pass_rate') or 0) * 100:.1f}%)")
+    per = results.get("pass_rate_per_grader") or {}
+    if per:
+        line += "; " + ", ".join(f"{g} {float(r) * 100:.1f}%" for g, r in per.items() if r is not None)
+    if results.get("model"):
+        line += f"; model `{results['model']}`"
+    return line
+
+
 def _model_text(change: Change, by_urn: Mapping[str, Change]) -> str:
     model = change.new.get("model")
     if model is not None and not is_unknown(model):
@@ -463,15 +529,19 @@ def _deployment_checks(change: Change, by_urn: Mapping[str, Change], review: Rev
     if change.action in ("create", "replace", "update") and fine_tuned:
         metrics = new.get("metrics")
         gate = new.get("quality_gate")
-        if metrics is None:
+        evaluation = new.get("evaluation")
+        if metrics is None and evaluation is None:
             review.warnings.append(f"{label} promotes a fine-tuned model without metrics: pass "
                                    "`metrics=job.metrics` and a `quality_gate` to refuse a bad model.")
         elif gate is None:
             change.notes.append("metrics passed but no quality gate")
             if change.action in ("create", "replace"):
                 review.warnings.append(f"{label} promotes a fine-tuned model without a quality gate.")
-        if gate and metrics is not None and not is_unknown(metrics) and not is_unknown(gate):
-            change.gate = quality.evaluate(gate, metrics)
+        if evaluation is not None and not is_unknown(evaluation):
+            change.notes.append(f"evaluation: {_evaluation_line(evaluation)}")
+        if gate and (metrics is not None or evaluation is not None) and not is_unknown(metrics) \
+                and not is_unknown(gate) and not is_unknown(evaluation):
+            change.gate = quality.evaluate(gate, metrics, evaluation, model=None if is_unknown(model) else model)
             if not change.gate.passed:
                 shown = None if is_unknown(model) else model
                 review.warnings.append(f"{label}: {change.gate.message(shown, metrics)}")
@@ -669,6 +739,22 @@ def render(review: Review) -> str:
                 out.append(_md(line).replace("\\|", "|"))
             out.append("")
 
+    evaluations = [ch for ch in review.of("ModelEvaluation") if ch.action != "same" or ch.old_outputs.get("results")]
+    if evaluations:
+        out.append("### Evaluations")
+        out.append("")
+        for ch in evaluations:
+            head = f"- `{ch.name}` (deployment `{_show((ch.new or ch.old).get('deployment_name'))}`): "
+            if ch.action in ("create", "replace"):
+                head += "**runs**" + (f", {_md(ch.evaluation.line())}" if ch.evaluation else "")
+            else:
+                head += {"delete": "removed", "update": "updated, no new run", "same": "unchanged, no run"}[ch.action]
+            out.append(head)
+            if ch.old_outputs.get("results"):
+                prefix = "last run" if ch.action in ("replace", "delete") else "results"
+                out.append(f"  - {prefix}: {_md(_evaluation_line(ch.old_outputs['results']))}")
+        out.append("")
+
     out.append("### Cost estimate")
     out.append("")
     out.append("| Item | Estimate | Basis |")
@@ -686,6 +772,12 @@ def render(review: Review) -> str:
                    f"{_md(basis)} |")
     if not runs:
         out.append("| Training | $0.00 | no new training run |")
+    for ch in review.of("ModelEvaluation"):
+        if ch.evaluation is not None:
+            est = ch.evaluation
+            out.append(f"| Evaluation `{_md(ch.name)}` | at most {c.usd(est.usd, est.currency)} | "
+                       f"{est.prompt_tokens:,} input + up to {est.completion_tokens:,} output tokens"
+                       f"{' (' + _md(est.note) + ')' if est.note else ''} |")
     n_after = sum(1 for ch in deps if ch.action != "delete")
     per_month = after * review.prices.hours_per_month
     out.append(f"| Hosting after the change | {c.usd(after, review.prices.currency)}/hour "

@@ -120,3 +120,25 @@ def test_cli_report_of_a_job_through_the_provider_clients(tmp_path, monkeypatch)
         assert "steps" in result.output and "epochs 2" in result.output
         assert (out / f"{job.id}-results.csv").read_text().startswith("step,train_loss")
         assert_real_png(out / f"{job.id}.png", report.DEFAULT_WIDTH, report.DEFAULT_HEIGHT)
+
+
+def test_cli_report_shows_the_evaluation_beside_the_training_metrics(results_csv, tmp_path):
+    results = {"model": "m.ft-1", "deployment_name": "support", "cases_sha256": "ab" * 32, "cases_run": 15.0,
+               "passed_cases": 13.0, "pass_rate": 0.8667, "pass_rate_per_grader": {"contains": 0.8667}, "errors": 0}
+    stack_output = tmp_path / "evaluation.json"
+    stack_output.write_text(json.dumps(results))
+    out = tmp_path / "out"
+    shown = CliRunner().invoke(main, ["report", str(results_csv), "--out", str(out), "--evaluation", str(stack_output)])
+    assert shown.exit_code == 0, shown.output
+    table, evaluation = shown.output.split("overfitting:", 1)
+    assert "evaluation: pass rate 86.7% (13 of 15 cases passed; model m.ft-1 on deployment support, cases " \
+           "abababababab); contains 86.7%" in evaluation
+    eval_json = tmp_path / "eval.json"  # the whole `aoai-ft eval --json` output works too
+    eval_json.write_text(json.dumps({"cases_run": 15, "results": results}))
+    as_json = CliRunner().invoke(main, ["report", str(results_csv), "--out", str(out), "--json",
+                                        "--evaluation", str(eval_json)])
+    assert json.loads(as_json.output)["evaluation"]["pass_rate"] == 0.8667
+    (tmp_path / "bad.json").write_text("{}")
+    bad = CliRunner().invoke(main, ["report", str(results_csv), "--out", str(out), "--evaluation",
+                                    str(tmp_path / "bad.json")])
+    assert bad.exit_code == 1 and "no evaluation results in it" in bad.output

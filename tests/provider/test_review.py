@@ -251,3 +251,45 @@ def test_failed_preview_shows_its_errors():
     assert r.failed and len(r.diagnostics) == 1 and r.diagnostics[0].startswith("error: resource 'chat'")
     md = review.render(r)
     assert "**The preview failed**" in md and "0.5331 > max 0.0100" in md and "info: train" not in md
+
+
+# -- evaluations -------------------------------------------------------------------------------------
+RESULTS = {"model": FT_MODEL, "deployment_name": "chat", "cases_sha256": "c" * 64, "cases_run": 15.0,
+           "passed_cases": 13.0, "pass_rate": 0.8667, "pass_rate_per_grader": {"contains": 0.8667}, "errors": 0.0}
+
+
+def eval_inputs(**extra):
+    return {"account": NCUS, "deployment_name": "chat", "model": FT_MODEL, "cases": "/p/data/eval.jsonl",
+            "cases_sha256": "c" * 64, "cases_count": 15, "cases_prompt_tokens": 660, "cases_graders": {"contains": 15},
+            "max_tokens": 256, "temperature": 0, "timeout_seconds": 3600, **extra}
+
+
+def test_an_evaluation_that_runs_again_is_shown_with_its_cost_and_last_results():
+    doc = preview(step("replace", "held-out", kind="ModelEvaluation", old=eval_inputs(),
+                       new=eval_inputs(cases_sha256="d" * 64, cases_count=20, cases_prompt_tokens=900),
+                       outputs={"results": RESULTS}, reasons=["cases"]))
+    result = review.build(doc)
+    (change,) = result.of("ModelEvaluation")
+    assert "the case file changed (content SHA-256 differs)" in change.why
+    assert "**runs again: 20 case(s) on deployment `chat`**" in change.why
+    assert change.evaluation.prompt_tokens == 900 and change.evaluation.completion_tokens == 20 * 256
+    md = review.render(result)
+    assert "### Evaluations" in md and "- `held-out` (deployment `chat`): **runs**, 900 input + 5,120 output" in md
+    assert "  - last run: 13/15 cases passed (86.7%); contains 86.7%; model `" + FT_MODEL + "`" in md
+    assert "| Evaluation `held-out` | at most <$0.01 | 900 input + up to 5,120 output tokens |" in md
+    unchanged = review.render(review.build(preview(step("same", "held-out", kind="ModelEvaluation", old=eval_inputs(),
+                                                        new=eval_inputs(), outputs={"results": RESULTS}))))
+    assert "- `held-out` (deployment `chat`): unchanged, no run" in unchanged
+    assert "  - results: 13/15 cases passed (86.7%)" in unchanged
+
+
+def test_a_deployment_gated_on_an_evaluation_shows_it_and_warns_when_it_misses():
+    gate = {"min_eval_pass_rate": 0.9}
+    doc = preview(step("create", "prod", kind="ModelDeployment",
+                       new=dep_inputs(deployment_name="prod", evaluation=RESULTS, quality_gate=gate)))
+    result = review.build(doc)
+    (change,) = result.of("ModelDeployment")
+    assert change.gate is not None and not change.gate.passed
+    assert any("evaluation pass rate 0.8667 < min 0.9000 (13 of 15 cases passed" in w for w in result.warnings)
+    assert not any("without metrics" in w for w in result.warnings)
+    assert "evaluation: 13/15 cases passed (86.7%)" in review.render(result)
