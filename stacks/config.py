@@ -258,7 +258,25 @@ def parse(raw: Any) -> Pipeline:
     deployments = _parse_deployments(top["deployments"], accounts, training)
     evaluation = _parse_evaluation(top["evaluation"], accounts, deployments) \
         if top.get("evaluation") is not None else None
+    _check_deployment_regions(deployments, accounts, training, promote)
     return Pipeline(subscription, resource_group, accounts, training, promote, deployments, azure, evaluation)
+
+
+def _check_deployment_regions(deployments, accounts, training, promote) -> None:
+    """A fine-tuned model gets a Standard deployment only in some regions (rule DP1 of docs/azure-rules.md),
+    checked here when the model is known from the config (the provider checks again at preview)."""
+    from pulumi_aoai_finetune import availability
+
+    if training is not None and training.base_model:
+        model = f"{availability.base_of(training.base_model)}.ft-model"
+    elif promote is not None and promote.model:
+        model = promote.model
+    else:
+        return  # the model comes from another stack: checked by the provider at preview
+    for i, d in enumerate(deployments):
+        problem = availability.deployment_region_problem(model, d.sku["name"], accounts[d.account].region)
+        if problem:
+            raise _err(f"deployments[{i}].sku.name", f"account {d.account!r}: {problem}")
 
 
 def _parse_azure(raw: Any) -> Azure:

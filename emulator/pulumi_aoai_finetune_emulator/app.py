@@ -32,5 +32,9 @@ def create_app(backend: Backend) -> FastAPI:
     app.include_router(control.router)
     app.include_router(arm.router)
     app.include_router(dataplane.router)
+    if backend.config.strict_contract:  # inside the fault middleware: faults and the request log stay as they are
+        from .strict import StrictContractMiddleware
+
+        app.add_middleware(StrictContractMiddleware, backend=backend)
     app.add_middleware(FaultMiddleware, faults=backend.faults, clock=backend.clock)
     return app

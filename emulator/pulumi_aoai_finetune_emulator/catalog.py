@@ -60,7 +60,7 @@ def _model(model_id: str, arm_name: str, arm_version: str, *, kind: str, created
            speed: float = 1.0, lifecycle: str = "generally-available", max_tokens: int = 65536,
            fine_tune_until: str = "2027-12-31", inference_until: str = "2028-12-31",
            global_training: bool = False, global_excluded: frozenset[str] = frozenset(),
-           developer_deployments: bool = False) -> dict[str, Any]:
+           developer_deployments: bool = False, standard_deployments: frozenset[str] | None = None) -> dict[str, Any]:
     return {
         "id": model_id,
         "arm_name": arm_name,          # properties.model.name of an ARM deployment
@@ -76,6 +76,8 @@ def _model(model_id: str, arm_name: str, arm_version: str, *, kind: str, created
         "global_training": global_training,          # GlobalStandard (and, assumed, developerTier) training
         "global_excluded": frozenset(global_excluded),  # Global training regions that do not offer this model
         "developer_deployments": developer_deployments,  # DeveloperTier deployments of its fine-tuned models
+        # regions where its fine-tuned models get a Standard deployment (None: not listed, not checked; DP1)
+        "standard_deployments": standard_deployments,
         "deprecation": {"fine_tune": _ts(fine_tune_until), "inference": _ts(inference_until)},
     }
 
@@ -88,28 +90,30 @@ _MODELS: dict[str, dict[str, Any]] = {m["id"]: m for m in (
     _model("gpt-35-turbo-0613", "gpt-35-turbo", "0613", kind="chat", created="2023-06-13", regions=_TURBO,
            methods=("supervised",), max_tokens=4096),
     _model("gpt-35-turbo-1106", "gpt-35-turbo", "1106", kind="chat", created="2023-11-06", regions=_TURBO,
-           methods=("supervised",), max_tokens=16385),
+           methods=("supervised",), max_tokens=16385, standard_deployments=_TURBO),
     _model("gpt-35-turbo-0125", "gpt-35-turbo", "0125", kind="chat", created="2024-01-25", regions=_TURBO,
-           methods=("supervised",), max_tokens=16385),
+           methods=("supervised",), max_tokens=16385, standard_deployments=_TURBO),
     _model("gpt-4-0613", "gpt-4", "0613", kind="chat", created="2023-06-13", regions=_NCUS_SWC,
            methods=("supervised",), safety=True, speed=3.0, lifecycle="preview", max_tokens=8192),
     _model("gpt-4o-mini-2024-07-18", "gpt-4o-mini", "2024-07-18", kind="chat", created="2024-07-18",
-           regions=_NCUS_SWC, methods=("supervised",), safety=True, global_training=True),
+           regions=_NCUS_SWC, methods=("supervised",), safety=True, global_training=True,
+           standard_deployments=_NCUS_SWC),
     _model("gpt-4o-2024-08-06", "gpt-4o", "2024-08-06", kind="chat", created="2024-08-06",
            regions=frozenset({EUS2, NCUS, SWC}), methods=("supervised", "dpo"), safety=True, speed=2.0,
-           global_training=True),
+           global_training=True, standard_deployments=frozenset({EUS2, SWC})),
     _model("gpt-4.1-2025-04-14", "gpt-4.1", "2025-04-14", kind="chat", created="2025-04-14",
            regions=_NCUS_SWC, methods=("supervised", "dpo"), safety=True, speed=2.0, global_training=True,
-           developer_deployments=True),
+           developer_deployments=True, standard_deployments=_NCUS_SWC),
     _model("gpt-4.1-mini-2025-04-14", "gpt-4.1-mini", "2025-04-14", kind="chat", created="2025-04-14",
            regions=_NCUS_SWC, methods=("supervised", "dpo"), safety=True, global_training=True,
-           developer_deployments=True),
+           developer_deployments=True, standard_deployments=_NCUS_SWC),
     _model("gpt-4.1-nano-2025-04-14", "gpt-4.1-nano", "2025-04-14", kind="chat", created="2025-04-14",
            regions=_NCUS_SWC, methods=("supervised",), safety=True, speed=0.7, max_tokens=32768,
-           global_training=True, global_excluded=frozenset({"polandcentral"}), developer_deployments=True),
+           global_training=True, global_excluded=frozenset({"polandcentral"}), developer_deployments=True,
+           standard_deployments=_NCUS_SWC),
     _model("o4-mini-2025-04-16", "o4-mini", "2025-04-16", kind="chat", created="2025-04-16",
            regions=frozenset({EUS2, SWC}), methods=("reinforcement",), safety=True, speed=3.0,
-           lifecycle="preview"),
+           lifecycle="preview", standard_deployments=frozenset({EUS2, SWC})),
     # Inference only (listed so /models looks like a real account's).
     _model("gpt-4o-2024-11-20", "gpt-4o", "2024-11-20", kind="chat", created="2024-11-20"),
     _model("text-embedding-ada-002", "text-embedding-ada-002", "2", kind="embeddings", created="2022-12-15"),
@@ -196,6 +200,18 @@ def training_type_problem(region: str, model: str, training_type: str) -> str | 
         return (f"{TRAINING_TYPE_NAMES[training_type]} training of '{model}' is not offered to resources in "
                 f"{region}.")
     return None
+
+
+def standard_deployment_problem(region: str, base_model: str | None) -> str | None:
+    """Why a fine-tuned model of ``base_model`` gets no Standard deployment in ``region``, or None (rule DP1:
+    ``how-to/fine-tuning-deploy.md``, ms.date 2025-10-25, "Standard" table; Global Standard and Developer
+    deployments are offered from every region)."""
+    entry = lookup(base_model or "")
+    regions = entry.get("standard_deployments") if entry else None
+    if regions is None or normalize_region(region) in regions:
+        return None
+    return (f"Standard deployments of fine-tuned '{entry['id']}' models are offered in "
+            f"{', '.join(sorted(regions))}, not in '{normalize_region(region)}'.")
 
 
 def developer_tier_deployable(base_model: str | None) -> bool:

@@ -30,7 +30,11 @@ def _parse_account(value: str) -> tuple[str, str]:
               help="Require this api-key / bearer token (default: any non-empty value).")
 @click.option("--subscription", default=DEFAULT_SUBSCRIPTION, show_default=True, help="Subscription of the seeded accounts.")
 @click.option("--resource-group", default=DEFAULT_RESOURCE_GROUP, show_default=True, help="Resource group of the seeded accounts.")
-def emulator(host, port, state_dir, time_scale, accounts, api_key, subscription, resource_group):
+@click.option("--strict-contract/--no-strict-contract", default=None,
+              help="Answer 400 to any request the official spec of its api-version does not define, and 500 to "
+                   "any answer of the emulator that breaks it (default: the environment variable "
+                   "AOAI_EMULATOR_STRICT_CONTRACT).")
+def emulator(host, port, state_dir, time_scale, accounts, api_key, subscription, resource_group, strict_contract):
     """Run a local emulator of Azure OpenAI (ARM management plane and authoring data plane).
 
     Prints `emulator ready: http://HOST:PORT ...` when it accepts requests; stops on SIGTERM/SIGINT.
@@ -44,4 +48,6 @@ def emulator(host, port, state_dir, time_scale, accounts, api_key, subscription,
         accounts=tuple(_parse_account(a) for a in accounts) or DEFAULT_ACCOUNTS,
         api_key=api_key, subscription_id=subscription, resource_group=resource_group,
     )
+    if strict_contract is not None:
+        config.strict_contract = strict_contract
     EmulatorServer(config).serve_forever()

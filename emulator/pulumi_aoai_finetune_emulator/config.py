@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
+
+STRICT_CONTRACT_ENV = "AOAI_EMULATOR_STRICT_CONTRACT"
+
+
+def _strict_default() -> bool:
+    return os.environ.get(STRICT_CONTRACT_ENV, "").strip().lower() in ("1", "true", "yes")
 
 DEFAULT_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
 DEFAULT_RESOURCE_GROUP = "aoai-emulator"
@@ -27,3 +34,6 @@ class EmulatorConfig:
     subscription_id: str = DEFAULT_SUBSCRIPTION
     resource_group: str = DEFAULT_RESOURCE_GROUP
     extra: dict = field(default_factory=dict)
+    # Check every request (and answer) against the official spec of its api-version (strict.py); the
+    # test suite turns it on through AOAI_EMULATOR_STRICT_CONTRACT=1.
+    strict_contract: bool = field(default_factory=_strict_default)

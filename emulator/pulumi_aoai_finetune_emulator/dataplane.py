@@ -18,7 +18,8 @@ Choices where Azure's behaviour is unclear or the brief left it open (see also t
   waiting for its data fails at validation when the file is gone;
 - cancel / delete / pause / resume in a state that does not allow them answer 409
   ``unexpectedEntityState``; a job can be deleted only in a terminal state; deleting a job keeps its
-  fine-tuned model and result file;
+  result file, and its fine-tuned model and checkpoints go with it (refused, 409, while one is deployed);
+  there is no ``DELETE /models/{id}``: neither data-plane spec has it (rule D1);
 - lists (jobs, events, checkpoints, files) are newest first, paged with ``after`` (an id) and ``limit``;
   except files on api-versions before the preview ones: 2024-10-21's ``Files_List`` has no paging, so
   ``after``/``limit`` are ignored and the answer has no ``has_more`` (rule L1);
@@ -159,7 +160,7 @@ class JsonlInspector:
     ``completion``, or preference ``input`` / ``preferred_output`` / ``non_preferred_output``), valid
     roles and contents, at least :data:`MIN_EXAMPLES` examples, at most ``max_bytes``. Blank lines are
     ignored. Also collects the emulator's test markers (``RAI-TRIGGER:``, ``RAI-MODEL-TRIGGER:``,
-    ``FAIL-TRIGGER``), the example count and a token estimate (characters / 4).
+    ``FAIL-TRIGGER``, ``PAUSE-TRIGGER``), the example count and a token estimate (characters / 4).
     """
 
     def __init__(self, max_bytes: int = MAX_FILE_BYTES, min_examples: int = MIN_EXAMPLES) -> None:
@@ -176,6 +177,7 @@ class JsonlInspector:
         self.rai_data: list[str] = []
         self.rai_model: list[str] = []
         self.fail = False
+        self.pause = False
 
     def feed(self, chunk: bytes) -> None:
         self.size += len(chunk)
@@ -203,7 +205,7 @@ class JsonlInspector:
                 self.error = self._message("min_examples", f"the file has {self.examples} examples; at least "
                                                            f"{self.min_examples} are required.")
         return {"examples": self.examples, "tokens": self.tokens, "format": self.format, "error": self.error,
-                "rai_data": self.rai_data, "rai_model": self.rai_model, "fail": self.fail}
+                "rai_data": self.rai_data, "rai_model": self.rai_model, "fail": self.fail, "pause": self.pause}
 
     @staticmethod
     def _message(rule: str, detail: str) -> str:
@@ -254,6 +256,8 @@ class JsonlInspector:
                         found.append(category)
         if "FAIL-TRIGGER" in text:
             self.fail = True
+        if "PAUSE-TRIGGER" in text:
+            self.pause = True
 
 
 def classify_example(obj: Any) -> tuple[str | None, str | None]:
@@ -489,7 +493,9 @@ def list_files(backend, caller: Caller, *, purpose: str | None = None, after: st
             return {"object": "list", "data": [public(i) for i in items]}
         if order == "asc":
             items.reverse()
-        return _page(items, after, limit, default=10000, maximum=10000)
+        page = _page(items, after, limit, default=10000, maximum=10000)
+        page.pop("has_more")  # FileList has no has_more in 2025-04-01-preview either: a short page ends it
+        return page
 
 
 def delete_file(backend, caller: Caller, file_id: str) -> dict[str, Any]:
@@ -767,13 +773,29 @@ def _require_preview(caller: Caller) -> None:
 
 
 def delete_job(backend, caller: Caller, job_id: str) -> None:
+    """``DELETE /fine_tuning/jobs/{id}`` (``FineTuning_Delete``): the only delete of a fine-tuned model the
+    data-plane specs have -- neither 2024-10-21 nor 2025-04-01-preview defines ``DELETE /models/{id}``.
+    Deleting a succeeded job removes its model and checkpoints with it, and is refused (409) while the
+    model or one of its checkpoints is deployed in any account (rule D1 of docs/azure-rules.md)."""
     with backend.lock:
         job = _job(backend, caller, job_id)
         if job["status"] not in lifecycle.TERMINAL:
             raise _state_error(job, "deleted", lifecycle.TERMINAL)
+        model = job.get("fine_tuned_model")
+        names = [model] if model else []
+        names += [c["fine_tuned_model_checkpoint"] for c in backend.store["checkpoints"].get(job_id, [])]
+        names += [c["id"] for c in backend.store["checkpoints"].get(job_id, [])]
+        users = sorted({u for name in names for u in _deployments_using(backend, name)})
+        if users:
+            raise ServiceError(409, "conflict",
+                               f"The fine-tuning job '{job_id}' cannot be deleted while its model '{model}' is "
+                               f"deployed (deployments: {', '.join(users)}). Delete the deployments first.",
+                               target="fine_tuning_job_id")
         del backend.store["jobs"][job_id]
         backend.store["events"].pop(job_id, None)
         backend.store["checkpoints"].pop(job_id, None)
+        if model and backend.store["models"].get(model, {}).get("fine_tune") == job_id:
+            del backend.store["models"][model]
         backend.save()
 
 
@@ -831,27 +853,6 @@ def _deployments_using(backend, model_name: str) -> list[str]:
     lookup = getattr(management, "deployments_using_model", lambda b, m: [])
     return [str(d.get("id") or d.get("name")) if isinstance(d, dict) else str(d)
             for d in lookup(backend, model_name) or []]
-
-
-def delete_model(backend, caller: Caller, model_id: str) -> dict[str, Any]:
-    with backend.lock:
-        record = backend.store["models"].get(model_id)
-        if record is None or record["_account"] != caller.account:
-            if catalog.lookup(model_id) is not None:
-                raise invalid_payload(f"'{model_id}' is a base model; only fine-tuned models can be deleted.",
-                                      target="model")
-            raise not_found(f"Model '{model_id}' not found.", target="model")
-        users = _deployments_using(backend, model_id)
-        for checkpoint in backend.store["checkpoints"].get(record["fine_tune"], []):
-            users += _deployments_using(backend, checkpoint["fine_tuned_model_checkpoint"])
-        if users:
-            raise ServiceError(409, "conflict",
-                               f"The model '{model_id}' cannot be deleted while it is deployed (deployments: "
-                               f"{', '.join(sorted(set(users)))}). Delete the deployments first.",
-                               target="model")
-        del backend.store["models"][model_id]
-        backend.save()
-    return {"id": model_id, "object": "model", "deleted": True}
 
 
 # -- for the management plane -----------------------------------------------------------------------

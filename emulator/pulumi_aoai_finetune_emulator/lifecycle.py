@@ -14,6 +14,8 @@ Jobs (emulated seconds, from ``created_at``)::
     QUEUE+VALIDATION (90)    running   "Job started."            | failed: missing/unsuitable data, RAI data check
     ... one step every step_seconds: metrics events ("Step 3/30: training loss=..."), a checkpoint per epoch
     ... FAIL-TRIGGER in the data: failed half-way through the steps
+    ... PAUSE-TRIGGER in the data: paused by the service half-way (as Azure pauses reinforcement
+        fine-tuning jobs at $5,000 of training cost; rule J1 of docs/azure-rules.md), until resumed
     training end             running   "Training completed. Evaluating the model."
     training end + POST (60) succeeded "Completed results file: ...", "Job succeeded."
 
@@ -99,6 +101,7 @@ def plan_job(job: dict[str, Any], *, training: dict[str, Any], validation: dict[
     rai_data = _merge(t_info.get("rai_data"), v_info.get("rai_data") if v_info else None) if safety else []
     rai_model = _merge(t_info.get("rai_model"), v_info.get("rai_model") if v_info else None) if safety else []
     fail = bool(t_info.get("fail") or (v_info and v_info.get("fail")))
+    pause = bool(t_info.get("pause") or (v_info and v_info.get("pause")))
     key = results.metrics_key(job["seed"], t_info["sha256"], v_info["sha256"] if v_info else "-", root_model,
                               method_type, hp["n_epochs"], hp["batch_size"], hp["learning_rate_multiplier"],
                               requested.get("beta"), requested.get("l2_multiplier"))
@@ -113,6 +116,7 @@ def plan_job(job: dict[str, Any], *, training: dict[str, Any], validation: dict[
         "train_end": train_end,
         "finish_at": train_end + POSTPROCESS_SECONDS,
         "fail_step": max(1, total_steps // 2) if fail else None,
+        "auto_pause_step": max(1, total_steps // 2) if pause else None,
         "rai_data": rai_data,
         "rai_model": rai_model,
         "has_validation": validation is not None,
@@ -156,7 +160,9 @@ def add_event(backend, job: dict[str, Any], at: float, message: str, *, level: s
 
 def _fail(backend, job: dict[str, Any], at: float, code: str, message: str, param: str | None = None) -> None:
     job["status"] = "failed"
-    job["error"] = {"code": code, "message": message, "param": param}
+    job["error"] = {"code": code, "message": message}
+    if param is not None:  # the spec's FineTuningJobError has no null param: omitted, as Azure omits it
+        job["error"]["param"] = param
     job["finished_at"] = int(at)
     job["estimated_finish"] = None
     add_event(backend, job, at, message, level="error")
@@ -337,6 +343,10 @@ def advance_job(backend, job: dict[str, Any], now: float) -> None:
                   "The fine-tuning job failed due to an internal error during training "
                   f"(at step {step} of {total}). Please retry the job; if the problem persists, contact support.")
             return
+        if plan.get("auto_pause_step") == step and not state.get("auto_paused"):
+            state["step"], state["auto_paused"] = step - 1, True  # this step trains after the resume
+            _pause_by_the_service(backend, job, at)
+            return
         metrics = results.step_metrics(plan, step)
         if step % every == 0 or step == total:
             text = f"Step {step}/{total}: training loss={metrics['train_loss']:.4f}"
@@ -356,6 +366,20 @@ def advance_job(backend, job: dict[str, Any], now: float) -> None:
     if local < plan["finish_at"]:
         return
     _succeed(backend, job, origin + plan["finish_at"])
+
+
+AUTO_PAUSE_MESSAGE = ("Job paused: the training cost of this job reached the limit at which the service pauses "
+                      "reinforcement fine-tuning jobs ($5,000 of training and grading). Deploy the most recent "
+                      "checkpoint, or resume the job: billing continues, with no further cost-based limit.")
+
+
+def _pause_by_the_service(backend, job: dict[str, Any], at: float) -> None:
+    """Pause without being asked, as Azure pauses RFT jobs at a cost ceiling (rule J1): the job keeps its
+    progress and resumes through the ordinary resume route."""
+    job["status"] = "paused"
+    job["_paused_at"] = at
+    job["estimated_finish"] = None
+    add_event(backend, job, at, AUTO_PAUSE_MESSAGE, level="warning")
 
 
 def _data_problem(backend, job: dict[str, Any]) -> tuple[str, str, str] | None:

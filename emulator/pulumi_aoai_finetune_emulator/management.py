@@ -37,7 +37,10 @@ Rules enforced (as Azure does; see ``domain.md``):
 - at most :data:`MAX_FINE_TUNED_DEPLOYMENTS` (10) fine-tuned deployments (models and checkpoints, any
   sku) per account: creating the 11th answers 400 ``QuotaExceeded`` (the code and wording are the
   emulator's choice; ``config.extra["max_fine_tuned_deployments"]`` changes the number);
-- the developer tier serves fine-tuned models of the gpt-4.1 family only (``catalog``).
+- the developer tier serves fine-tuned models of the gpt-4.1 family only (``catalog``);
+- a fine-tuned model (or checkpoint) gets a ``Standard`` deployment only in the regions of its row in
+  the deployment page's table (``catalog.standard_deployment_problem``, rule DP1); GlobalStandard and
+  DeveloperTier from every region.
 
 Fault hook (tests): a ``/_emulator/faults`` rule with ``"fail_operation": true`` whose ``path_regex``
 matches a deployment's ARM id makes the next create/update operation of that deployment end
@@ -728,6 +731,12 @@ def put_deployment(backend, subscription: str, resource_group: str, account_name
         if sku_name not in allowed:
             raise _invalid(f"The specified SKU '{sku_name}' of account deployment is not supported by the model "
                            f"'{resolved['name']}' version: '{resolved['version']}'.", "sku.name")
+        if sku_name == "Standard" and resolved["kind"] != "base":
+            problem = catalog.standard_deployment_problem(account["location"], resolved.get("base_model"))
+            if problem:  # rule DP1 of docs/azure-rules.md (the wording is the emulator's)
+                raise _invalid(f"The specified SKU 'Standard' of account deployment is not supported in the region "
+                               f"'{account['location']}'. {problem} Use 'GlobalStandard', or an account in one of "
+                               "those regions.", "sku.name")
         now = backend.now()
         if existing is not None:
             old = existing["model"]

@@ -3,7 +3,9 @@
 The `dev` stack trains (config `trainAccount`); the `prod` stack (config `promoteFrom`, e.g.
 organization/aoai-promotion/dev, and `regions`, a list of account ids) trains nothing: it reads the
 model and the training account from dev and deploys it in every account, naming dev's account as
-the source. Promotion is a config change, not a retraining.
+the source. Promotion is a config change, not a retraining. `sku` (default Standard) picks the
+deployment type: a fine-tuned model gets a Standard deployment only in some regions per base model
+(gpt-4o-mini: North Central US, Sweden Central); GlobalStandard is offered from every region.
 
     pulumi stack select dev  && pulumi config set trainAccount <ARM id> && pulumi up
     pulumi stack select prod && pulumi config set promoteFrom organization/aoai-promotion/dev \\
@@ -39,5 +41,5 @@ else:  # a later stage: the model trained by the earlier stack, deployed in each
     for i, account_id in enumerate(config.require_object("regions")):
         ModelDeployment(f"region-{i}", account=AccountArgs(resource_id=account_id), model=model,
                         source_account=source, deployment_name="support-bot",
-                        sku={"name": "Standard", "capacity": config.get_int("capacity") or 2})
+                        sku={"name": config.get("sku") or "Standard", "capacity": config.get_int("capacity") or 2})
     pulumi.export("fine_tuned_model", model)

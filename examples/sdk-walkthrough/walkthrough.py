@@ -58,7 +58,9 @@ def main(base_url: str, data_path: str) -> None:
     print("deployment", dep.name, "in", SERVE, dep.properties.provisioning_state, "source", dep.properties.model.source)
 
     arm.deployments.begin_delete(RG, SERVE, "walkthrough").result()
-    client.models.delete(job.fine_tuned_model)
+    # no model delete in the data plane: deleting the job (FineTuning_Delete, not in the openai SDK) takes the
+    # model with it
+    client.delete(f"/fine_tuning/jobs/{job.id}", cast_to=type(None))
     client.files.delete(f.id)
     for rf in job.result_files:
         client.files.delete(rf)

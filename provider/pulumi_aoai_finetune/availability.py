@@ -21,8 +21,13 @@ imports it). Read in 2026 from these sources; Azure changes them, so re-check be
   low-cost fine-tuning training", spot capacity). No model list was readable: this table *assumes*
   the models and regions of Global training.
 - **Deployment skus of fine-tuned models**: ``articles/ai-foundry/openai/how-to/fine-tuning-deploy.md``
-  (ms.date 2025-10-25): Global Standard for o4-mini, the gpt-4.1 family, gpt-4o and gpt-4o-mini;
-  Developer for the gpt-4.1 family only; Provisioned for gpt-4.1, gpt-4o and gpt-4o-mini.
+  (ms.date 2025-10-25, commit 13842c09, "Deployment Types"): Global Standard for o4-mini, the gpt-4.1
+  family, gpt-4o and gpt-4o-mini, from every region; Developer for the gpt-4.1 family only, from every
+  region; Provisioned for gpt-4.1, gpt-4o and gpt-4o-mini. **Standard** only in the regions of that
+  page's per-model table (:attr:`ModelOffer.standard_deployment_regions`, rule DP1): o4-mini and gpt-4o in
+  East US 2 and Sweden Central; the gpt-4.1 family and gpt-4o-mini in North Central US and Sweden
+  Central; gpt-35-turbo 1106/0125 in those three and Switzerland West. Models the table does not list
+  are not checked (the service decides).
   The developer sku needs ARM api-version 2025-07-01-preview (domain.md, "Newer than the original
   document").
 - **Methods**: DPO for gpt-4o-2024-08-06, gpt-4.1-2025-04-14 and gpt-4.1-mini-2025-04-14
@@ -91,6 +96,8 @@ class ModelOffer:
     methods: tuple[str, ...]
     deployment_skus: frozenset[str]
     global_excluded_regions: frozenset[str] = frozenset()
+    #: Regions where its fine-tuned models get a Standard deployment (None: the docs' table does not list it).
+    standard_deployment_regions: frozenset[str] | None = None
 
     def training_types(self) -> list[str]:
         out = ["Standard"] if self.standard_regions else []
@@ -108,27 +115,28 @@ _TURBO = frozenset({EUS2, NCUS, SWC, SWW})
 
 
 def _offer(model, regions, *, glob=False, methods=("supervised",), skus=DEPLOYMENT_SKUS_ALWAYS,
-           excluded=frozenset()) -> ModelOffer:
-    return ModelOffer(model, frozenset(regions), glob, glob, tuple(methods), frozenset(skus), frozenset(excluded))
+           excluded=frozenset(), deploy=None) -> ModelOffer:
+    return ModelOffer(model, frozenset(regions), glob, glob, tuple(methods), frozenset(skus), frozenset(excluded),
+                      frozenset(deploy) if deploy is not None else None)
 
 
 _OFFERS: dict[str, ModelOffer] = {o.model: o for o in (
     _offer("babbage-002", _LEGACY),
     _offer("davinci-002", _LEGACY),
     _offer("gpt-35-turbo-0613", _TURBO),
-    _offer("gpt-35-turbo-1106", _TURBO),
-    _offer("gpt-35-turbo-0125", _TURBO),
+    _offer("gpt-35-turbo-1106", _TURBO, deploy=_TURBO),
+    _offer("gpt-35-turbo-0125", _TURBO, deploy=_TURBO),
     _offer("gpt-4-0613", {NCUS, SWC}),
-    _offer("gpt-4o-mini-2024-07-18", {NCUS, SWC}, glob=True, skus=_GLOBAL_SKUS | _PTU),
+    _offer("gpt-4o-mini-2024-07-18", {NCUS, SWC}, glob=True, skus=_GLOBAL_SKUS | _PTU, deploy={NCUS, SWC}),
     _offer("gpt-4o-2024-08-06", {EUS2, NCUS, SWC}, glob=True, methods=("supervised", "dpo"),
-           skus=_GLOBAL_SKUS | _PTU),
+           skus=_GLOBAL_SKUS | _PTU, deploy={EUS2, SWC}),
     _offer("gpt-4.1-2025-04-14", {NCUS, SWC}, glob=True, methods=("supervised", "dpo"),
-           skus=_GLOBAL_SKUS | _PTU | {"DeveloperTier"}),
+           skus=_GLOBAL_SKUS | _PTU | {"DeveloperTier"}, deploy={NCUS, SWC}),
     _offer("gpt-4.1-mini-2025-04-14", {NCUS, SWC}, glob=True, methods=("supervised", "dpo"),
-           skus=_GLOBAL_SKUS | {"DeveloperTier"}),
+           skus=_GLOBAL_SKUS | {"DeveloperTier"}, deploy={NCUS, SWC}),
     _offer("gpt-4.1-nano-2025-04-14", {NCUS, SWC}, glob=True,
-           skus=_GLOBAL_SKUS | {"DeveloperTier"}, excluded={"polandcentral"}),
-    _offer("o4-mini-2025-04-16", {EUS2, SWC}, methods=("reinforcement",), skus=_GLOBAL_SKUS),
+           skus=_GLOBAL_SKUS | {"DeveloperTier"}, excluded={"polandcentral"}, deploy={NCUS, SWC}),
+    _offer("o4-mini-2025-04-16", {EUS2, SWC}, methods=("reinforcement",), skus=_GLOBAL_SKUS, deploy={EUS2, SWC}),
 )}
 
 
@@ -212,6 +220,24 @@ def deployment_sku_problem(model: str, sku_name: str) -> str | None:
         return None
     return (f"fine-tuned {row.model} models cannot be deployed with sku {sku_name} "
             f"(offered: {', '.join(sorted(row.deployment_skus))})")
+
+
+def deployment_region_problem(model: str, sku_name: str, region: str | None) -> str | None:
+    """Why a fine-tuned ``model`` (or checkpoint) cannot get a ``sku_name`` deployment in ``region``, or
+    None: Standard only in the regions of the deployment page's per-model table (rule DP1); Global
+    Standard and Developer from every region."""
+    if ".ft-" not in model or sku_name.lower() != "standard" or not region:
+        return None
+    row = offer(model)
+    if row is None or row.standard_deployment_regions is None:
+        return None
+    region = "".join(region.split()).lower()
+    if region in row.standard_deployment_regions:
+        return None
+    others = [s for s in ("GlobalStandard", "DeveloperTier") if s in row.deployment_skus]
+    return (f"fine-tuned {row.model} models get a Standard deployment only in "
+            f"{', '.join(sorted(row.standard_deployment_regions))}, not in {region}: deploy to an account in one "
+            f"of those regions" + (f", or use sku {' or '.join(others)} (offered from every region)" if others else ""))
 
 
 def is_developer_sku(sku_name: Any) -> bool:

@@ -63,6 +63,10 @@ class TrainingFailedError(AoaiFinetuneError):
     """A fine-tuning job ended failed or cancelled; the message is the service's."""
 
 
+class TrainingPausedError(AoaiFinetuneError):
+    """The service paused a fine-tuning job by itself (e.g. reinforcement fine-tuning at its cost ceiling)."""
+
+
 class FileProcessingError(AoaiFinetuneError):
     """The service could not process an uploaded or imported file (its ``status_details``)."""
 

@@ -11,10 +11,14 @@ Inputs
                              reinforcement needs {reinforcement: {grader: {...}}} and a validation_file)
     training_type            "Standard" | "GlobalStandard" | "developerTier": sent as ``trainingType`` (extra_body);
                              checked at preview against the account's region and :mod:`.availability`
-    paused                   true pauses the job once it runs, false resumes it (in place, no new run)
+    paused                   true pauses the job once it runs, false resumes it (in place, no new run). A job the
+                             service pauses by itself (reinforcement fine-tuning at its $5,000 cost ceiling) ends
+                             the wait with a message; paused: false then resumes it, paused: true keeps it paused
     wait                     wait until the job ends (default true); progress is logged
     timeout_seconds          how long to wait (default: the create custom_timeout, else 24 h)
-    delete_model_on_destroy  on destroy, delete the fine-tuned model too (default false: keep it)
+    delete_model_on_destroy  on destroy, delete the fine-tuned model too (default false: keep it). The data
+                             plane has no model delete: the job is deleted, which takes its model with it and is
+                             refused while the model is deployed; the model's absence is then confirmed
     adopt_job_id             bring an existing job under management (read, never fabricated)
 
 Outputs: the inputs plus ``job_id``, ``status``, ``fine_tuned_model``, ``result_files``,
@@ -54,7 +58,8 @@ from . import schema
 from .controller import Controller, Diff, as_int, is_unknown
 from ._wait import create_once, poll
 from .account import AccountArgs, AccountRef, account_inputs
-from .errors import ConflictError, NotFoundError, ServiceError, TrainingFailedError, WaitTimeoutError
+from .errors import (ConflictError, NotFoundError, ServiceError, TrainingFailedError, TrainingPausedError,
+                     WaitTimeoutError)
 
 SUFFIX = re.compile(r"[A-Za-z0-9_-]{1,40}")  # fullmatch: "$" would let a trailing newline through
 MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,255}")  # base, fine-tuned (.ft-) and checkpoint (:ckpt-) ids
@@ -87,12 +92,49 @@ def normalize_hyperparameters(value: Any) -> Any:
     return {k: as_int(v) for k, v in value.items() if v is not None}
 
 
+def _ints(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _ints(v) for k, v in value.items()}
+    return as_int(value)
+
+
 def normalize_method(value: Any) -> Any:
+    """A method string or object in one canonical shape: ``"dpo"`` -> ``{"type": "dpo"}``; DPO's
+    ``beta``/``l2_multiplier`` given directly under ``method.dpo`` (Azure's REST sample) move under
+    ``method.dpo.hyperparameters`` (the OpenAI shape and the 2025-04-01-preview spec's; rule M3)."""
     if isinstance(value, str):
         return {"type": value}
-    if isinstance(value, dict):
-        return {k: (normalize_method(v) if isinstance(v, dict) else as_int(v)) for k, v in value.items()}
-    return value
+    if not isinstance(value, dict):
+        return value
+    out = _ints(value)
+    section = out.get("dpo")
+    if out.get("type") == "dpo" and isinstance(section, dict) and any(k in section for k in DPO_HYPERPARAMETERS):
+        section = dict(section)
+        flat = {k: section.pop(k) for k in DPO_HYPERPARAMETERS if k in section}
+        nested = section.get("hyperparameters") if isinstance(section.get("hyperparameters"), dict) else {}
+        section["hyperparameters"] = {**flat, **nested}
+        out["dpo"] = section
+    return out
+
+
+def wire_body(method: dict | None, hyperparameters: dict) -> tuple[dict | None, dict]:
+    """(method, top-level hyperparameters) in the shape api-version 2025-04-01-preview defines (rule M3):
+    ``"auto"`` means "not set" (the spec's hyperparameters are numbers); supervised hyperparameters go to
+    the top-level ``hyperparameters`` (``SupervisedMethodRequest`` has only ``type``); DPO's under
+    ``method.dpo.hyperparameters`` (``DpoMethodRequest`` requires ``dpo``). Reinforcement, documented
+    only in the how-to, keeps the OpenAI shape."""
+    top = {k: v for k, v in hyperparameters.items() if v is not None and v != "auto"}
+    if not isinstance(method, dict):
+        return method, top
+    kind = method.get("type")
+    section = method.get(kind) if isinstance(method.get(kind), dict) else {}
+    given = section.get("hyperparameters") if isinstance(section.get("hyperparameters"), dict) else {}
+    hp = {k: v for k, v in given.items() if v is not None and v != "auto"}
+    if kind == "supervised":
+        return {"type": "supervised"}, {**top, **hp}
+    if kind == "dpo":
+        return {"type": "dpo", "dpo": {"hyperparameters": hp} if hp else {}}, top
+    return method, top
 
 
 class FineTuningJobController(Controller):
@@ -367,13 +409,15 @@ class FineTuningJobController(Controller):
         kwargs: dict[str, Any] = {"model": inputs["base_model"], "training_file": inputs["training_file"]}
         if inputs.get("validation_file"):
             kwargs["validation_file"] = inputs["validation_file"]
-        if inputs.get("hyperparameters"):
-            kwargs["hyperparameters"] = normalize_hyperparameters(inputs["hyperparameters"])
+        method = normalize_method(inputs["method"]) if inputs.get("method") is not None else None
+        method, hyperparameters = wire_body(method, normalize_hyperparameters(inputs.get("hyperparameters")))
+        if hyperparameters:
+            kwargs["hyperparameters"] = hyperparameters
         for key in ("suffix", "seed"):
             if inputs.get(key) is not None:
                 kwargs[key] = as_int(inputs[key])
-        if inputs.get("method") is not None:
-            kwargs["method"] = normalize_method(inputs["method"])
+        if method is not None:
+            kwargs["method"] = method
         if inputs.get("training_type"):
             # not a parameter of the openai SDK: Azure reads it from the body (api-version 2025-04-01-preview)
             kwargs["extra_body"] = {"trainingType": availability.wire_training_type(inputs["training_type"])}
@@ -434,9 +478,17 @@ class FineTuningJobController(Controller):
         last_metrics = [0.0]
         last_events = [0.0]
 
+        keep_running = inputs.get("paused") is False  # said explicitly: resume a job the service paused
+        resumed = [False]
+
         def fetch():
             with clients.openai_errors(f"reading job {job.id}"):
-                return client.fine_tuning.jobs.retrieve(job.id)
+                current = client.fine_tuning.jobs.retrieve(job.id)
+            if current.status == "paused" and keep_running and not resumed[0]:
+                resumed[0] = True
+                pulumi.log.info(f"job {job.id} was paused by the service; resuming it (paused: false)")
+                return self._resume(AccountRef.parse(inputs["account"]), job.id, inputs)
+            return current
 
         def progress(current):
             changed = current.status != last_status[0]
@@ -465,8 +517,17 @@ class FineTuningJobController(Controller):
                     last_metrics[0] = time.monotonic()
                 pulumi.log.info(f"job {job.id}: {event.message}")
 
-        final = poll(fetch, lambda j: j.status in TERMINAL, timeout=float(inputs.get("timeout_seconds") or DEFAULT_TIMEOUT),
+        # a job the service paused by itself (rule J1: reinforcement fine-tuning at its cost ceiling) ends the
+        # wait at once, unless paused: false asks to resume it
+        final = poll(fetch, lambda j: j.status in TERMINAL or (j.status == "paused" and not keep_running),
+                     timeout=float(inputs.get("timeout_seconds") or DEFAULT_TIMEOUT),
                      interval=self.settings.poll_interval, what=f"fine-tuning job {job.id}", on_poll=progress)
+        if final.status == "paused":
+            raise TrainingPausedError(
+                f"fine-tuning job {final.id} was paused by the service, not by this stack "
+                f"({self._pause_reason(client, final.id)}). It keeps its progress, and its latest checkpoint can be "
+                "deployed. To resume it (billing goes on), set paused: false on this job and run `pulumi up`; to "
+                "keep it paused, set paused: true")
         if final.status == "failed":
             message = final.error.message if final.error and final.error.message else "no error message"
             raise TrainingFailedError(f"fine-tuning job {final.id} failed: {message}")
@@ -475,6 +536,21 @@ class FineTuningJobController(Controller):
                                       "run `pulumi up` again to start a new run")
         pulumi.log.info(f"job {final.id} succeeded: {final.fine_tuned_model}")
         return final
+
+    @staticmethod
+    def _pause_reason(client, job_id: str) -> str:
+        """The service's latest event about the pause, else what Azure documents as the reason."""
+        documented = ("Azure pauses reinforcement fine-tuning jobs at $5,000 of training cost; "
+                      "how-to/reinforcement-fine-tuning.md")
+        try:
+            with clients.openai_errors(f"reading events of {job_id}"):
+                events = list(client.fine_tuning.jobs.list_events(job_id, limit=20).data)
+        except Exception:  # noqa: BLE001 - the reason is a courtesy; the status decided
+            return documented
+        for event in sorted(events, key=lambda e: (e.created_at, e.id), reverse=True):
+            if "pause" in (event.message or "").lower():
+                return f"the service says: {event.message}"
+        return documented
 
     def _outputs(self, client, inputs: dict, job) -> dict:
         outs = dict(inputs)
@@ -605,14 +681,35 @@ class FineTuningJobController(Controller):
                 return
             return
         if job.status == "succeeded" and props.get("delete_model_on_destroy") and job.fine_tuned_model:
-            try:
-                with clients.openai_errors(f"deleting model {job.fine_tuned_model}"):
-                    client.models.delete(job.fine_tuned_model)
-                pulumi.log.info(f"deleted model {job.fine_tuned_model}")
-            except NotFoundError:
-                pass
+            self._delete_model(client, account, id_, job.fine_tuned_model)
         elif job.status == "succeeded" and job.fine_tuned_model:
             pulumi.log.info(f"keeping model {job.fine_tuned_model} of job {id_} (delete_model_on_destroy is false)")
+
+
+    def _delete_model(self, client, account: AccountRef, job_id: str, model: str) -> None:
+        """Delete a fine-tuned model the only way the data-plane specs allow: delete its job
+        (``FineTuning_Delete``; neither 2024-10-21 nor 2025-04-01-preview has ``DELETE /models/{id}``),
+        which the service refuses while the model is deployed; then confirm with ``GET /models/{id}``
+        and say what happened (rule D1 of docs/azure-rules.md)."""
+        try:
+            with clients.openai_errors(f"deleting job {job_id} (and with it its model {model})"):
+                # not in the openai SDK: its own request method keeps auth, retries and error mapping
+                client.delete(f"/fine_tuning/jobs/{job_id}", cast_to=type(None))
+        except NotFoundError:
+            pass  # already gone: delete is idempotent
+        except ConflictError as exc:
+            raise ConflictError(
+                f"the model {model} of job {job_id} is still deployed, so the service refuses to delete it "
+                f"({exc.service_message}). Delete its deployments (also those of other stacks or accounts), or "
+                "set delete_model_on_destroy=false to keep the model, then destroy again",
+                status=exc.status, code=exc.code, operation=exc.operation) from exc
+        if self._model_exists(client, model):
+            pulumi.log.warn(f"deleted job {job_id} in account {account.name}, but its model {model} is still listed "
+                            "(GET /models answers it): the service kept it; delete it in the Foundry portal if it "
+                            "must go")
+        else:
+            pulumi.log.info(f"deleted job {job_id} and its model {model} from account {account.name} (confirmed: "
+                            "the model is gone)")
 
 
 class _IdOnly:
@@ -632,6 +729,12 @@ def _check_method(method: dict, inputs: dict) -> list[tuple[str, str]]:
     unknown = set(method) - {"type", kind}
     if unknown:
         failures.append(("method", f"method has keys {sorted(unknown)} that do not belong to type {kind}"))
+    allowed = ("hyperparameters", "grader", "response_format") if kind == "reinforcement" else ("hyperparameters",)
+    strange = sorted(k for k in section if k not in allowed)
+    if strange:
+        failures.append((f"method.{kind}", f"method.{kind} has keys {strange}; it takes {', '.join(allowed)}"
+                                           + (" (beta and l2_multiplier may also stand directly under method.dpo)"
+                                              if kind == "dpo" else "")))
     hp = section.get("hyperparameters")
     if hp is not None and not is_unknown(hp):
         if not isinstance(hp, dict):

@@ -170,6 +170,11 @@ class ModelDeploymentController(Controller):
             account = AccountRef.parse(inputs["account"])
         except ConfigurationError:
             return failures
+        if isinstance(sku_name, str) and model_known and sku_name.lower() == "standard" and ".ft-" in model:
+            region = availability.account_region(self.settings, account)
+            problem = availability.deployment_region_problem(model, sku_name, region)
+            if problem:
+                failures.append(("sku.name", f"account {account.name}: {problem}"))
         # olds of check are the old inputs: present (non-empty) once the deployment is in the state
         exists = bool(olds) and same_account(olds.get("account"), inputs["account"]) \
             and olds.get("deployment_name") == name

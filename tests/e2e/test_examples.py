@@ -50,6 +50,7 @@ def test_promotion_two_stacks(tmp_path, pulumi_bin, emulator, requests_log):
     prod.config_set("promoteFrom", "organization/aoai-promotion/dev")
     prod.run("config", "set", "--path", "regions[0]", account_id(emulator, "aoai-swc"))
     prod.run("config", "set", "--path", "regions[1]", account_id(emulator, "aoai-eus2"))
+    prod.config_set("sku", "GlobalStandard")  # no Standard deployment of a fine-tuned gpt-4o-mini in East US 2 (DP1)
     prod.up()
     assert prod.outputs()["fine_tuned_model"] == dev.outputs()["fine_tuned_model"]
     assert len(requests_log.matching(requests_log.all(), "POST", JOB_CREATE)) == 1

@@ -167,8 +167,14 @@ def test_delete_model_on_destroy_is_a_choice(stack, base_spec, emulator, request
     stack.set_spec(spec)
     stack.up()
     model = stack.outputs()["job_fine_tuned_model"]
-    stack.destroy()
-    assert requests_log.matching(requests_log.all(), "DELETE", r"/models/" + model.replace(".", r"\."))
+    job_id = stack.outputs()["job_job_id"]
+    result = stack.destroy()
+    # rule D1: the model goes with its job (there is no DELETE /models), and its absence is confirmed
+    log = requests_log.all()
+    assert requests_log.matching(log, "DELETE", rf"/fine_tuning/jobs/{job_id}$")
+    assert not requests_log.matching(log, "DELETE", r"/models/")
+    assert requests_log.matching(log, "GET", r"/models/" + model.replace(".", r"\.") + "$")[-1]["status"] == 404
+    assert f"deleted job {job_id} and its model {model}" in result.stdout + result.stderr
     ids = [m.id for m in openai_for(emulator).models.list()]
     assert model not in ids
 
@@ -202,9 +208,9 @@ def test_deleted_model_is_noticed_and_trained_again(stack, base_spec, emulator, 
     assert resp.status_code in (200, 202, 204)
     deadline = time.monotonic() + 30
     client = openai_for(emulator)
-    while True:  # the deployment delete is a long-running operation; the model can go once it is done
+    while True:  # the deployment delete is a long-running operation; the model can go (with its job) once it is done
         try:
-            client.models.delete(out["job_fine_tuned_model"])
+            client.delete(f"/fine_tuning/jobs/{out['job_job_id']}", cast_to=type(None))
             break
         except Exception:
             assert time.monotonic() < deadline

@@ -62,7 +62,8 @@ def test_promotion_deploys_the_dev_model_in_prod_without_training(tmp_path, pulu
         "promote": {"stack": "organization/finetune/edev",
                     "gate": {"max_final_valid_loss": 5.0, "min_final_valid_token_accuracy": 0.1}},
         "deployments": [{"account": "swc", "name": "support", "sku": {"name": "Standard", "capacity": 2}},
-                        {"account": "eus2", "name": "support", "sku": {"name": "Standard", "capacity": 2}}],
+                        # DP1: no Standard deployment of a fine-tuned gpt-4o-mini in East US 2
+                        {"account": "eus2", "name": "support", "sku": {"name": "GlobalStandard", "capacity": 2}}],
     }
     prod = Stack(tmp_path / "prod", pulumi_bin, emulator.base_url, program="root", name="eprod", state=shared_state)
     prod.set_pipeline("eprod", prod_pipeline)

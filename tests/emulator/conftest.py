@@ -205,45 +205,9 @@ def processed_file(fclient, fadvance):
 
 
 def spec_errors(instance, definition: str, *, enums: bool = True) -> list[str]:
-    """Where ``instance`` breaks ``#/definitions/<definition>`` of the official data-plane spec
-    (/work/shared/specs/azureopenai-dataplane-2024-10-21.json): a small swagger-2.0 schema walk
-    (``$ref``, type, required, properties, items, additionalProperties, enum, minLength); ``enums=False``
-    skips enum checks (preview statuses are not in the stable spec)."""
-    import json
-    from pathlib import Path
+    """Where ``instance`` breaks ``#/definitions/<definition>`` of the official data-plane spec 2024-10-21
+    (the copy shipped with the emulator, ``specs/``; a missing copy fails, never skips): closed objects,
+    types, required fields; enums where the spec closes them (``enums`` is kept for the callers)."""
+    from pulumi_aoai_finetune_emulator import contract
 
-    spec_path = Path(__file__).resolve().parents[3] / "shared" / "specs" / "azureopenai-dataplane-2024-10-21.json"
-    if not spec_path.exists():
-        pytest.skip(f"the data-plane spec is not available at {spec_path}")
-    spec = json.loads(spec_path.read_text(encoding="utf-8"))
-    types = {"object": dict, "array": list, "string": str, "boolean": bool, "integer": int, "number": (int, float)}
-    errors: list[str] = []
-
-    def walk(value, schema, where):
-        if "$ref" in schema:
-            schema = spec["definitions"][schema["$ref"].rsplit("/", 1)[-1]]
-        expected = schema.get("type")
-        if expected:
-            ok = isinstance(value, types[expected]) and not (expected in ("integer", "number") and isinstance(value, bool))
-            if not ok:
-                errors.append(f"{where}: expected {expected}, got {value!r}")
-                return
-        if enums and "enum" in schema and value not in schema["enum"]:
-            errors.append(f"{where}: {value!r} not in {schema['enum']}")
-        if isinstance(value, str) and len(value) < schema.get("minLength", 0):
-            errors.append(f"{where}: shorter than {schema['minLength']}")
-        if isinstance(value, dict):
-            for name in schema.get("required", []):
-                if name not in value:
-                    errors.append(f"{where}: missing required '{name}'")
-            for name, item in value.items():
-                if name in schema.get("properties", {}):
-                    walk(item, schema["properties"][name], f"{where}.{name}")
-                elif isinstance(schema.get("additionalProperties"), dict):
-                    walk(item, schema["additionalProperties"], f"{where}.{name}")
-        if isinstance(value, list) and "items" in schema:
-            for i, item in enumerate(value):
-                walk(item, schema["items"], f"{where}[{i}]")
-
-    walk(instance, {"$ref": f"#/definitions/{definition}"}, definition)
-    return errors
+    return [str(p) for p in contract.schema_problems(definition, instance, "azureopenai-dataplane-2024-10-21.json")]

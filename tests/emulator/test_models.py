@@ -84,43 +84,51 @@ def test_fine_tuned_model_is_listed_for_its_account_only(frozen, fclient, fine_t
         other.models.retrieve(name)
 
 
-# -- delete ------------------------------------------------------------------------------------------
-def test_delete_fine_tuned_model(fclient, fine_tuned):
+# -- delete (rule D1: no DELETE /models in either data-plane spec; deleting the job removes its model) --------
+def delete_job(client, job_id: str) -> None:
+    """``FineTuning_Delete``: not in the openai SDK, sent through its own request method."""
+    client.delete(f"/fine_tuning/jobs/{job_id}", cast_to=type(None))
+
+
+@pytest.mark.outside_contract
+def test_there_is_no_model_delete_operation(fclient, fine_tuned):
+    with pytest.raises(openai.NotFoundError) as err:
+        fclient.models.delete(fine_tuned.fine_tuned_model)
+    assert err.value.body == {"code": "404", "message": "Resource not found"}
+    assert fclient.models.retrieve(fine_tuned.fine_tuned_model).id == fine_tuned.fine_tuned_model
+
+
+def test_deleting_the_job_deletes_its_model_and_checkpoints(fclient, fine_tuned):
     name = fine_tuned.fine_tuned_model
-    deleted = fclient.models.delete(name)
-    assert (deleted.id, deleted.deleted, deleted.object) == (name, True, "model")
+    delete_job(fclient, fine_tuned.id)
     with pytest.raises(openai.NotFoundError):
         fclient.models.retrieve(name)
     with pytest.raises(openai.NotFoundError):
-        fclient.models.delete(name)
-    with pytest.raises(openai.BadRequestError) as err:
-        fclient.models.delete(MODEL)
-    assert err.value.body["target"] == "model"
-
-
-def test_delete_through_the_v1_api(frozen, fine_tuned):
-    v1 = OpenAI(base_url=frozen.backend.account_endpoint("aoai-ncus") + "openai/v1", api_key="k", max_retries=0)
-    assert v1.models.delete(fine_tuned.fine_tuned_model).deleted is True
+        fclient.fine_tuning.jobs.retrieve(fine_tuned.id)
     with pytest.raises(openai.NotFoundError):
-        v1.models.retrieve(fine_tuned.fine_tuned_model)
+        delete_job(fclient, fine_tuned.id)
 
 
-def test_delete_refused_while_the_model_or_a_checkpoint_is_deployed(frozen, fclient, fine_tuned, monkeypatch):
+def test_the_job_is_not_deleted_while_its_model_or_a_checkpoint_is_deployed(frozen, fclient, fine_tuned,
+                                                                           monkeypatch):
     name = fine_tuned.fine_tuned_model
-    checkpoint = fclient.fine_tuning.jobs.checkpoints.list(fine_tuned.id).data[0].fine_tuned_model_checkpoint
+    checkpoint = fclient.fine_tuning.jobs.checkpoints.list(fine_tuned.id).data[-1].fine_tuned_model_checkpoint
     deployed = {name: "dep-model"}
     monkeypatch.setattr(management, "deployments_using_model",
                         lambda backend, model: [{"id": f".../deployments/{deployed[model]}", "name": deployed[model]}]
                         if model in deployed else [], raising=False)
     with pytest.raises(openai.ConflictError) as err:
-        fclient.models.delete(name)
+        delete_job(fclient, fine_tuned.id)
     assert err.value.body["code"] == "conflict" and "dep-model" in err.value.body["message"]
     deployed = {checkpoint: "dep-checkpoint"}
     with pytest.raises(openai.ConflictError) as err:
-        fclient.models.delete(name)
+        delete_job(fclient, fine_tuned.id)
     assert "dep-checkpoint" in err.value.body["message"]
+    assert fclient.models.retrieve(name).id == name
     deployed = {}
-    assert fclient.models.delete(name).deleted is True
+    delete_job(fclient, fine_tuned.id)
+    with pytest.raises(openai.NotFoundError):
+        fclient.models.retrieve(name)
 
 
 # -- the catalog and the management plane's questions --------------------------------------------------

@@ -13,7 +13,7 @@ from .conftest import advance_clock, arm_deployment, make_arm_with
 from .data_helpers import chat_jsonl, preference_jsonl
 from openai import AzureOpenAI
 
-from pulumi_aoai_finetune_emulator import EmulatorConfig, EmulatorServer, catalog, lifecycle, management
+from pulumi_aoai_finetune_emulator import EmulatorConfig, EmulatorServer, catalog, lifecycle, management, strict
 
 PREVIEW = "2025-04-01-preview"
 MINI41 = "gpt-4.1-mini-2025-04-14"
@@ -99,6 +99,7 @@ def test_unsupported_training_types_answer_with_the_type(modern, account, model,
     assert fragment in err.value.body["message"]
 
 
+@pytest.mark.outside_contract
 @pytest.mark.parametrize("spelling", ["developertier", "DeveloperTier", "DEVELOPERTIER"])
 def test_the_developer_tier_is_accepted_only_as_developerTier(modern, spelling):
     """Rule T1 (docs/azure-rules.md): the live service takes the developer tier only spelled developerTier
@@ -155,7 +156,7 @@ def test_pause_goes_through_pausing_and_resume_through_resuming(modern):
     frozen = len(messages(client, job.id))
     advance(modern, 5000)
     assert status(client, job.id) == "paused" and len(messages(client, job.id)) == frozen
-    with pytest.raises(openai.NotFoundError):  # pause/resume are preview routes
+    with pytest.raises(openai.NotFoundError), strict.suspended():  # pause/resume are preview routes
         client_for(modern, api_version="2024-10-21").fine_tuning.jobs.resume(job.id)
     assert client.fine_tuning.jobs.resume(job.id).status == "resuming"
     advance(modern, 31)
@@ -254,3 +255,39 @@ def test_developer_tier_deployments_serve_the_gpt41_family_only(modern):
     assert poller.result().sku.name == "DeveloperTier"
     advance(modern, 24 * 3600)
     assert [d.name for d in arm.deployments.list(RG, "aoai-ncus")] == []  # 24 h later: gone
+
+
+def test_the_service_pauses_a_job_by_itself_and_it_resumes(modern):
+    """Rule J1: Azure pauses reinforcement fine-tuning jobs at their cost ceiling; PAUSE-TRIGGER in the data
+    makes the emulator do so half-way. The job keeps its progress and resumes through the resume route."""
+    client = client_for(modern, "aoai-ncus")
+    data = upload(modern, client, chat_jsonl(12, marker="PAUSE-TRIGGER"))
+    job = client.fine_tuning.jobs.create(model="gpt-4o-mini-2024-07-18", training_file=data.id,
+                                         hyperparameters={"n_epochs": 2})
+    advance(modern, 5000)
+    paused = client.fine_tuning.jobs.retrieve(job.id)
+    assert paused.status == "paused" and paused.estimated_finish is None
+    assert any(m.startswith("Job paused: the training cost") for m in messages(client, job.id))
+    client.fine_tuning.jobs.resume(job.id)
+    advance(modern, 5000)
+    done = client.fine_tuning.jobs.retrieve(job.id)
+    assert done.status == "succeeded" and done.fine_tuned_model
+
+
+def test_standard_deployments_of_fine_tuned_models_only_where_the_table_says(tmp_path):
+    """Rule DP1: a fine-tuned gpt-4o-mini gets Standard in North Central US and Sweden Central only;
+    GlobalStandard from any region."""
+    from .conftest import account_resource_id, make_arm, train_fine_tuned_model
+
+    config = EmulatorConfig(state_dir=tmp_path / "s", time_scale=1000.0,
+                            accounts=(("aoai-ncus", "northcentralus"), ("aoai-eus2", "eastus2")))
+    with EmulatorServer(config) as server:
+        ft = train_fine_tuned_model(server, "aoai-ncus")
+        arm = make_arm(server)
+        source = account_resource_id(server, "aoai-ncus")
+        with pytest.raises(HttpResponseError) as info:
+            arm.deployments.begin_create_or_update(RG, "aoai-eus2", "std", arm_deployment(ft["model"], "1", source=source))
+        assert info.value.error.target == "sku.name" and "northcentralus, swedencentral" in info.value.error.message
+        done = arm.deployments.begin_create_or_update(
+            RG, "aoai-eus2", "glob", arm_deployment(ft["model"], "1", sku="GlobalStandard", source=source)).result()
+        assert done.properties.provisioning_state == "Succeeded"

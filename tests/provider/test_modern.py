@@ -449,3 +449,93 @@ def test_a_new_file_must_fit_the_accounts_file_limits(tmp_path, monkeypatch):
     inputs, _ = ctl.check({}, {"account": account, "path": str(data), "project_dir": str(tmp_path)})
     _, failures = ctl.check(inputs, {"account": account, "path": str(data), "project_dir": str(tmp_path)})
     assert failures == []
+
+
+# -- the body as 2025-04-01-preview defines it (rule M3) ----------------------------------------------
+def test_dpo_hyperparameters_are_taken_flat_or_nested_and_sent_nested(ctl):
+    flat = {**BASE, "base_model": MINI41, "method": {"type": "dpo", "dpo": {"beta": 0.2, "l2_multiplier": 0.05}}}
+    inputs, failures = ctl.check({}, flat)
+    assert failures == []
+    assert inputs["method"] == {"type": "dpo", "dpo": {"hyperparameters": {"beta": 0.2, "l2_multiplier": 0.05}}}
+    nested = {**BASE, "base_model": MINI41,
+              "method": {"type": "dpo", "dpo": {"hyperparameters": {"beta": 0.2, "l2_multiplier": 0.05}}}}
+    assert not ctl.diff("ftjob-1", inputs, ctl.check({}, nested)[0]).changes  # the same job either way
+    client = FakeClient([types.SimpleNamespace(id="ftjob-1")])
+    ctl._send_create(client, inputs)
+    assert client.fine_tuning.jobs.calls[0]["method"] == {"type": "dpo", "dpo": {"hyperparameters": {
+        "beta": 0.2, "l2_multiplier": 0.05}}}
+    _, failures = ctl.check({}, {**flat, "method": {"type": "dpo", "dpo": {"betta": 1}}})
+    assert any(f == "method.dpo" and "betta" in m for f, m in failures), failures
+
+
+def test_auto_is_not_sent_and_supervised_hyperparameters_go_top_level(ctl):
+    client = FakeClient([types.SimpleNamespace(id="ftjob-1")] * 3)
+    ctl._send_create(client, {**BASE, "hyperparameters": {"n_epochs": 2, "batch_size": "auto"}})
+    assert client.fine_tuning.jobs.calls[-1]["hyperparameters"] == {"n_epochs": 2}
+    ctl._send_create(client, {**BASE, "method": {"type": "supervised", "supervised": {
+        "hyperparameters": {"learning_rate_multiplier": 0.1, "n_epochs": "auto"}}}})
+    call = client.fine_tuning.jobs.calls[-1]
+    assert call["method"] == {"type": "supervised"} and call["hyperparameters"] == {"learning_rate_multiplier": 0.1}
+    ctl._send_create(client, {**BASE, "base_model": MINI41, "method": {"type": "dpo"}})
+    assert client.fine_tuning.jobs.calls[-1]["method"] == {"type": "dpo", "dpo": {}}  # DpoMethodRequest requires dpo
+
+
+# -- a job the service pauses by itself (rule J1) --------------------------------------------------------
+class _PollJobs:
+    def __init__(self, statuses):
+        self.statuses = list(statuses)
+
+    def retrieve(self, job_id):
+        status = self.statuses.pop(0) if len(self.statuses) > 1 else self.statuses[0]
+        return types.SimpleNamespace(id=job_id, status=status, fine_tuned_model=None, error=None)
+
+    def list_events(self, job_id, limit=50):
+        return types.SimpleNamespace(data=[types.SimpleNamespace(
+            id="ev-1", created_at=1, type="message",
+            message="Job paused: the training cost of this job reached the limit ...")])
+
+
+def test_a_job_paused_by_the_service_ends_the_wait_with_what_to_do(monkeypatch):
+    from pulumi_aoai_finetune.errors import TrainingPausedError
+
+    ctl = FineTuningJobController(ProviderSettings(poll_interval=0.01))
+    monkeypatch.setattr("pulumi.log.info", lambda *a, **k: None)
+    client = types.SimpleNamespace(fine_tuning=types.SimpleNamespace(jobs=_PollJobs(["running", "paused"])))
+    with pytest.raises(TrainingPausedError) as info:
+        ctl._wait(client, types.SimpleNamespace(id="ftjob-1", status="running"), {**BASE, "timeout_seconds": 60})
+    text = str(info.value)
+    assert "paused by the service" in text and "the training cost" in text
+    assert "set paused: false" in text and "paused: true" in text
+
+
+def test_paused_false_resumes_a_job_the_service_paused(monkeypatch):
+    ctl = FineTuningJobController(ProviderSettings(poll_interval=0.01))
+    monkeypatch.setattr("pulumi.log.info", lambda *a, **k: None)
+    jobs = _PollJobs(["paused", "running", "succeeded"])
+    resumed = []
+    monkeypatch.setattr(ctl, "_resume", lambda account, job_id, inputs: resumed.append(job_id)
+                        or types.SimpleNamespace(id=job_id, status="resuming"))
+    client = types.SimpleNamespace(fine_tuning=types.SimpleNamespace(jobs=jobs))
+    final = ctl._wait(client, types.SimpleNamespace(id="ftjob-2", status="running"),
+                      {**BASE, "paused": False, "timeout_seconds": 60})
+    assert final.status == "succeeded" and resumed == ["ftjob-2"]
+
+
+# -- where a fine-tuned model gets a Standard deployment (rule DP1) ----------------------------------------
+@pytest.mark.parametrize("model, sku, region, ok", [
+    ("gpt-4o-mini-2024-07-18.ft-abc", "Standard", "eastus2", False),
+    ("gpt-4o-mini-2024-07-18.ft-abc", "Standard", "North Central US", True),
+    ("gpt-4o-mini-2024-07-18.ft-abc", "GlobalStandard", "eastus2", True),
+    ("gpt-4o-2024-08-06.ft-abc", "Standard", "northcentralus", False),
+    ("gpt-4o-2024-08-06.ft-abc:ckpt-step-10", "Standard", "eastus2", True),
+    (MINI41 + ".ft-abc", "Standard", "westeurope", False),
+    ("o4-mini-2025-04-16.ft-abc", "Standard", "swedencentral", True),
+    ("gpt-35-turbo-0125.ft-abc", "Standard", "switzerlandwest", True),
+    ("gpt-4o-mini-2024-07-18", "Standard", "eastus2", True),          # a base model: the service decides
+    ("davinci-002.ft-abc", "Standard", "eastus2", True),              # not in the page's table: not checked
+])
+def test_standard_deployment_regions_of_fine_tuned_models(model, sku, region, ok):
+    problem = availability.deployment_region_problem(model, sku, region)
+    assert (problem is None) is ok, problem
+    if not ok:
+        assert "Standard deployment only in" in problem and "GlobalStandard" in problem

@@ -99,6 +99,8 @@ def test_reinforcement_takes_the_grader():
     cfg = mutate("training.method", "reinforcement")
     cfg["training"]["base_model"] = "o4-mini-2025-04-16"
     cfg["training"]["grader"] = GRADER
+    for d in cfg["deployments"]:  # fine-tuned o4-mini: Standard in eastus2/swedencentral only (DP1)
+        d["sku"] = {"name": "GlobalStandard", "capacity": 1}
     t = parse(cfg).training
     assert t.method == "reinforcement" and t.grader == GRADER
 
@@ -185,3 +187,18 @@ def test_evaluation_gate_mistakes_name_the_key(gate, key):
     pinned["promote"]["gate"] = {"evaluation": {"min_pass_rate": 0.5}}
     with pytest.raises(ConfigError, match=r"promote\.gate\.evaluation\.stack: is required with a pinned model"):
         parse(pinned)
+
+
+def test_a_standard_deployment_of_a_fine_tuned_model_where_azure_has_none_fails_naming_the_key():
+    """Rule DP1: the prod stack deployed a fine-tuned gpt-4o-mini as Standard in East US 2."""
+    import yaml
+
+    from config import ConfigError, parse
+
+    prod = yaml.safe_load((Path(__file__).resolve().parents[2] / "stacks" / "Pulumi.prod.yaml").read_text())
+    pipeline = prod["config"]["finetune:pipeline"]
+    parse(pipeline)  # as shipped: GlobalStandard in East US 2
+    pipeline["deployments"][0]["sku"]["name"] = "Standard"
+    with pytest.raises(ConfigError) as info:
+        parse(pipeline)
+    assert "deployments[0].sku.name" in str(info.value) and "northcentralus, swedencentral" in str(info.value)

@@ -135,6 +135,8 @@ def test_reinforcement_passes_the_grader_to_the_files_and_the_job():
               "reference": "{{item.answer}}", "operation": "eq"}
     cfg["finetune:pipeline"]["training"].update(method="reinforcement", grader=grader,
                                                 base_model="o4-mini-2025-04-16")
+    for d in cfg["finetune:pipeline"]["deployments"]:  # fine-tuned o4-mini: Standard in eastus2/swedencentral only
+        d["sku"] = {"name": "GlobalStandard", "capacity": 1}
     k = by_kind(run("local", config=cfg))
     assert [(f["inputs"]["method"], f["inputs"]["grader"]) for f in k["file"]] == [("reinforcement", grader)] * 2
     (job,) = k["job"]

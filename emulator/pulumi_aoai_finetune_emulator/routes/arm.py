@@ -135,10 +135,12 @@ async def patch_deployment(subscription: str, resource_group: str, account: str,
                            request: Request, api_version: str = ApiVersion):
     body = await _json_body(request)
     backend = _backend(request)
-    view, op = mgmt.patch_deployment(backend, subscription, resource_group, account, deployment, body,
-                                     api_version=api_version)
-    return JSONResponse(view, status_code=202,
-                        headers=mgmt.operation_headers(backend, op, _base_url(request), api_version, location=True))
+    _, op = mgmt.patch_deployment(backend, subscription, resource_group, account, deployment, body,
+                                  api_version=api_version)
+    # Deployments_Update answers 202 without a body (the 2025-06-01 spec declares no schema for it); the
+    # deployment comes from the operation's Location
+    return Response(status_code=202,
+                    headers=mgmt.operation_headers(backend, op, _base_url(request), api_version, location=True))
 
 
 @router.delete(DEPLOYMENT)

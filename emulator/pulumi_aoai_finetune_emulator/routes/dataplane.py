@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from .. import dataplane as dp
 from .. import inference
 from ..errors import invalid_payload
+from ..strict import check_form
 
 router = APIRouter()
 PREFIXES = (("/accounts/{account}/openai", False), ("/accounts/{account}/openai/v1", True))
@@ -60,6 +61,7 @@ def _mount(prefix: str, v1: bool) -> None:
         except Exception as exc:  # malformed multipart, wrong content type
             raise invalid_payload(f"Expected a multipart/form-data body with 'purpose' and 'file': {exc}.") from None
         try:
+            check_form(request, {key: value for key, value in form.multi_items()})
             purpose = form.get("purpose")
             upload = form.get("file")
             if upload is None:
@@ -151,9 +153,6 @@ def _mount(prefix: str, v1: bool) -> None:
     def get_model(request: Request, model_id: str, c: dp.Caller = Depends(caller)):
         return dp.get_model(_backend(request), c, model_id)
 
-    @router.delete(prefix + "/models/{model_id}")
-    def delete_model(request: Request, model_id: str, c: dp.Caller = Depends(caller)):
-        return dp.delete_model(_backend(request), c, model_id)
 
     # -- inference -----------------------------------------------------------------------------
     if not v1:
