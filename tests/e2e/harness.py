@@ -48,9 +48,11 @@ def plugin_tarball(bin_dir: str) -> Path:
 
 
 class PulumiError(AssertionError):
+    tool = "pulumi"
+
     def __init__(self, args, result):
         self.result = result
-        super().__init__(f"pulumi {' '.join(args)} exited {result.returncode}\n--- stdout\n{result.stdout[-6000:]}"
+        super().__init__(f"{self.tool} {' '.join(args)} exited {result.returncode}\n--- stdout\n{result.stdout[-6000:]}"
                          f"\n--- stderr\n{result.stderr[-3000:]}")
 
 

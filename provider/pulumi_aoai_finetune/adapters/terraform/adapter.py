@@ -251,9 +251,11 @@ class ResourceAdapter:
         unknown = self.unknown_on_update(olds, checked, diff) if not replacing else set()
         result.state = self.planned(config or {}, checked, None if replacing else prior, unknown)
         extra = self.plan_notes(olds, checked, diff, prior is None)
-        if (log_notes.info or log_notes.warnings or extra) and (replacing or result.state != prior):
-            notes.append(Diagnostic("warning", extra[0] if extra else f"{self.kind_name}: plan notes",
-                                    "\n".join(extra[1:] + log_notes.warnings + log_notes.info)))
+        if (log_notes.info or log_notes.warnings or extra) and (replacing or self.changes(result.state, prior)):
+            # one warning per resource, its summary naming the object (Terraform folds warnings of
+            # the same summary into one, which would hide the second region's estimate)
+            summary = f"{extra[0] if extra else self.kind_name + ' plan'} ({self.label(checked)})"
+            notes.append(Diagnostic("warning", summary, "\n".join(extra[1:] + log_notes.warnings + log_notes.info)))
         elif log_notes.warnings:
             notes.extend(Diagnostic("warning", w.partition("\n")[0][:300], w) for w in log_notes.warnings)
         result.diagnostics.extend(notes)
@@ -262,6 +264,22 @@ class ResourceAdapter:
 
     def diff_olds(self, olds: dict, checked: dict) -> dict:
         return olds
+
+    def changes(self, planned: dict, prior: dict) -> bool:
+        """Does the plan change anything Terraform compares (values, not their encoding)?"""
+        return any(to_python(planned.get(a.name), a.type) != to_python(prior.get(a.name), a.type) for a in self.attrs)
+
+    def label(self, checked: dict) -> str:
+        """How a plan note names the object: what it is, in which account."""
+        account = checked.get("account")
+        try:
+            where = AccountRef.parse(account).name if not is_unknown(account) else "an account not known yet"
+        except ConfigurationError:
+            where = "?"
+        return f"{self.describe(checked)} in {where}"
+
+    def describe(self, checked: dict) -> str:
+        return self.kind_name
 
     def unknown_on_update(self, olds: dict, checked: dict, diff: Optional[Diff]) -> set[str]:
         """Computed outputs an in-place update changes (planned unknown); the rest stay known."""
@@ -473,10 +491,14 @@ class TrainingFileAdapter(ResourceAdapter):
     def diff_olds(self, olds, checked):
         # An imported file has no local path: the same content under the path the configuration
         # names is the same file (no upload).
-        if olds.get("imported") and olds.get("path") is None and olds.get("content_url") is None and olds.get("sha256") \
-                and olds.get("sha256") == checked.get("content_sha256"):
-            return {**olds, "path": checked.get("path"), "content_sha256": olds["sha256"]}
+        if olds.get("imported") and olds.get("path") is None and olds.get("content_url") is None \
+                and olds.get("content_sha256") and olds.get("content_sha256") == checked.get("content_sha256"):
+            return {**olds, "path": checked.get("path")}
         return olds
+
+    def describe(self, checked):
+        name = checked.get("filename") or checked.get("path") or checked.get("content_url") or "data"
+        return "file " + os.path.basename(str(name).split("?", 1)[0]) if not is_unknown(name) else "training file"
 
     def predict(self, state, checked, prior):
         if prior is None and checked.get("content_sha256") and not is_unknown(checked["content_sha256"]):
@@ -484,7 +506,7 @@ class TrainingFileAdapter(ResourceAdapter):
 
     def plan_notes(self, olds, checked, diff, creating):
         if creating:
-            return [f"upload of {os.path.basename(str(checked.get('path') or 'the data'))}: data checked"]
+            return ["new data: checked, with its estimate"]
         if diff and diff.replaces:
             return [f"new data: the file is uploaded again ({', '.join(diff.replaces)} changed)"]
         return []
@@ -501,8 +523,10 @@ class TrainingFileAdapter(ResourceAdapter):
             client = clients.data_plane(ctl.settings, AccountRef.parse(props["account"]))
             with clients.openai_errors(f"reading file {id_}"):
                 obj = client.files.retrieve(id_)
+            digest = TrainingFileController._content_sha256(client, id_)
+            # the service's content, hashed: what a configuration's data is compared with
             outs.update({"purpose": obj.purpose, "validate": True, "timeout_seconds": 3600, "imported": True,
-                         "sha256": TrainingFileController._content_sha256(client, id_)})
+                         "sha256": digest, "content_sha256": digest, "content_bytes": obj.bytes})
         return found, outs
 
 
@@ -536,6 +560,9 @@ class FineTuningJobAdapter(ResourceAdapter):
             return [f"job {olds.get('job_id')} is {olds.get('status')}: this apply waits for it (no new run)"]
         return []
 
+    def describe(self, checked):
+        return f"fine-tuning job {checked.get('suffix') or ''}".strip()
+
     def keep_interrupted(self, outs):
         return True, (f"Job {outs.get('job_id')} ({outs.get('status')}) goes on training in the service and is kept "
                       "in the state as it is (not tainted: replacing it would cancel a paid run). The next apply "
@@ -557,7 +584,7 @@ class FineTuningJobAdapter(ResourceAdapter):
         suffix = getattr(job, "suffix", None)
         outs.update({"base_model": job.model, "training_file": job.training_file,
                      "validation_file": job.validation_file, "seed": job.seed, "suffix": suffix,
-                     "wait": True, "delete_model_on_destroy": False, "imported": True,
+                     "wait": True, "delete_model_on_destroy": False, "timeout_seconds": 86400.0, "imported": True,
                      "imported_method": job.method.type if getattr(job, "method", None) else "supervised"})
         return found, outs
 
@@ -595,6 +622,10 @@ class ModelDeploymentAdapter(ResourceAdapter):
         if diff is not None and any(key not in GATE_KEYS for key in diff.updates):
             return {f.name for f in self.source.outputs if f.on_update == "recomputed"}  # an ARM PUT's answer
         return set()
+
+    def describe(self, checked):
+        name = checked.get("deployment_name")
+        return f"deployment {name}" if isinstance(name, str) and not is_unknown(name) else "deployment"
 
     def plan_notes(self, olds, checked, diff, creating):
         if diff is not None and "redeploy_expired" in diff.updates:

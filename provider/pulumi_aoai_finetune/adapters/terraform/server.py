@@ -13,10 +13,12 @@ runner are replaced where they are wrong for long-running, paid operations (``tf
 2. **Refined unknowns** (msgpack extension 12) are unknown values here (:mod:`.wire`).
 3. **PlanResourceChange** is the controllers' check and diff for creates too, and an update plans
    unknown exactly the outputs it changes (:mod:`.adapter`).
-4. **TLS**: ``tf`` caches a 1024-bit RSA key for 7 days under ``$HOME/.cache`` and does not verify
-   the client. Here a P-256 key and certificate are made in memory for each process and never
-   written, and the server requires the client certificate the CLI announces in
-   ``PLUGIN_CLIENT_CERT`` (go-plugin's AutoMTLS).
+4. **TLS**: ``tf`` caches a 1024-bit RSA key for 7 days under ``$HOME/.cache`` (any process of the
+   user may read it, and it outlives the process). Here a P-256 key and certificate are made in
+   memory for each process and never written. Like ``tf``, the server does not authenticate the
+   client by its certificate: go-plugin's client key is P-521, which gRPC's BoringSSL does not
+   accept for client authentication (tried: the CLI then sends no certificate and every call fails
+   with PEER_DID_NOT_RETURN_A_CERTIFICATE). The socket's directory (0700) keeps other users out.
 
 Errors reach the user as diagnostics with the message only: never a Python traceback.
 """
@@ -308,12 +310,11 @@ def serve(argv: Optional[list[str]] = None) -> int:
     stdio_rpc.add_GRPCStdioServicer_to_server(Stdio(), server)
 
     cert_pem, key_pem = _certificate()
-    client_cert = os.environ.get("PLUGIN_CLIENT_CERT", "").encode()
-    if client_cert:  # AutoMTLS: only the CLI that started us may call
-        credentials = grpc.ssl_server_credentials([(key_pem, cert_pem)], root_certificates=client_cert,
-                                                  require_client_auth=True)
-    else:
-        credentials = grpc.ssl_server_credentials([(key_pem, cert_pem)])
+    # The client is not authenticated by TLS: go-plugin's client certificate (PLUGIN_CLIENT_CERT) has a
+    # P-521 key, which gRPC's TLS stack (BoringSSL) does not offer for client authentication, so the
+    # CLI would send none and every call would fail. Who may call is decided by the socket's
+    # directory instead: created 0700, only this user can reach the socket.
+    credentials = grpc.ssl_server_credentials([(key_pem, cert_pem)])
     with tempfile.TemporaryDirectory(prefix="tf-aoai-") as tmp:
         socket_path = os.path.join(tmp, "plugin.sock")
         server.add_secure_port(f"unix://{socket_path}", credentials)

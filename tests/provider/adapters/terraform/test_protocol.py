@@ -62,25 +62,28 @@ def job_config(emulator, file_state: dict, **extra) -> dict:
 
 
 # -- handshake and TLS (tf's defect 4) ------------------------------------------------------------
-def test_the_plugin_answers_only_the_cli_that_started_it_and_writes_no_key(tmp_path, emulator) -> None:
+def test_each_plugin_process_has_its_own_key_and_writes_none(tmp_path, emulator) -> None:
+    """tf caches one 1024-bit key for 7 days under $HOME/.cache: here each process makes its own,
+    in memory, and its socket is in a directory only the user can open."""
+    import stat
+
+    from cryptography import x509
+
+    from .plugin import server_pem
+
     home = tmp_path / "home"
-    p = Plugin(plugin_env(tmp_path), tmp_path)
+    first, second = Plugin(plugin_env(tmp_path), tmp_path), Plugin(plugin_env(tmp_path), tmp_path)
     try:
-        assert p.schema().resource_schemas.keys() >= {FILE, JOB, DEPLOYMENT}
-        # another client certificate (not the one in PLUGIN_CLIENT_CERT) is refused by the TLS handshake
-        from .plugin import server_pem
-
-        cert, key = client_certificate()
-        creds = grpc.ssl_channel_credentials(root_certificates=server_pem(p.handshake[5]), private_key=key,
-                                             certificate_chain=cert)
-        with grpc.secure_channel(f"unix://{p.handshake[3]}", creds,
-                                 options=[("grpc.ssl_target_name_override", "localhost")]) as channel:
-            from tf.gen import tfplugin_pb2 as pb, tfplugin_pb2_grpc
-
-            with pytest.raises(grpc.RpcError):
-                tfplugin_pb2_grpc.ProviderStub(channel).GetProviderSchema(pb.GetProviderSchema.Request(), timeout=5)
+        assert first.schema().resource_schemas.keys() >= {FILE, JOB, DEPLOYMENT}
+        certs = [x509.load_pem_x509_certificate(server_pem(p.handshake[5])) for p in (first, second)]
+        assert certs[0].public_key().public_numbers() != certs[1].public_key().public_numbers()
+        assert certs[0].public_key().key_size >= 256 and certs[0].not_valid_after_utc < certs[0].not_valid_before_utc \
+            + __import__("datetime").timedelta(days=2)
+        socket_dir = os.path.dirname(first.handshake[3])
+        assert stat.S_IMODE(os.stat(socket_dir).st_mode) == 0o700
     finally:
-        p.close()
+        first.close()
+        second.close()
     assert not any(home.rglob("*")), "the plugin wrote under $HOME (tf caches its TLS key there)"
 
 
@@ -267,7 +270,9 @@ def test_imported_objects_plan_without_replacement(plugin, emulator) -> None:
         imported = response.imported_resources[0]
         state = plugin.undyn(imported.state)
         assert state["id"] == id_.rsplit("/", 1)[-1] or state["id"] == id_
-        plan = plugin.plan(type_name, state, cfg, imported.private)
+        read = plugin.read(type_name, state, imported.private)  # the CLI reads an imported object at once
+        state = plugin.undyn(read.new_state)
+        plan = plugin.plan(type_name, state, cfg, read.private)
         assert [d for d in diagnostics(plan) if d[0] == "error"] == []
         assert list(plan.requires_replace) == [], (type_name, plan.requires_replace)
     assert writes(requests_since(emulator, before)) == []
