@@ -1,6 +1,6 @@
 """End to end with the real OpenTofu CLI: examples/terraform-quickstart (and its promotion
 configuration) against the emulator, through the provider installed by a CLI config file of the
-test's own. Protocol-level edge cases: tests/provider/terraform."""
+test's own. Protocol-level edge cases: tests/provider/adapters/terraform."""
 
 from __future__ import annotations
 
