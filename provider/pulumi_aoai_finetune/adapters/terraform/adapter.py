@@ -229,14 +229,14 @@ class ResourceAdapter:
             return Result(state=None)
         result = Result()
         ctl = self.controller()
-        news = self.inputs(config or {})
         olds = self.olds(prior, prior_private) if prior is not None else {}
+        news = ctl.accept_imported(olds, self.inputs(config or {}))
+        cid = to_python(prior["id"], "string") if prior is not None else None
         notes: list[Diagnostic] = []
         try:
             with collect(self._log) as log_notes:
                 checked, failures = ctl.check(olds, news)
-                diff = ctl.diff(prior.get("id") and to_python(prior["id"], "string"), self.diff_olds(olds, checked),
-                                checked) if prior is not None else None
+                diff = ctl.diff(cid, olds, checked) if prior is not None else None
         except AoaiFinetuneError as exc:
             result.diagnostics.append(Diagnostic("error", for_terraform(str(exc)).partition("\n")[0][:300],
                                                  for_terraform(str(exc))))
@@ -248,8 +248,13 @@ class ResourceAdapter:
         if prior is not None and diff is not None and diff.replaces:
             result.requires_replace = [[p] for key in diff.replaces
                                        for p in (key,) + self.replace_extra.get(key, ()) if p in self.by_name]
-        unknown = self.unknown_on_update(olds, checked, diff) if not replacing else set()
-        result.state = self.planned(config or {}, checked, None if replacing else prior, unknown)
+        if replacing:
+            preview = ctl.preview_create(checked)
+        elif diff.changes or (not ctl.has_ended(olds) and self.update_waits(olds, checked)):
+            preview = ctl.preview_update(cid, olds, checked)  # outputs the update keeps stay known
+        else:
+            preview = olds
+        result.state = self.planned(config or {}, checked, None if replacing else prior, preview)
         extra = self.plan_notes(olds, checked, diff, prior is None)
         if (log_notes.info or log_notes.warnings or extra) and (replacing or self.changes(result.state, prior)):
             # one warning per resource, its summary naming the object (Terraform folds warnings of
@@ -261,9 +266,6 @@ class ResourceAdapter:
         result.diagnostics.extend(notes)
         result.private = json.dumps({"news": checked, "olds": olds}, default=str).encode()
         return result
-
-    def diff_olds(self, olds: dict, checked: dict) -> dict:
-        return olds
 
     def changes(self, planned: dict, prior: dict) -> bool:
         """Does the plan change anything Terraform compares (values, not their encoding)?"""
@@ -281,15 +283,18 @@ class ResourceAdapter:
     def describe(self, checked: dict) -> str:
         return self.kind_name
 
-    def unknown_on_update(self, olds: dict, checked: dict, diff: Optional[Diff]) -> set[str]:
-        """Computed outputs an in-place update changes (planned unknown); the rest stay known."""
-        return set()
+    def update_waits(self, olds: dict, checked: dict) -> bool:
+        """Whether an update of an object that has not ended yet would wait for it (a running job):
+        then the plan is an update, even when no input changed."""
+        return False
 
     def plan_notes(self, olds: dict, checked: dict, diff: Optional[Diff], creating: bool) -> list[str]:
         """[summary, detail lines...] of what a reviewer should know about this plan, or []."""
         return []
 
-    def planned(self, config: dict, checked: dict, prior: Optional[dict], unknown: set[str]) -> dict:
+    def planned(self, config: dict, checked: dict, prior: Optional[dict], preview: dict) -> dict:
+        """The planned state: the configuration as written, the defaults check filled in, and the
+        outputs as the controller previews them (:data:`UNKNOWN` where only the apply can tell)."""
         state = {}
         for attr in self.attrs:
             name = attr.name
@@ -306,15 +311,13 @@ class ResourceAdapter:
                     state[name] = prior.get(name) if prior is not None else UNKNOWN_WIRE
             elif name in self.derived:
                 state[name] = from_python(checked.get(name), attr.type)
-            elif prior is None or name in unknown:
+            elif is_unknown(preview.get(name)):
                 state[name] = UNKNOWN_WIRE
+            elif prior is not None:
+                state[name] = prior.get(name)  # kept as recorded (its encoding too)
             else:
-                state[name] = prior.get(name)
-        self.predict(state, checked, prior)
+                state[name] = from_python(preview.get(name), attr.type)
         return state
-
-    def predict(self, state: dict, checked: dict, prior: Optional[dict]) -> None:
-        """Outputs known at plan time although the object is new (e.g. a file's hash)."""
 
     @staticmethod
     def _fill_computed(config_value: Any, checked_value: Any, kind: Any) -> Any:
@@ -430,14 +433,18 @@ class ResourceAdapter:
         return state
 
     def import_(self, import_id: str) -> Result:
+        """An object named by its import id (:mod:`...ids`: the same ids as ``pulumi import``), read
+        with what the service records of its inputs (the controller's ``read_for_import``)."""
+        from ... import ids
+
         result = Result()
         try:
-            id_, props = self.parse_import_id(import_id)
+            id_, props = ids.parse_import_id(self.source, import_id)
         except ConfigurationError as exc:
             result.diagnostics.append(Diagnostic("error", str(exc)))
             return result
         ctl = self.controller()
-        found, outs = self._run(result.diagnostics, lambda: self.import_read(ctl, id_, props))
+        found, outs = self._run(result.diagnostics, lambda: ctl.read_for_import(id_, props))
         if found is None:
             result.diagnostics.append(Diagnostic(
                 "error", f"{self.kind_name} {import_id} does not exist",
@@ -450,26 +457,9 @@ class ResourceAdapter:
         result.imported = True
         return result
 
-    def import_read(self, ctl: Controller, id_: str, props: dict) -> tuple[Optional[str], dict]:
-        return ctl.read(id_, props)
-
-    def parse_import_id(self, import_id: str) -> tuple[str, dict]:  # pragma: no cover - per resource
-        raise NotImplementedError
-
 
 def _same(a: Any, b: Any) -> bool:
     return as_int(a) == as_int(b) if not isinstance(a, (dict, list)) else a == b
-
-
-_ACCOUNT_ID = r"(?P<account>/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.CognitiveServices/accounts/[^/]+)"
-
-
-def _split_import(import_id: str, pattern: str, example: str) -> re.Match:
-    m = re.fullmatch(_ACCOUNT_ID + pattern, import_id.strip(), re.IGNORECASE)
-    if m is None:
-        raise ConfigurationError(f"import id {import_id!r} is not of the form {example}")
-    AccountRef.parse(m["account"])
-    return m
 
 
 class TrainingFileAdapter(ResourceAdapter):
@@ -488,21 +478,9 @@ class TrainingFileAdapter(ResourceAdapter):
                 values[key] = os.path.join(root if os.path.isabs(str(root)) else cwd, path)
         return values
 
-    def diff_olds(self, olds, checked):
-        # An imported file has no local path: the same content under the path the configuration
-        # names is the same file (no upload).
-        if olds.get("imported") and olds.get("path") is None and olds.get("content_url") is None \
-                and olds.get("content_sha256") and olds.get("content_sha256") == checked.get("content_sha256"):
-            return {**olds, "path": checked.get("path")}
-        return olds
-
     def describe(self, checked):
         name = checked.get("filename") or checked.get("path") or checked.get("content_url") or "data"
         return "file " + os.path.basename(str(name).split("?", 1)[0]) if not is_unknown(name) else "training file"
-
-    def predict(self, state, checked, prior):
-        if prior is None and checked.get("content_sha256") and not is_unknown(checked["content_sha256"]):
-            state["sha256"] = checked["content_sha256"]
 
     def plan_notes(self, olds, checked, diff, creating):
         if creating:
@@ -511,36 +489,15 @@ class TrainingFileAdapter(ResourceAdapter):
             return [f"new data: the file is uploaded again ({', '.join(diff.replaces)} changed)"]
         return []
 
-    def parse_import_id(self, import_id):
-        m = _split_import(import_id, r"/files/(?P<id>[^/]+)", "<account ARM id>/files/<file id>")
-        return m["id"], {"account": {"resource_id": m["account"]}}
-
-    def import_read(self, ctl, id_, props):
-        from ... import clients
-
-        found, outs = ctl.read(id_, props)
-        if found is not None:
-            client = clients.data_plane(ctl.settings, AccountRef.parse(props["account"]))
-            with clients.openai_errors(f"reading file {id_}"):
-                obj = client.files.retrieve(id_)
-            digest = TrainingFileController._content_sha256(client, id_)
-            # the service's content, hashed: what a configuration's data is compared with
-            outs.update({"purpose": obj.purpose, "validate": True, "timeout_seconds": 3600, "imported": True,
-                         "sha256": digest, "content_sha256": digest, "content_bytes": obj.bytes})
-        return found, outs
-
 
 class FineTuningJobAdapter(ResourceAdapter):
     type_name = f"{schema.PREFIX}fine_tuning_job"
     controller_class = FineTuningJobController
     kind_name = "fine-tuning job"
 
-    def unknown_on_update(self, olds, checked, diff):
+    def update_waits(self, olds, checked):
         waits = checked.get("wait", True) and not checked.get("paused")
-        if olds.get("status") not in JOB_TERMINAL and (waits or bool(checked.get("paused")) != bool(olds.get("paused"))):
-            # the update waits for the job (or pauses or resumes it): what it reports once ended is unknown
-            return {f.name for f in self.source.outputs if f.on_update == "when_ended"}
-        return set()
+        return bool(waits or bool(checked.get("paused")) != bool(olds.get("paused")))
 
     def plan_notes(self, olds, checked, diff, creating):
         what = (f"{checked.get('base_model')} on {checked.get('training_file') if not is_unknown(checked.get('training_file')) else 'the new training file'}"
@@ -568,60 +525,11 @@ class FineTuningJobAdapter(ResourceAdapter):
                       "in the state as it is (not tainted: replacing it would cancel a paid run). The next apply "
                       "waits for it; `tofu destroy` cancels it.")
 
-    def parse_import_id(self, import_id):
-        m = _split_import(import_id, r"/fine_tuning/jobs/(?P<id>[^/]+)", "<account ARM id>/fine_tuning/jobs/<job id>")
-        return m["id"], {"account": {"resource_id": m["account"]}}
-
-    def import_read(self, ctl, id_, props):
-        from ... import clients
-
-        found, outs = ctl.read(id_, props)
-        if found is None:
-            return found, outs
-        client = ctl._data_plane(AccountRef.parse(props["account"]), props)
-        with clients.openai_errors(f"reading job {id_}"):
-            job = client.fine_tuning.jobs.retrieve(id_)
-        suffix = getattr(job, "suffix", None)
-        outs.update({"base_model": job.model, "training_file": job.training_file,
-                     "validation_file": job.validation_file, "seed": job.seed, "suffix": suffix,
-                     "wait": True, "delete_model_on_destroy": False, "timeout_seconds": 86400.0, "imported": True,
-                     "imported_method": job.method.type if getattr(job, "method", None) else "supervised"})
-        return found, outs
-
-    def diff_olds(self, olds, checked):
-        """An imported job records what the service says of it, not the configuration's words: the
-        configuration's hyperparameters, suffix and method are its own where they say the same."""
-        if not olds.get("imported"):
-            return olds
-        from ...controller import as_int
-        from ...fine_tuning_job import normalize_hyperparameters, normalize_method
-
-        olds = dict(olds)
-        resolved = olds.get("resolved_hyperparameters") or {}
-        wanted = normalize_hyperparameters(checked.get("hyperparameters"))
-        if "hyperparameters" not in olds and isinstance(wanted, dict) and not is_unknown(wanted) and all(
-                value == "auto" or as_int(resolved.get(key)) == value for key, value in wanted.items()):
-            olds["hyperparameters"] = wanted
-        suffix, model = checked.get("suffix"), olds.get("fine_tuned_model") or ""
-        if olds.get("suffix") is None and isinstance(suffix, str) and model.endswith(f"-{suffix}"):
-            olds["suffix"] = suffix
-        method = normalize_method(checked.get("method"))
-        if "method" not in olds and isinstance(method, dict) and method.get("type") == olds.get("imported_method"):
-            olds["method"] = checked.get("method")
-        return olds
-
 
 class ModelDeploymentAdapter(ResourceAdapter):
     type_name = f"{schema.PREFIX}model_deployment"
     controller_class = ModelDeploymentController
     kind_name = "deployment"
-
-    def unknown_on_update(self, olds, checked, diff):
-        from ...model_deployment import GATE_KEYS
-
-        if diff is not None and any(key not in GATE_KEYS for key in diff.updates):
-            return {f.name for f in self.source.outputs if f.on_update == "recomputed"}  # an ARM PUT's answer
-        return set()
 
     def describe(self, checked):
         name = checked.get("deployment_name")
@@ -631,22 +539,6 @@ class ModelDeploymentAdapter(ResourceAdapter):
         if diff is not None and "redeploy_expired" in diff.updates:
             return [f"deployment {checked.get('deployment_name')} expired: this apply deploys it again"]
         return []
-
-    def parse_import_id(self, import_id):
-        m = _split_import(import_id, r"/deployments/(?P<name>[^/]+)", "<account ARM id>/deployments/<name>")
-        return m["account"] + "/deployments/" + m["name"], {"account": {"resource_id": m["account"]},
-                                                             "deployment_name": m["name"]}
-
-    def import_read(self, ctl, id_, props):
-        found, outs = ctl.read(id_, props)
-        if found is not None:
-            model = outs.get("deployed_model") or {}
-            outs.update({"model": model.get("name"), "model_format": model.get("format") or "OpenAI",
-                         "model_version": model.get("version") or "1", "adopt_existing": False,
-                         "timeout_seconds": 3600, "imported": True})
-            if model.get("source"):
-                outs["source_account"] = {"resource_id": model["source"]}
-        return found, outs
 
 
 class ModelEvaluationAdapter(ResourceAdapter):

@@ -16,10 +16,10 @@ Types: string, number (integer and number), bool; ``dynamic`` for free-form valu
 as in Python (``hyperparameters = { n_epochs = 3 }``); :class:`~.wire.Nested` attributes for the
 source's objects (an account, a sku, a quality gate), whose keys Terraform checks itself.
 
-What Terraform cannot take from the source, and why (:data:`REQUIRED_HERE`, :data:`NOT_IN_STATE`):
+What Terraform cannot take from the source, and why (:data:`REQUIRED_HERE`, :data:`PRIVATE_ONLY`):
 a deployment's name defaults to the Pulumi resource's name, which a provider never sees in
-Terraform: it is required there; a check-time flag (``redeploy_expired``) lives only in the
-provider's private state.
+Terraform: it is required there; a check-time flag (``redeploy_expired``) and the mark of an
+imported object (``imported``) live only in the provider's private state.
 """
 
 from __future__ import annotations
@@ -34,7 +34,8 @@ PROVIDER_TYPE = "aoai"
 SOURCE_ADDRESS = "terraform.local/aoai-finetune/aoai"
 PREFIX = "aoai_finetune_"
 REQUIRED_HERE = {"ModelDeployment": ("deployment_name",)}
-NOT_IN_STATE = {"ModelDeployment": ("redeploy_expired",)}
+# check-time flags and marks the controllers keep for themselves: in the provider's private state only
+PRIVATE_ONLY = ("redeploy_expired", "imported")
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,7 @@ _ID = Attr("id", "string", "computed", "The object's id in the service (for a de
 
 def resource_attrs(res: source.Resource) -> tuple[Attr, ...]:
     required_here = REQUIRED_HERE.get(res.name, ())
-    hidden = NOT_IN_STATE.get(res.name, ())
+    hidden = PRIVATE_ONLY
     names = {f.name for f in res.inputs}
     return ((_ID,)
             + tuple(_attr(f, required_here=f.name in required_here) for f in res.inputs)

@@ -35,7 +35,7 @@ def attributes(block) -> dict:
 def test_every_field_of_the_source_is_served_under_its_name_with_its_flags(served, res) -> None:
     block = served.resource_schemas[res.terraform_name].block
     got = attributes(block)
-    hidden = set(schema.NOT_IN_STATE.get(res.name, ()))
+    hidden = set(schema.PRIVATE_ONLY)
     expected = {"id"} | {f.name for f in res.inputs + res.outputs + res.state} - hidden
     assert set(got) == expected
     inputs = {f.name for f in res.inputs}
