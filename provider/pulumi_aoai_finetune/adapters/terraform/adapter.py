@@ -435,11 +435,9 @@ class ResourceAdapter:
     def import_(self, import_id: str) -> Result:
         """An object named by its import id (:mod:`...ids`: the same ids as ``pulumi import``), read
         with what the service records of its inputs (the controller's ``read_for_import``)."""
-        from ... import ids
-
         result = Result()
         try:
-            id_, props = ids.parse_import_id(self.source, import_id)
+            id_, props = self.parse_import_id(import_id)
         except ConfigurationError as exc:
             result.diagnostics.append(Diagnostic("error", str(exc)))
             return result
@@ -456,6 +454,12 @@ class ResourceAdapter:
         result.private = self.private(outs)
         result.imported = True
         return result
+
+    def parse_import_id(self, import_id: str) -> tuple[str, dict]:
+        """(the controller's id, the props a read needs) of an import id."""
+        from ... import ids
+
+        return ids.parse_import_id(self.source, import_id)
 
 
 def _same(a: Any, b: Any) -> bool:
