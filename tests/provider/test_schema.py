@@ -339,3 +339,19 @@ def test_a_real_lifecycle_returns_exactly_the_declared_keys(emu, tmp_path):
     assert set(ev["usage"]) == {f.name for f in schema.EVALUATION_USAGE.fields}
     assert set(ev["failures"][0]) == {f.name for f in schema.EVALUATION_FAILURE.fields}
     assert {frozenset(g) for g in ev["graders"].values()} == {frozenset(f.name for f in schema.GRADER_COUNT.fields)}
+
+
+def test_description_references_name_real_properties():
+    import re
+
+    names = {f.name for r in RESOURCES for f in r.inputs + r.outputs + r.state} | {s.name for s in schema.SETTINGS}
+    names |= {f.name for o in schema.object_types().values() for f in o.fields}
+    texts = [r.description for r in RESOURCES] + [o.description for o in schema.object_types().values()]
+    texts += [f.description for r in RESOURCES for f in r.inputs + r.outputs + r.state]
+    texts += [f.description for o in schema.object_types().values() for f in o.fields]
+    texts += [s.description for s in schema.SETTINGS]
+    for text in texts:
+        for name in re.findall(r"\$([a-z][a-z0-9_]*)", text):
+            assert name in names, f"${name} in {text!r}"
+    assert schema.render("set $content_url", "camel") == "set `contentUrl`"
+    assert schema.render("set $content_url", "snake") == "set `content_url`"
