@@ -295,3 +295,17 @@ def test_errors_reach_the_engine_as_one_message(error, message, capsys):
         run(_servicer(_Stub(fail=error)).Create(request, context))
     assert context.aborted == (grpc.StatusCode.UNKNOWN, message)
     assert "Traceback" not in context.aborted[1] and 'File "' not in context.aborted[1]
+
+
+def test_the_engines_cancel_ends_every_wait():
+    from fresh_python import run_fresh
+
+    out = run_fresh(
+        "import asyncio\n"
+        "from pulumi_aoai_finetune import _wait\n"
+        "from pulumi_aoai_finetune.adapters.plugin.provider import AoaiFinetuneProvider\n"
+        "before = _wait.stop_requested()\n"
+        "asyncio.run(AoaiFinetuneProvider('0.0.1').cancel())\n"
+        "print(before, _wait.stop_requested())\n"
+    )
+    assert out == "False True"

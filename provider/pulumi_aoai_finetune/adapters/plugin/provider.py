@@ -113,6 +113,13 @@ class AoaiFinetuneProvider(p.Provider):
             self._settings_error = str(exc)
         return p.ConfigureResponse(accept_secrets=True, supports_preview=True)
 
+    async def cancel(self) -> None:
+        """The engine's Cancel (Ctrl-C): every wait ends now with a message saying what goes on in the
+        service (a job keeps training; the next `pulumi up` attaches to it)."""
+        from ... import _wait
+
+        _wait.request_stop()
+
     def _controller(self, res: schema.Resource) -> Controller:
         if self._settings_error:
             raise PluginError(self._settings_error)
