@@ -163,8 +163,15 @@ def check(provider, kind, name, news, olds=None):
 def test_check_takes_paths_from_the_programs_directory(provider, tmp_path):
     inputs, failures = check(provider, "TrainingFile", "t", {"account": {"resourceId": ACCOUNT}, "path": "data/t.jsonl"})
     assert failures == []
-    assert inputs["path"] == str(tmp_path / "data" / "t.jsonl") and inputs["project_dir"] == str(tmp_path)
+    assert inputs["path"] == str(tmp_path / "data" / "t.jsonl") and "project_dir" not in inputs  # used, not kept
     assert len(inputs["content_sha256"]) == 64
+    outside = tmp_path.parent / "elsewhere.jsonl"
+    outside.write_text((tmp_path / "data" / "t.jsonl").read_text())
+    _, failures = check(provider, "TrainingFile", "t", {"account": {"resourceId": ACCOUNT}, "path": str(outside)})
+    assert failures and failures[0][0] == "path" and "outside the project directory" in failures[0][1]
+    _, failures = check(provider, "TrainingFile", "t", {"account": {"resourceId": ACCOUNT}, "path": str(outside),
+                                                        "projectDir": str(tmp_path.parent)})
+    assert failures == []
 
 
 def test_check_fills_in_what_the_python_api_fills_in(provider):

@@ -138,8 +138,11 @@ class AoaiFinetuneProvider(p.Provider):
         except PluginError as exc:
             return p.CheckResponse(inputs=request.new_inputs, failures=[p.CheckFailure("", str(exc))])
         news = ctl.accept_imported(olds, news)
+        given = set(news)
         news = self._defaults(res, request.name, news)
         inputs, found = await _run(request.urn, ctl.check, olds, news)
+        if "project_dir" not in given:  # the program's own directory: not part of what it declares
+            inputs.pop("project_dir", None)
         failures += [(wire.camel_path(field, res), wire.camel_text(reason, res)) for field, reason in found]
         return p.CheckResponse(inputs=wire.to_wire(inputs, res, secret),
                                failures=[p.CheckFailure(field, reason) for field, reason in failures])
