@@ -89,3 +89,25 @@ def test_import_ids_and_a_missing_object(tmp_path, pulumi_bin, emulator):
     assert "import id 'ftjob-1' is not of the form <account ARM id>/fine_tuning/jobs/<job id>" in text
     assert "Traceback" not in text
     assert json.loads(stack.run("stack", "export").stdout)["deployment"].get("resources") in (None, [])
+
+
+def test_ctrl_c_ends_a_training_wait_and_the_next_up_attaches(tmp_path, pulumi_bin, emulator, emu, inventory):
+    import os
+    import signal
+
+    from .conftest import set_clock, start_up, wait_until
+
+    stack = yaml_stack(tmp_path, pulumi_bin, emulator)
+    stack.config_set("epochs", "25")  # a long run
+    proc = start_up(stack)
+    wait_until(lambda: inventory.jobs(), timeout=120, what="the job's create")
+    set_clock(emu, frozen=True)  # it cannot end before the Ctrl-C, however slow the machine
+    os.kill(proc.pid, signal.SIGINT)  # a Ctrl-C: the engine cancels, the plugin ends its wait
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode != 0
+    assert "WaitInterrupted: fine-tuning job ftjob-" in out and "goes on in the service" in out, out
+    assert "Traceback" not in out
+    set_clock(emu, frozen=False)
+    result = stack.up()
+    assert "attaching to fine-tuning job" in result.stdout + result.stderr
+    assert len(inventory.jobs()) == 1  # no second paid run
