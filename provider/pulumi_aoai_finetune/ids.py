@@ -45,7 +45,7 @@ def controller_id(res: schema.Resource, any_id: str) -> str:
     """The controller's id for a long id, or for a bare one (kept as it is)."""
     if res.name not in _PATTERNS:
         return any_id
-    m = _PATTERNS[res.name].match(any_id or "")
+    m = _PATTERNS[res.name].match(any_id or "") if res.name in _PATTERNS else None
     if m is None or res is schema.MODEL_DEPLOYMENT:
         return any_id
     return m["id"]

@@ -316,3 +316,15 @@ def test_the_engines_cancel_ends_every_wait():
         "print(before, _wait.stop_requested())\n"
     )
     assert out == "False True"
+
+
+def test_every_resource_of_the_schema_is_served():
+    from pulumi_aoai_finetune import ids
+    from pulumi_aoai_finetune.adapters.plugin.provider import controller_class
+
+    for res in schema.RESOURCES:
+        assert controller_class(res).resource is res
+    evaluation = schema.resource("ModelEvaluation")
+    with pytest.raises(ConfigurationError, match="ModelEvaluation cannot be imported"):
+        ids.parse_import_id(evaluation, "x")
+    assert ids.long_id(evaluation, "eval-1", {"resource_id": ACCOUNT}) == "eval-1"

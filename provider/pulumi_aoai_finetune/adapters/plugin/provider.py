@@ -45,12 +45,6 @@ from ..dynamic import PROVIDER_THREADS
 from . import wire
 from .pulumi_schema import package_schema
 
-_CONTROLLERS = {
-    schema.TRAINING_FILE.name: ("training_file", "TrainingFileController"),
-    schema.FINE_TUNING_JOB.name: ("fine_tuning_job", "FineTuningJobController"),
-    schema.MODEL_DEPLOYMENT.name: ("model_deployment", "ModelDeploymentController"),
-    schema.MODEL_EVALUATION.name: ("model_evaluation", "ModelEvaluationController"),
-}
 _current_urn: contextvars.ContextVar[str] = contextvars.ContextVar("aoai_finetune_urn", default="")
 
 
@@ -59,10 +53,10 @@ class PluginError(Exception):
 
 
 def controller_class(res: schema.Resource) -> type[Controller]:
+    """The controller of a resource: ``<Name>Controller`` in ``pulumi_aoai_finetune.<module>``."""
     import importlib
 
-    module, name = _CONTROLLERS[res.name]
-    return getattr(importlib.import_module(f"pulumi_aoai_finetune.{module}"), name)
+    return getattr(importlib.import_module(f"pulumi_aoai_finetune.{res.module}"), f"{res.name}Controller")
 
 
 def _plain_config(values: dict[str, Any]) -> dict[str, Any]:
