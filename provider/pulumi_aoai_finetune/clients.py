@@ -28,6 +28,8 @@ from .account import AccountRef
 from .settings import ProviderSettings
 
 COGNITIVE_SCOPE = "https://cognitiveservices.azure.com/.default"
+#: ARM's code for a token of another tenant than the subscription's (rule A3 of docs/azure-rules.md).
+CROSS_TENANT_CODE = "InvalidAuthenticationTokenTenant"
 API_KEY_ENV = "AZURE_OPENAI_API_KEY"
 TOKEN_ENV = "AOAI_FT_ACCESS_TOKEN"
 
@@ -222,7 +224,8 @@ def data_plane(settings: ProviderSettings, account: AccountRef, *, api_version: 
     if key:
         return AzureOpenAI(api_key=key, **common)
     cred = credential(settings)
-    return AzureOpenAI(azure_ad_token_provider=lambda: cred.get_token(COGNITIVE_SCOPE).token, **common)
+    scope = settings.token_scope or COGNITIVE_SCOPE  # configurable for sovereign clouds (rule A2)
+    return AzureOpenAI(azure_ad_token_provider=lambda: cred.get_token(scope).token, **common)
 
 
 # -- listings ------------------------------------------------------------------------------
@@ -327,6 +330,8 @@ def arm_errors(operation: str) -> Iterator[None]:
     try:
         yield
     except az.ClientAuthenticationError as exc:
+        if _azure_code(exc) == CROSS_TENANT_CODE:
+            raise errors.CrossTenantError(f"{operation}: {_azure_message(exc)}") from exc
         raise errors.CredentialError(f"{operation}: authentication failed: {_azure_message(exc)}") from exc
     except az.ResourceNotFoundError as exc:
         raise errors.NotFoundError(_azure_message(exc), status=404, code=_azure_code(exc), operation=operation) from exc

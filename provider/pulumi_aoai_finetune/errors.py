@@ -20,6 +20,11 @@ class CredentialError(AoaiFinetuneError):
     """No usable credential was found, or the service refused it."""
 
 
+class CrossTenantError(CredentialError):
+    """ARM refused the token because the resource lives in another tenant (cross-tenant access needs a
+    second, auxiliary token, which the provider does not send)."""
+
+
 class ServiceError(AoaiFinetuneError):
     """The service answered with an error. ``status`` and ``code`` are the service's."""
 

@@ -58,7 +58,8 @@ from .adapters.dynamic import DynamicProvider
 from .controller import Controller, Diff, as_int, is_unknown
 from ._wait import retry_transient, wait_operation
 from .account import AccountArgs, AccountRef, account_inputs
-from .errors import (BrokenResponseError, ConfigurationError, ConflictError, DeploymentFailedError, NotFoundError,
+from .errors import (BrokenResponseError, ConfigurationError, ConflictError, CrossTenantError, DeploymentFailedError,
+                     NotFoundError,
                      TransientError, WaitTimeoutError)
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{1,63}$")
@@ -170,7 +171,12 @@ class ModelDeploymentController(Controller):
             account = AccountRef.parse(inputs["account"])
         except ConfigurationError:
             return failures
-        if isinstance(sku_name, str) and model_known and sku_name.lower() == "standard" and ".ft-" in model:
+        # reads for a new or changed deployment only: a no-op preview asks the service nothing
+        changed = not olds or any(olds.get(k) != inputs.get(k) for k in ("account", "source_account", "model", "sku"))
+        if changed:
+            failures.extend(self._check_source_tenant(inputs))
+        if changed and isinstance(sku_name, str) and model_known and sku_name.lower() == "standard" \
+                and ".ft-" in model:
             region = availability.account_region(self.settings, account)
             problem = availability.deployment_region_problem(model, sku_name, region)
             if problem:
@@ -198,6 +204,30 @@ class ModelDeploymentController(Controller):
                     f"number {len(existing) + 1}: delete one, or deploy to another account (deployments declared "
                     "in this stack but not created yet are not counted here)")))
         return failures
+
+    def _check_source_tenant(self, inputs: dict) -> list[tuple[str, str]]:
+        """A source account in another tenant is refused at preview (rule A3): Azure's cross-tenant deployment
+        needs a second token for the source tenant in ``x-ms-authorization-auxiliary``, which this provider
+        does not send. Told by reading the source account with the provider's credential (read-only): ARM
+        answers ``InvalidAuthenticationTokenTenant`` for a token of another tenant."""
+        source = inputs.get("source_account")
+        if source is None or is_unknown(source):
+            return []
+        try:
+            ref = AccountRef.parse(source, "source_account")
+            with clients.arm_errors(f"reading source account {ref.name}"):
+                clients.arm(self.settings, ref.subscription_id).accounts.get(
+                    ref.resource_group, ref.name, retry_total=0, connection_timeout=10, read_timeout=20)
+        except CrossTenantError as exc:
+            return [("source_account", (
+                f"source account {ref.name} is in another tenant than this provider's credential ({exc}). "
+                "Cross-tenant deployment needs a second token for the source tenant (ARM's "
+                "x-ms-authorization-auxiliary header), which this provider does not send: deploy with a "
+                "credential of the source's tenant that also has access to the target account, or train in the "
+                "target's tenant"))]
+        except Exception:  # noqa: BLE001 - any other answer is left to the deployment itself
+            return []
+        return []
 
     def diff(self, id_, olds, news):
         d = Diff()

@@ -16,6 +16,9 @@ config key                 environment variable             meaning
 ``armApiVersion``          ``AOAI_FT_ARM_API_VERSION``      ARM api-version for deployments
 ``pollInterval``           ``AOAI_FT_POLL_INTERVAL``        seconds between status polls
 ``maxRetries``             ``AOAI_FT_MAX_RETRIES``          retries of a throttled/failed call
+``tokenScope``             ``AOAI_FT_TOKEN_SCOPE``          Entra scope of data-plane tokens (default
+                                                            https://cognitiveservices.azure.com/.default;
+                                                            sovereign clouds have their own)
 ``requestTimeout``         ``AOAI_FT_REQUEST_TIMEOUT``      seconds one HTTP call may wait for the
                                                             service before it counts as failed
                                                             (and is retried)
@@ -58,6 +61,7 @@ _KEYS = {
     "poll_interval": ("pollInterval", "AOAI_FT_POLL_INTERVAL"),
     "max_retries": ("maxRetries", "AOAI_FT_MAX_RETRIES"),
     "request_timeout": ("requestTimeout", "AOAI_FT_REQUEST_TIMEOUT"),
+    "token_scope": ("tokenScope", "AOAI_FT_TOKEN_SCOPE"),
     "eval_concurrency": ("evalConcurrency", "AOAI_FT_EVAL_CONCURRENCY"),
     # credentials
     "api_key": ("apiKey", "AZURE_OPENAI_API_KEY"),
@@ -78,6 +82,9 @@ class ProviderSettings:
     poll_interval: float = 10.0
     max_retries: int = 6
     request_timeout: float = 600.0
+    #: Entra scope of data-plane tokens: Azure public cloud by default; sovereign clouds have their own
+    #: (Azure Government: https://cognitiveservices.azure.us/.default). Rule A2 of docs/azure-rules.md.
+    token_scope: str = "https://cognitiveservices.azure.com/.default"
     eval_concurrency: int = 4
     # credentials: resolved per process, never shown
     api_key: str = field(default="", repr=False, compare=False)
@@ -124,6 +131,9 @@ class ProviderSettings:
             raise ConfigurationError(f"{NAMESPACE}:maxRetries must be at most 100 (retries are bounded)")
         if not 1 <= self.eval_concurrency <= MAX_EVAL_CONCURRENCY:
             raise ConfigurationError(f"{NAMESPACE}:evalConcurrency must be from 1 to {MAX_EVAL_CONCURRENCY}")
+        if not (self.token_scope.startswith("https://") and self.token_scope.endswith("/.default")):
+            raise ConfigurationError(f"{NAMESPACE}:tokenScope {self.token_scope!r} must be an https scope ending in "
+                                     "/.default, e.g. https://cognitiveservices.azure.us/.default")
         if not 0 < self.request_timeout <= 24 * 3600:
             raise ConfigurationError(f"{NAMESPACE}:requestTimeout must be a positive number of seconds (at most a day)")
 

@@ -539,3 +539,43 @@ def test_standard_deployment_regions_of_fine_tuned_models(model, sku, region, ok
     assert (problem is None) is ok, problem
     if not ok:
         assert "Standard deployment only in" in problem and "GlobalStandard" in problem
+
+
+# -- clouds and tenants (rules A2, A3) ----------------------------------------------------------------
+def test_the_data_plane_token_scope_is_configurable(monkeypatch):
+    settings = ProviderSettings.load(environ={"AOAI_FT_TOKEN_SCOPE": "https://cognitiveservices.azure.us/.default"})
+    assert settings.token_scope == "https://cognitiveservices.azure.us/.default"
+    assert ProviderSettings().token_scope == "https://cognitiveservices.azure.com/.default"
+    from pulumi_aoai_finetune.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="tokenScope"):
+        ProviderSettings.load(environ={"AOAI_FT_TOKEN_SCOPE": "cognitiveservices"})
+    asked = []
+
+    class Cred:
+        def get_token(self, scope):
+            asked.append(scope)
+            return types.SimpleNamespace(token="t")
+
+    monkeypatch.setattr(clients, "credential", lambda s: Cred())
+    from pulumi_aoai_finetune.account import AccountRef
+
+    client = clients.data_plane(settings, AccountRef.parse({**account(), "endpoint": "https://x.openai.azure.us/"}))
+    client._azure_ad_token_provider()
+    assert asked == ["https://cognitiveservices.azure.us/.default"]
+
+
+def test_a_source_account_in_another_tenant_is_refused_at_preview(monkeypatch):
+    from azure.core.exceptions import ClientAuthenticationError
+
+    class Accounts:
+        def get(self, *a, **k):
+            error = ClientAuthenticationError(message="The access token is from the wrong issuer.")
+            error.error = types.SimpleNamespace(code="InvalidAuthenticationTokenTenant", message=error.message)
+            raise error
+
+    monkeypatch.setattr(clients, "arm", lambda *a, **k: types.SimpleNamespace(accounts=Accounts()))
+    ctl = ModelDeploymentController(ProviderSettings())
+    src = {"resource_id": "/subscriptions/other/resourceGroups/r/providers/Microsoft.CognitiveServices/accounts/src"}
+    failures = ctl._check_source_tenant({"source_account": src})
+    assert failures and failures[0][0] == "source_account" and "x-ms-authorization-auxiliary" in failures[0][1]
