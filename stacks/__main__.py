@@ -36,6 +36,11 @@ def account_ids() -> dict[str, pulumi.Input[str]]:
 
 ids = account_ids()
 accounts = {key: AccountArgs(resource_id=rid) for key, rid in ids.items()}
+granted = None  # files and the job wait for the role assignments this stack makes (real Azure only; rule A1)
+if pipeline.azure is not None:
+    from azure_resources import ASSIGNMENTS
+
+    granted = pulumi.ResourceOptions(depends_on=ASSIGNMENTS)
 
 
 def local(value: str) -> str:
@@ -61,13 +66,15 @@ if pipeline.training is not None:
         base_model = t.base_model
     model_for_data = base_model if isinstance(base_model, str) else None
     training_file = TrainingFile("training-data", account=accounts[t.account], model=model_for_data,
-                                 method=t.method, grader=t.grader, **data_source(t.training_data))
+                                 method=t.method, grader=t.grader, opts=granted, **data_source(t.training_data))
     validation_file = None
     if t.validation_data:
         validation_file = TrainingFile("validation-data", account=accounts[t.account], model=model_for_data,
-                                       method=t.method, grader=t.grader, **data_source(t.validation_data))
+                                       method=t.method, grader=t.grader, opts=granted,
+                                       **data_source(t.validation_data))
     method = {"type": "reinforcement", "reinforcement": {"grader": t.grader}} if t.grader else t.method
-    opts = pulumi.ResourceOptions(custom_timeouts=pulumi.CustomTimeouts(create=t.timeout) if t.timeout else None)
+    opts = pulumi.ResourceOptions.merge(granted, pulumi.ResourceOptions(
+        custom_timeouts=pulumi.CustomTimeouts(create=t.timeout) if t.timeout else None))
     job = FineTuningJob(
         "fine-tune", account=accounts[t.account], base_model=base_model, training_file=training_file,
         validation_file=validation_file, hyperparameters=t.hyperparameters or None, suffix=t.suffix, seed=t.seed,

@@ -12,6 +12,11 @@ from config import Pipeline
 # Built-in role "Cognitive Services OpenAI Contributor" (fine-tuning needs it on the account).
 OPENAI_CONTRIBUTOR = "a001fd3d-188f-4b5d-821b-7da978bf7442"
 
+#: The role assignments made here: the files and the job depend on them (rule A1 of docs/azure-rules.md:
+#: the data plane answers 401/403 until a new assignment has propagated, which the provider waits for
+#: within aoai-finetune:accessPropagationTimeout).
+ASSIGNMENTS: list = []
+
 
 def create_accounts(pipeline: Pipeline) -> dict[str, pulumi.Input[str]]:
     rg = azure_native.resources.ResourceGroup(
@@ -28,9 +33,9 @@ def create_accounts(pipeline: Pipeline) -> dict[str, pulumi.Input[str]]:
                 custom_sub_domain_name=acct.name, public_network_access="Enabled"))
         ids[key] = account.id
         if pipeline.azure.principal_id:
-            azure_native.authorization.RoleAssignment(
+            ASSIGNMENTS.append(azure_native.authorization.RoleAssignment(
                 f"openai-contributor-{key}", principal_id=pipeline.azure.principal_id,
                 role_definition_id=f"/subscriptions/{pipeline.subscription}/providers/"
                                    f"Microsoft.Authorization/roleDefinitions/{OPENAI_CONTRIBUTOR}",
-                scope=account.id)
+                scope=account.id))
     return ids

@@ -47,6 +47,8 @@ class Backend:
         self.faults = Faults()
         self.base_url = f"http://{config.host}:{config.port}"
         self.lock = self.store.lock
+        # account -> emulator time until which its data plane answers 403 (POST /_emulator/access)
+        self.access_denied_until: dict[str, float] = {}
         self._seed_accounts()
 
     # -- identity and time -------------------------------------------------------------------

@@ -109,6 +109,11 @@ def authorize(backend, account: str, headers, api_version: str | None, *, v1: bo
         raise unauthorized()
     if not v1 and (not api_version or not (API_VERSION_RE.match(api_version) or api_version == "preview")):
         raise resource_not_found()
+    if backend.now() < backend.access_denied_until.get(account, float("-inf")):
+        # a role assignment still propagating (rule A1; the wording is as reported from the service)
+        raise ServiceError(403, "PermissionDenied", "The principal lacks the required data action "
+                                                    "Microsoft.CognitiveServices/accounts/OpenAI/* to perform this "
+                                                    "operation.")
     return Caller(account=account, region=catalog.normalize_region(record.get("location", "")),
                   api_version=api_version, v1=v1)
 

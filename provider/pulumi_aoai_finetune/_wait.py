@@ -165,3 +165,36 @@ def create_once(
     return retry_transient(send, attempts=attempts, max_wait=max_wait, before_retry=find_existing,
                            advice="run `pulumi up` again once the service recovers: an attempt that landed "
                                   "after all is found and reused, not repeated")
+
+
+def while_access_propagates(call: Callable[[], T], *, timeout: float, what: str, account: str,
+                            sleep: Callable[[float], None] = time.sleep) -> T:
+    """``call``, retried while the data plane refuses the credential (401/403) for at most ``timeout``
+    seconds: a role assignment made moments ago (the dev stack creates "Cognitive Services OpenAI
+    Contributor" in the same ``up``) takes minutes to propagate (rule A1 of docs/azure-rules.md). Then,
+    or at once with ``timeout`` 0, the refusal is raised with what to check."""
+    from .errors import CredentialError
+
+    started = time.monotonic()
+    pause = 2.0
+    while True:
+        try:
+            return call()
+        except CredentialError as exc:
+            if getattr(exc, "status", None) not in (401, 403):
+                raise
+            waited = time.monotonic() - started
+            if waited + pause > timeout:
+                hint = (f"; still refused after {waited:.0f} s of waiting for a role assignment to propagate"
+                        if timeout else "")
+                raise CredentialError(
+                    f"{exc}{hint}. Check that the identity running Pulumi has the role \"Cognitive Services "
+                    f"OpenAI Contributor\" on account {account} (az role assignment list --scope <the account's "
+                    "id>) and that the credential is the one you expect (az account show); a new assignment "
+                    "takes minutes to apply: aoai-finetune:accessPropagationTimeout waits for it") from exc
+            from pulumi import log
+
+            log.info(f"{what}: the data plane refused the credential ({exc.__class__.__name__}, status "
+                     f"{exc.status}); a new role assignment takes minutes to propagate: retrying in {pause:.0f} s")
+            sleep(pause)
+            pause = min(pause * 2, 30.0)

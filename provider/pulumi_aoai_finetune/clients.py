@@ -292,7 +292,9 @@ def openai_errors(operation: str) -> Iterator[None]:
         elif status == 409:
             cls = errors.ConflictError
         elif status in (401, 403):
-            raise errors.CredentialError(f"{operation}: the service refused the credential [{status}]: {message}") from exc
+            refused = errors.CredentialError(f"{operation}: the service refused the credential [{status}]: {message}")
+            refused.status = status
+            raise refused from exc
         elif status == 429 or status >= 500:
             cls = errors.TransientError
         raise cls(message, status=status, code=code, operation=operation,

@@ -56,7 +56,7 @@ from ._common import check_account, rfc3339, same_account
 from .adapters.dynamic import DynamicProvider
 from . import schema
 from .controller import Controller, Diff, as_int, is_unknown
-from ._wait import create_once, poll
+from ._wait import create_once, poll, while_access_propagates
 from .account import AccountArgs, AccountRef, account_inputs
 from .errors import (ConflictError, NotFoundError, ServiceError, TrainingFailedError, TrainingPausedError,
                      WaitTimeoutError)
@@ -285,7 +285,9 @@ class FineTuningJobController(Controller):
                 job = client.fine_tuning.jobs.retrieve(inputs["adopt_job_id"])
             pulumi.log.info(f"adopted fine-tuning job {job.id} ({job.status}) in account {account.name}")
         else:
-            job = self._find_same(client, inputs)
+            job = while_access_propagates(lambda: self._find_same(client, inputs),
+                                          timeout=self.settings.access_propagation_timeout,
+                                          what="looking for a job left by an earlier run", account=account.name)
             if job is not None:
                 pulumi.log.info(f"attaching to fine-tuning job {job.id} ({job.status}), started earlier with the "
                                 "same inputs: no second training run")

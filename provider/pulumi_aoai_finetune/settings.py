@@ -19,6 +19,9 @@ config key                 environment variable             meaning
 ``tokenScope``             ``AOAI_FT_TOKEN_SCOPE``          Entra scope of data-plane tokens (default
                                                             https://cognitiveservices.azure.com/.default;
                                                             sovereign clouds have their own)
+``accessPropagationTimeout``  ``AOAI_FT_ACCESS_PROPAGATION_TIMEOUT``  seconds an upload or a job create
+                                                            retries 401/403 while a new role
+                                                            assignment propagates (default 0)
 ``requestTimeout``         ``AOAI_FT_REQUEST_TIMEOUT``      seconds one HTTP call may wait for the
                                                             service before it counts as failed
                                                             (and is retried)
@@ -62,6 +65,7 @@ _KEYS = {
     "max_retries": ("maxRetries", "AOAI_FT_MAX_RETRIES"),
     "request_timeout": ("requestTimeout", "AOAI_FT_REQUEST_TIMEOUT"),
     "token_scope": ("tokenScope", "AOAI_FT_TOKEN_SCOPE"),
+    "access_propagation_timeout": ("accessPropagationTimeout", "AOAI_FT_ACCESS_PROPAGATION_TIMEOUT"),
     "eval_concurrency": ("evalConcurrency", "AOAI_FT_EVAL_CONCURRENCY"),
     # credentials
     "api_key": ("apiKey", "AZURE_OPENAI_API_KEY"),
@@ -85,6 +89,9 @@ class ProviderSettings:
     #: Entra scope of data-plane tokens: Azure public cloud by default; sovereign clouds have their own
     #: (Azure Government: https://cognitiveservices.azure.us/.default). Rule A2 of docs/azure-rules.md.
     token_scope: str = "https://cognitiveservices.azure.com/.default"
+    #: Seconds a data-plane create retries 401/403 while a new role assignment propagates (rule A1); 0: fail
+    #: at once. A stack that creates the assignment sets it (stacks/Pulumi.dev.yaml).
+    access_propagation_timeout: float = 0.0
     eval_concurrency: int = 4
     # credentials: resolved per process, never shown
     api_key: str = field(default="", repr=False, compare=False)
@@ -134,6 +141,8 @@ class ProviderSettings:
         if not (self.token_scope.startswith("https://") and self.token_scope.endswith("/.default")):
             raise ConfigurationError(f"{NAMESPACE}:tokenScope {self.token_scope!r} must be an https scope ending in "
                                      "/.default, e.g. https://cognitiveservices.azure.us/.default")
+        if not 0 <= self.access_propagation_timeout <= 3600:
+            raise ConfigurationError(f"{NAMESPACE}:accessPropagationTimeout must be from 0 to 3600 seconds")
         if not 0 < self.request_timeout <= 24 * 3600:
             raise ConfigurationError(f"{NAMESPACE}:requestTimeout must be a positive number of seconds (at most a day)")
 

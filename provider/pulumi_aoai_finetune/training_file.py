@@ -60,7 +60,7 @@ from ._common import HASH_CHUNK, check_account, project_file, rfc3339, same_acco
 from .adapters.dynamic import DynamicProvider
 from . import schema
 from .controller import IMPORTED, UNKNOWN, Controller, Diff, is_unknown
-from ._wait import create_once, poll
+from ._wait import create_once, poll, while_access_propagates
 from .account import AccountArgs, AccountRef, account_inputs
 from .errors import ConfigurationError, FileProcessingError, NotFoundError
 
@@ -249,7 +249,9 @@ class TrainingFileController(Controller):
             raise ConfigurationError(f"the file was imported without path or content_url and is gone from account "
                                      f"{account.name}: set path (or content_url) to upload its data again")
         else:
-            obj = self._upload_or_import(client, account, inputs)
+            obj = while_access_propagates(lambda: self._upload_or_import(client, account, inputs),
+                                          timeout=self.settings.access_propagation_timeout,
+                                          what="uploading the training file", account=account.name)
         obj = self._wait_processed(client, obj, inputs)
         return obj.id, self._outputs(inputs, obj)
 

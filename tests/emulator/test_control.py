@@ -100,3 +100,16 @@ def test_a_frozen_clock_stands_still_and_a_job_with_it(emulator, control, client
     assert control.get("/_emulator/clock").json()["time"] > thawed["time"]
     response = control.post("/_emulator/clock", json={"frozen": "yes"})
     assert response.status_code == 400 and response.json()["error"]["target"] == "frozen"
+
+
+def test_access_can_be_denied_for_a_while_as_a_role_assignment_propagates(frozen, fcontrol, fclient, fadvance):
+    """Rule A1: until a new role assignment has propagated, the data plane answers 403."""
+    import openai
+
+    response = fcontrol.post("/_emulator/access", json={"account": "aoai-ncus", "deny_seconds": 120})
+    assert response.status_code == 200
+    with pytest.raises(openai.PermissionDeniedError) as err:
+        fclient.files.list()
+    assert err.value.body["code"] == "PermissionDenied"
+    fadvance(121)
+    assert fclient.files.list().data == []

@@ -28,6 +28,20 @@ def reset(request: Request) -> dict[str, Any]:
     return {"status": "reset"}
 
 
+@router.post("/access")
+async def deny_access(request: Request) -> dict[str, Any]:
+    """``{"account": NAME, "deny_seconds": N}``: the account's data plane answers 403 ``PermissionDenied``
+    for the next N emulator seconds, as Azure does while a new role assignment propagates (rule A1)."""
+    body = await request.json()
+    backend = _backend(request)
+    name, seconds = body.get("account"), body.get("deny_seconds")
+    if backend.account(name) is None or not isinstance(seconds, (int, float)) or seconds < 0:
+        raise ServiceError(400, "invalidPayload", "give an existing account and deny_seconds >= 0")
+    until = backend.now() + float(seconds)
+    backend.access_denied_until[name] = until
+    return {"account": name, "denied_until": until}
+
+
 @router.get("/clock")
 def get_clock(request: Request) -> dict[str, Any]:
     b = _backend(request)
