@@ -45,7 +45,7 @@ resource "aoai_finetune_model_deployment" "prod" {
   source_account  = { resource_id = data.terraform_remote_state.dev.outputs.training_account }
   model           = coalesce(var.pinned_model, data.terraform_remote_state.dev.outputs.fine_tuned_model)
   deployment_name = "support-bot-prod"
-  sku             = { name = "Standard", capacity = 2 }
+  sku             = { name = "GlobalStandard", capacity = 2 } # offered from every region
   metrics         = data.terraform_remote_state.dev.outputs.metrics
   quality_gate    = { max_final_train_loss = 2.5 } # a model that misses it is not promoted
 }
