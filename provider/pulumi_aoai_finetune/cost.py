@@ -7,8 +7,10 @@ merged over the packaged table, key by key, so it only needs the entries that di
 call is ever made.
 
 Used by
-- ``TrainingFile`` at preview: :func:`log_training_estimate` logs the dataset statistics and the
-  estimated training cost (for the file's ``model``; epochs from OpenAI's rule for ``auto``);
+- ``TrainingFile`` at preview: :func:`log_training_estimate` logs the dataset statistics;
+- ``FineTuningJob`` at preview: :func:`estimate_job`, the training cost of the declared run (its own
+  ``n_epochs``, or the documented rule when auto, said as such), and beside it the cost of the run a
+  replacement replaces;
 - ``ModelDeployment`` at preview: :func:`log_hosting_estimate` logs the hourly hosting fee;
 - ``aoai-ft review``: :func:`estimate_training` / :func:`estimate_hosting` per resource.
 
@@ -218,6 +220,12 @@ class TrainingEstimate:
             head += "; " + "; ".join(extra)
         return f"{head}; {self.prices}"
 
+    def short(self) -> str:
+        """The cost and its basis, without the notes: for a run beside another."""
+        basis = (f"{self.tokens:,} tokens x {self.epochs} epoch(s)" if self.trained_tokens is not None
+                 else "tokens unknown")
+        return f"{usd(self.usd, self.currency) if self.usd is not None else 'not priced'} ({basis})"
+
     def to_dict(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in ("model", "tokens", "epochs", "epochs_note", "trained_tokens",
                                               "usd_per_1m", "usd", "price_key", "training_type", "currency",
@@ -243,11 +251,11 @@ def estimate_training(model: str | None, tokens: int | None, epochs: int | None 
     else:
         if n_examples:
             epochs = default_n_epochs(n_examples)
-            epochs_note = (f"n_epochs auto: {epochs} assumed for {n_examples:,} examples "
-                           "(OpenAI's rule; the service decides)")
+            epochs_note = (f"n_epochs auto: the service decides; {epochs} assumed for {n_examples:,} examples by "
+                           "the documented rule (OpenAI's; Azure publishes none)")
         else:
             epochs = 3
-            epochs_note = "n_epochs auto: 3 assumed (the service decides)"
+            epochs_note = "n_epochs auto: the service decides; 3 assumed (the number of examples is unknown)"
     ttype = training_type or DEFAULT_TRAINING_TYPE
     per_1m, key = prices.training_price(model)
     if model and key is None:
@@ -377,10 +385,10 @@ def estimate_inference(model: str | None, prompt_tokens: int, completion_tokens:
 
 
 # -- preview log lines -------------------------------------------------------------------------
-def training_log_lines(data: Any, *, model: str | None, path: str, epochs: int | None = None,
-                       prices: PriceTable | None = None) -> list[str]:
-    """The lines TrainingFile logs at preview: dataset statistics and the training estimate. ``data``:
-    the validator's report, or its summary (:func:`.local_data.summary`, what the check cache keeps)."""
+def training_log_lines(data: Any, *, model: str | None, path: str) -> list[str]:
+    """The line TrainingFile logs at preview: the data's statistics. ``data``: the validator's report,
+    or its summary (:func:`.local_data.summary`, what the check cache keeps). The cost of training on
+    it is the job's to state (:func:`estimate_job`): the file knows no epochs."""
     from .local_data import summary
 
     stats = data if isinstance(data, Mapping) else summary(data)
@@ -388,15 +396,45 @@ def training_log_lines(data: Any, *, model: str | None, path: str, epochs: int |
         return []
     name = os.path.basename(path)
     exact = "exact count" if stats.get("token_counting_exact") else "estimated"
-    lines = [f"{name}: {stats['examples']:,} examples, {stats['tokens']:,} tokens ({exact}; per example median "
-             f"{stats.get('tokens_median') or 0:,}, max {stats.get('tokens_max') or 0:,})"]
-    used_model = model or stats.get("model")
-    notes = [] if stats.get("token_counting_exact") else ["token count estimated by the validator's heuristic, not exact"]
-    est = estimate_training(used_model, stats["tokens"], epochs, n_examples=stats["examples"], prices=prices,
-                            notes=notes)
-    qualifier = "" if model else " (model not set on the file: priced as the validator's default)"
-    lines.append(f"{name}: estimated cost if used as training data{qualifier}: {est.line()}")
-    return lines
+    return [f"{name}: {stats['examples']:,} examples, {stats['tokens']:,} tokens ({exact}; per example median "
+            f"{stats.get('tokens_median') or 0:,}, max {stats.get('tokens_max') or 0:,})"]
+
+
+def estimate_job(inputs: Mapping[str, Any], prices: PriceTable | None = None) -> TrainingEstimate:
+    """The training cost of the run a FineTuningJob declares: the tokens of its training data (its
+    ``training_file_stats``, a TrainingFile's ``content_stats``) x its own ``n_epochs`` (or, when auto,
+    the documented rule, said as such) x the price of its base model and training type. The preview
+    of the job and ``aoai-ft review`` state it alike."""
+    from .controller import is_unknown
+
+    stats = inputs.get("training_file_stats")
+    stats = stats if isinstance(stats, Mapping) and not is_unknown(stats) else None
+    model = inputs.get("base_model")
+    model = model if isinstance(model, str) and not is_unknown(model) else None
+    hp = inputs.get("hyperparameters")
+    epochs = hp.get("n_epochs") if isinstance(hp, Mapping) else None
+    if isinstance(epochs, float) and epochs.is_integer():
+        epochs = int(epochs)
+    if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 1:
+        epochs = None  # auto, -1 or not set: the service decides
+    ttype = inputs.get("training_type")
+    ttype = ttype if isinstance(ttype, str) and not is_unknown(ttype) else None
+    method = inputs.get("method")
+    method_type = method.get("type") if isinstance(method, Mapping) else method
+    notes: list[str] = []
+    if method_type == "reinforcement":
+        est = estimate_training(model, None, epochs, training_type=ttype, prices=prices, notes=[
+            "reinforcement fine-tuning is billed by training time (and grader tokens), not by tokens"])
+        est.usd = est.usd_per_1m = None
+        return est
+    if stats is None:
+        notes.append("the training data was not read at preview (a file id, validate: false, or a URL this "
+                     "machine cannot read): tokens unknown")
+        return estimate_training(model, None, epochs, training_type=ttype, prices=prices, notes=notes)
+    if not stats.get("token_counting_exact"):
+        notes.append("token count estimated by the validator's heuristic, not exact")
+    return estimate_training(model, int(stats["tokens"]), epochs, n_examples=int(stats.get("examples") or 0) or None,
+                             training_type=ttype, prices=prices, notes=notes)
 
 
 def log_training_estimate(data: Any, *, model: str | None, path: str) -> None:

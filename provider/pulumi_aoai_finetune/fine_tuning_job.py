@@ -195,6 +195,8 @@ class FineTuningJobController(Controller):
         for key in ("wait", "delete_model_on_destroy"):
             if not is_unknown(inputs.get(key)) and not isinstance(inputs.get(key), bool):
                 failures.append((key, f"{key} must be true or false"))
+        if not failures and not olds and not inputs.get("adopt_job_id"):
+            _log_cost(f"{_label(inputs)}: training cost of the declared run: {{new}}", inputs)
         return inputs, failures
 
     def _check_availability(self, inputs: dict) -> list[tuple[str, str]]:
@@ -274,6 +276,11 @@ class FineTuningJobController(Controller):
                 d.replaces.append(key)
         d.compare(olds, news, UPDATE_KEYS, replace=False)
         d.compare(olds, news, ("paused",), replace=False, normalize=bool)
+        if d.replaces and not news.get("adopt_job_id"):
+            trained = as_int(olds.get("trained_tokens"))
+            counted = f"; the service counted {trained:,} trained tokens" if isinstance(trained, int) else ""
+            _log_cost(f"{_label(news)}: replaced ({', '.join(d.replaces)}), a new paid run: {{new}}; the run it "
+                      f"replaces: {{old}}{counted}", news, olds)
         return d
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -814,15 +821,35 @@ class FineTuningJobProvider(DynamicProvider):
     controller = FineTuningJobController
 
 
-def _file_parts(value: Any) -> tuple[Any, Any]:
-    """A TrainingFile gives its id and content hash; a plain id gives only the id."""
+def _label(inputs: dict) -> str:
+    base, suffix = inputs.get("base_model"), inputs.get("suffix")
+    what = base if isinstance(base, str) and not is_unknown(base) else "a model known after another job"
+    return f"fine-tuning job of {what}" + (f" (suffix {suffix})" if isinstance(suffix, str) else "")
+
+
+def _log_cost(template: str, news: dict, olds: Optional[dict] = None) -> None:
+    """Log the training cost of the declared run (``{new}``) and of the run it replaces (``{old}``):
+    :func:`.cost.estimate_job`, the numbers `aoai-ft review` shows. Never fails the preview."""
+    try:
+        from .cost import estimate_job, load_prices
+
+        prices = load_prices()
+        old = estimate_job(olds, prices).short() if olds is not None else ""
+        pulumi.log.info(template.format(new=estimate_job(news, prices).line(), old=old))
+    except Exception as exc:  # noqa: BLE001 - an estimate must never break a preview
+        pulumi.log.info(f"training cost estimate unavailable: {exc}")
+
+
+def _file_parts(value: Any) -> tuple[Any, Any, Any]:
+    """A TrainingFile gives its id, content hash and data statistics; a plain id gives only the id."""
     from .training_file import TrainingFile
 
     if isinstance(value, TrainingFile):
         # content_sha256 is computed by the file's check, so it is known at preview even for a file to be
-        # (re)created: the same data uploaded again shows as an update of the job, not a new paid run
-        return value.file_id, value.content_sha256
-    return value, None
+        # (re)created: the same data uploaded again shows as an update of the job, not a new paid run; the
+        # statistics likewise, so the preview prices the run
+        return value.file_id, value.content_sha256, value.content_stats
+    return value, None, None
 
 
 class FineTuningJob(Resource, module="aoai", name="FineTuningJob"):
@@ -864,11 +891,12 @@ class FineTuningJob(Resource, module="aoai", name="FineTuningJob"):
         if timeout_seconds is None and opts is not None and opts.custom_timeouts is not None \
                 and opts.custom_timeouts.create:
             timeout_seconds = parse_duration(opts.custom_timeouts.create)
-        training_id, training_sha = _file_parts(training_file)
-        validation_id, validation_sha = _file_parts(validation_file)
+        training_id, training_sha, training_stats = _file_parts(training_file)
+        validation_id, validation_sha, _ = _file_parts(validation_file)
         props: dict[str, Any] = {
             "account": account_inputs(account), "base_model": base_model,
             "training_file": training_id, "training_file_sha256": training_sha,
+            "training_file_stats": training_stats,
             "validation_file": validation_id, "validation_file_sha256": validation_sha,
             "hyperparameters": hyperparameters, "suffix": suffix, "seed": seed, "method": method,
             "training_type": training_type, "paused": paused,

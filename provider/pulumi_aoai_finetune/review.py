@@ -63,6 +63,8 @@ class Change:
     """Human-readable reasons."""
     paid_training: bool = False
     training: cost.TrainingEstimate | None = None
+    training_replaced: cost.TrainingEstimate | None = None
+    """The run a replacement replaces, priced like the new one."""
     hosting_before: cost.HostingEstimate | None = None
     hosting_after: cost.HostingEstimate | None = None
     gate: quality.GateResult | None = None
@@ -552,6 +554,13 @@ def _deployment_checks(change: Change, by_urn: Mapping[str, Change], review: Rev
 def _training_estimate(change: Change, by_urn: Mapping[str, Change], changes: list[Change],
                        prices: cost.PriceTable, base_dir: str | os.PathLike[str] | None) -> cost.TrainingEstimate:
     new = change.new
+    if change.action == "replace" and isinstance(change.old.get("training_file_stats"), Mapping):
+        change.training_replaced = cost.estimate_job(change.old, prices)
+    if isinstance(new.get("training_file_stats"), Mapping) and not is_unknown(new["training_file_stats"]):
+        # the statistics the file's check computed at preview: the numbers the job's preview states
+        est = cost.estimate_job({**new, "base_model": _base_model(change, by_urn)}, prices)
+        est.notes.insert(0, f"data: {new['training_file_stats'].get('examples', 0):,} examples")
+        return est
     model = _base_model(change, by_urn)
     hp = new.get("hyperparameters") if isinstance(new.get("hyperparameters"), Mapping) else {}
     epochs = hp.get("n_epochs")
@@ -694,6 +703,8 @@ def render(review: Review) -> str:
             out.append(head)
             if ch.training:
                 out.append(f"  - estimate: {_md(ch.training.line())}")
+            if ch.training_replaced:
+                out.append(f"  - the run it replaces: {_md(ch.training_replaced.short())}")
             last = ch.old_outputs.get("metrics")
             if ch.old_outputs.get("job_id"):
                 prefix = "last run" if ch.action in ("replace", "delete") else "current run"
@@ -768,6 +779,8 @@ def render(review: Review) -> str:
                  else "; ".join(est.notes) or "not priced")
         if est.epochs_note:
             basis += f" ({est.epochs_note})"
+        if ch.training_replaced:
+            basis += f"; replaces a run of {ch.training_replaced.short()}"
         out.append(f"| Training `{_md(ch.name)}` ({_md(est.model or '?')}) | {c.usd(est.usd, est.currency)} | "
                    f"{_md(basis)} |")
     if not runs:

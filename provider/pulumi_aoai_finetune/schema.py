@@ -381,6 +381,9 @@ TRAINING_FILE = Resource(
           "take the object's values."),
         Field("content_sha256", STRING, "SHA-256 of the data, computed at preview: replacement is decided by it."),
         Field("content_bytes", INTEGER, "The data's size, computed at preview."),
+        Field("content_stats", ANY, "The data's statistics, computed at preview when it is validated without "
+              "errors: `examples`, `tokens` (the validator's estimate, or exact counts), `tokens_median`, "
+              "`tokens_max`, `token_counting_exact`, `model`. A FineTuningJob prices its run from them."),
     ),
 )
 
@@ -409,6 +412,9 @@ FINE_TUNING_JOB = Resource(
               replace="none", python=False, example="9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"),
         Field("validation_file_sha256", STRING, "SHA-256 of the validation data (a TrainingFile's `sha256`), likewise.",
               replace="none", python=False, example="60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752"),
+        Field("training_file_stats", ANY, "The training data's statistics (a TrainingFile's `content_stats`): the "
+              "preview states the declared run's training cost from them (tokens x $hyperparameters n_epochs).",
+              replace="none", python=False, example={"examples": 60, "tokens": 3960}),
         Field("hyperparameters", HYPERPARAMETERS, "Training hyperparameters (the service's keys).", replace="replace",
               computed=True, example={"n_epochs": 3}),
         Field("suffix", STRING, "Up to 40 characters of `a-z A-Z 0-9 - _` added to the fine-tuned model's name.",

@@ -190,6 +190,7 @@ class TrainingFileController(Controller):
         result = local_data.check(path, inputs)
         inputs["content_sha256"] = result.sha256
         inputs["content_bytes"] = result.bytes
+        inputs["content_stats"] = result.stats  # a job prices its run from them
         if self.live_reads and self._new:
             failures.extend(self._check_account_limits(inputs, result.bytes))
         failures.extend(result.failures)
@@ -461,13 +462,15 @@ def _validate_data(stream: Any, inputs: dict, *, name: str, field: str = "conten
         return [refused]
     report = validate_stream(stream, name=name, **kwargs)
     stats = local_data.summary(report) if report.ok else None
+    inputs["content_stats"] = stats  # a job prices its run from them
     if stats is not None:
         _log_data(stats, inputs.get("model"), name)
     return local_data.report_failures(report, field)
 
 
 def _log_data(stats: dict, model: Any, path: str) -> None:
-    """The data's statistics and training estimate, logged at preview (never fails it)."""
+    """The data's statistics, logged at preview (never fails it). The cost of training on it is the
+    job's to state: it knows its epochs and training type."""
     from .cost import log_training_estimate
 
     log_training_estimate(stats, model=model if isinstance(model, str) else None, path=path)
@@ -558,7 +561,7 @@ class TrainingFile(Resource, module="aoai", name="TrainingFile"):
             "purpose": purpose, "filename": filename, "model": model, "method": method, "grader": grader,
             "validate": validate,
             "timeout_seconds": timeout_seconds, "adopt_file_id": adopt_file_id,
-            "project_dir": project_dir, "content_sha256": None, "content_bytes": None,
+            "project_dir": project_dir, "content_sha256": None, "content_bytes": None, "content_stats": None,
         }
         for key in OUTPUTS:
             props.setdefault(key, None)

@@ -67,9 +67,44 @@ def test_estimate_from_validator_stats(prices):
     stats = report.stats["training"]
     est = cost.estimate_training_from_stats(stats, "gpt-4o-mini-2024-07-18", prices=prices)
     assert est.tokens == stats.tokens.total and est.epochs == 5  # 20 examples: OpenAI's rule says 5
-    lines = cost.training_log_lines(report, model=None, path="/x/train.jsonl", prices=prices)
-    assert lines[0].startswith("train.jsonl: 20 examples")
-    assert "model not set" in lines[1] and "estimated cost" in lines[1]
+    lines = cost.training_log_lines(report, model=None, path="/x/train.jsonl")
+    assert len(lines) == 1 and lines[0].startswith("train.jsonl: 20 examples")  # the cost is the job's to state
+
+
+STATS = {"examples": 60, "tokens": 3960, "tokens_median": 66, "tokens_max": 71, "token_counting_exact": False}
+
+
+def job(**extra):
+    return {"base_model": "gpt-4o-mini-2024-07-18", "training_file": "file-1", "training_file_stats": STATS, **extra}
+
+
+def test_the_job_states_the_cost_of_its_declared_epochs(prices):
+    est = cost.estimate_job(job(hyperparameters={"n_epochs": 5}), prices)
+    assert (est.tokens, est.epochs, est.trained_tokens, est.epochs_note) == (3960, 5, 19800, "")
+    assert est.usd == pytest.approx(19800 / 1e6 * 3.00)
+    assert "3,960 tokens x 5 epoch(s) = 19,800 trained tokens" in est.line() and "auto" not in est.line()
+    floats = cost.estimate_job(job(hyperparameters={"n_epochs": 5.0}), prices)  # from the state
+    assert floats.epochs == 5
+
+
+@pytest.mark.parametrize("hp", [None, {}, {"n_epochs": "auto"}, {"n_epochs": -1}])
+def test_auto_epochs_are_the_documented_rule_said_as_such(prices, hp):
+    est = cost.estimate_job(job(hyperparameters=hp), prices)
+    assert est.epochs == 3  # 60 examples
+    assert est.epochs_note == ("n_epochs auto: the service decides; 3 assumed for 60 examples by the documented "
+                               "rule (OpenAI's; Azure publishes none)")
+
+
+def test_the_job_prices_its_training_type_and_says_what_it_cannot_price(prices):
+    glob = cost.estimate_job(job(hyperparameters={"n_epochs": 2}, training_type="GlobalStandard"), prices)
+    std = cost.estimate_job(job(hyperparameters={"n_epochs": 2}), prices)
+    assert glob.usd == pytest.approx(std.usd * prices.training_type_multiplier["GlobalStandard"])
+    rft = cost.estimate_job(job(base_model="o4-mini-2025-04-16", method={"type": "reinforcement"}), prices)
+    assert rft.usd is None and "billed by training time" in rft.line()
+    unread = cost.estimate_job(job(training_file_stats=None), prices)
+    assert unread.trained_tokens is None and "not read at preview" in unread.line()
+    unknown = cost.estimate_job(job(training_file_stats="04da6b54-80e4-46f7-96ec-b56ff0331ba9"), prices)
+    assert unknown.trained_tokens is None
 
 
 @pytest.mark.parametrize("sku, per_hour, note", [

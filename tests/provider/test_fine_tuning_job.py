@@ -105,3 +105,41 @@ def test_parse_duration(text, seconds):
 def test_parse_duration_rejects(text):
     with pytest.raises(ValueError):
         parse_duration(text)
+
+
+STATS = {"examples": 60, "tokens": 3960, "tokens_median": 66, "tokens_max": 71, "token_counting_exact": False}
+
+
+@pytest.fixture
+def logs(monkeypatch):
+    seen: list[str] = []
+    monkeypatch.setattr("pulumi.log.info", lambda msg, *a, **k: seen.append(msg))
+    return seen
+
+
+def test_the_preview_states_the_training_cost_of_the_declared_run(ctl, logs):
+    inputs = checked(ctl, training_file_stats=STATS, hyperparameters={"n_epochs": 5}, suffix="support")
+    (line,) = logs
+    assert line.startswith("fine-tuning job of gpt-4o-mini-2024-07-18 (suffix support): training cost of the "
+                           "declared run: training gpt-4o-mini-2024-07-18: 3,960 tokens x 5 epoch(s) = 19,800 "
+                           "trained tokens ~ $0.06 at $3.00/1M")
+    assert "auto" not in line  # its own n_epochs, not an assumption
+    logs.clear()
+    ctl.check(inputs, dict(inputs))  # an existing job: no new run, nothing to state
+    assert logs == []
+    checked(ctl, training_file_stats=STATS)
+    assert "n_epochs auto: the service decides; 3 assumed for 60 examples by the documented rule" in logs[-1]
+
+
+def test_a_replacement_states_the_new_run_beside_the_one_it_replaces(ctl, logs):
+    olds = {**checked(ctl, training_file_stats=STATS, hyperparameters={"n_epochs": 2}), "trained_tokens": 7920.0}
+    news = checked(ctl, training_file_stats=STATS, hyperparameters={"n_epochs": 6})
+    logs.clear()
+    assert ctl.diff("ftjob-1", olds, news).replaces == ["hyperparameters"]
+    (line,) = logs
+    assert "replaced (hyperparameters), a new paid run: training gpt-4o-mini-2024-07-18: 3,960 tokens x 6 epoch(s) " \
+           "= 23,760 trained tokens ~ $0.07" in line
+    assert line.endswith("the run it replaces: $0.02 (3,960 tokens x 2 epoch(s)); the service counted 7,920 "
+                         "trained tokens")
+    logs.clear()
+    assert not ctl.diff("ftjob-1", olds, dict(olds)).changes and logs == []  # no new run: quiet

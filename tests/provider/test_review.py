@@ -105,6 +105,26 @@ def test_data_change_is_a_new_paid_training_run(train, kind):
     assert "the model of job `job` (retrained in this update)" in md
 
 
+def test_the_review_prices_a_job_like_its_preview_and_beside_the_run_it_replaces():
+    """With the statistics the file's check computed (the job's training_file_stats), the review states
+    the declared run's cost as the job's preview does (cost.estimate_job), and the replaced run's."""
+    stats = {"examples": 400, "tokens": 50_000, "tokens_median": 120, "tokens_max": 300,
+             "token_counting_exact": False}
+    old = job_inputs(training_file_stats=dict(stats, tokens=40_000), hyperparameters={"n_epochs": 2})
+    new = job_inputs(training_file_stats=stats, hyperparameters={"n_epochs": 4})
+    r = review.build(preview(step("replace", "job", old=old, new=new, outputs={"job_id": "ftjob-1"},
+                                  reasons=["hyperparameters"])))
+    (job,) = r.changes
+    assert job.paid_training and job.training.epochs == 4 and job.training.trained_tokens == 200_000
+    stated = review.cost.estimate_job(new, r.prices)
+    assert (job.training.usd, job.training.trained_tokens) == (stated.usd, stated.trained_tokens)
+    assert job.training_replaced.trained_tokens == 80_000  # 40,000 tokens x 2 epochs
+    md = review.render(r)
+    assert f"  - the run it replaces: {review.cost.usd(job.training_replaced.usd)} (40,000 tokens x 2 epoch(s))" in md
+    assert f"| Training `job` (gpt-4o-mini-2024-07-18) | {review.cost.usd(stated.usd)} | 50,000 tokens x 4 epochs" in md
+    assert "replaces a run of" in md
+
+
 def test_capacity_change_is_an_update_not_a_replacement():
     md = review.markdown(preview(step("update", "chat", old=dep_inputs(),
                                       new=dep_inputs(sku={"name": "Standard", "capacity": 3}))))
