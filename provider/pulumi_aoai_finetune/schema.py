@@ -334,7 +334,8 @@ TRAINING_FILE = Resource(
     description=(
         "A JSONL file of training or validation data in an Azure OpenAI account: uploaded from a local file (streamed) "
         "or imported by the service from a URL, then waited for until the service has processed it. The data is "
-        "validated at preview (every problem with file and line), with its statistics and estimated training cost. "
+        "validated at preview (every problem with file and line), with its statistics (the jobs that train on it state "
+        "the cost of their runs). "
         "A change of content (by SHA-256), account, purpose, URL or explicit filename replaces the file; a renamed "
         "path with the same content is updated in place. Never uploaded twice: an upload interrupted by a killed "
         "`pulumi up` is found and reused by its content."),
@@ -350,8 +351,8 @@ TRAINING_FILE = Resource(
         Field("purpose", STRING, "The file's purpose.", default="fine-tune", replace="replace", example="fine-tune"),
         Field("filename", STRING, "The name the service records (default: the file's base name, or the URL's). Outputs "
               "the service's name.", replace="replace", computed=True, example="train.jsonl"),
-        Field("model", STRING, "The base model the data is for; selects the data format checked at preview and the "
-              "cost estimate.", example="gpt-4o-mini-2024-07-18"),
+        Field("model", STRING, "The base model the data is for; selects the data format checked at preview.",
+              example="gpt-4o-mini-2024-07-18"),
         Field("method", STRING, "The fine-tuning method the data is for: `supervised` (default), `dpo` (preference "
               "data) or `reinforcement` (one prompt per line, with the reference fields its grader reads).",
               example="dpo"),
