@@ -42,6 +42,8 @@ KINDS = ("TrainingFile", "FineTuningJob", "ModelDeployment", "ModelEvaluation")
 HIDDEN = ("__provider",)
 # inputs whose raw value says nothing to a reader: shown as "changed" only
 OPAQUE = ("content_sha256", "training_file_sha256", "validation_file_sha256", "metrics")
+# derived from the data, whose SHA-256 says when it changed: read (the run's cost), never listed as a change
+DERIVED = ("content_stats", "training_file_stats")
 ACTIONS = ("create", "update", "replace", "delete", "same")
 
 
@@ -209,7 +211,7 @@ def _same(a: Any, b: Any) -> bool:
 
 def changed_inputs(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
     a, b = _flatten(_clean(old)), _flatten(_clean(new))
-    keys = sorted(set(a) | set(b))
+    keys = sorted(k for k in set(a) | set(b) if k.split(".")[0] not in DERIVED)
     return [k for k in keys if not _same(a.get(k), b.get(k))]
 
 

@@ -313,3 +313,11 @@ def test_a_deployment_gated_on_an_evaluation_shows_it_and_warns_when_it_misses()
     assert any("evaluation pass rate 0.8667 < min 0.9000 (13 of 15 cases passed" in w for w in result.warnings)
     assert not any("without metrics" in w for w in result.warnings)
     assert "evaluation: 13/15 cases passed (86.7%)" in review.render(result)
+
+
+def test_the_datas_statistics_are_never_listed_as_a_change(train):
+    old, new = file_inputs(train), file_inputs(train, sha="b" * 64)
+    old["content_stats"], new["content_stats"] = {"examples": 40, "tokens": 381}, {"examples": 40, "tokens": 383}
+    assert review.changed_inputs(old, new) == ["content_sha256"]
+    assert review.changed_inputs(job_inputs(training_file_stats={"tokens": 1}),
+                                 job_inputs(training_file_stats={"tokens": 2})) == []
