@@ -5,14 +5,14 @@
 
 from pulumi_policy import EnforcementLevel, PolicyConfigSchema, PolicyPack, ResourceValidationPolicy
 
-from aoai_finetune_policy import RULES, is_dynamic, plain
+from aoai_finetune_policy import RULES, plain, resource_props
 
 
 def _validator(rule):
     def validate(args, report_violation):
-        if not is_dynamic(args.resource_type):
+        props = resource_props(args.resource_type, args.props)
+        if props is None:
             return
-        props = {**plain(args.props), "__type": args.resource_type}
         for message in rule(props, plain(args.get_config() or {})):
             report_violation(message, None)
 

@@ -38,7 +38,7 @@ from typing import Any, Callable, Mapping
 
 from pulumi_aoai_finetune import quality
 from pulumi_aoai_finetune.data import base_model as resolve_base_model
-from pulumi_aoai_finetune.review import is_dynamic
+from pulumi_aoai_finetune.review import is_ours, snake_props
 from pulumi_aoai_finetune.review import kind_of as _kind_of
 
 DEFAULT_BASE_MODELS = ("gpt-4o-mini", "gpt-4o", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano", "gpt-35-turbo")
@@ -247,12 +247,20 @@ RULES: dict[str, tuple[str, Rule, dict[str, dict[str, Any]]]] = {
 }
 
 
+def resource_props(resource_type: str, props: Any) -> dict[str, Any] | None:
+    """What the rules read of one of this package's resources (dynamic or the plugin's): plain values
+    with the Python API's names and ``__type``; None for anything else."""
+    if not is_ours(resource_type):
+        return None
+    return {**snake_props(resource_type, plain(props)), "__type": resource_type}
+
+
 def evaluate(resource_type: str, props: Mapping[str, Any], config_by_rule: Mapping[str, Mapping[str, Any]] | None = None
              ) -> dict[str, list[str]]:
     """All rules on one resource: {rule name: violations} (only rules with violations)."""
-    if not is_dynamic(resource_type):
+    props = resource_props(resource_type, props)
+    if props is None:
         return {}
-    props = {**plain(props), "__type": resource_type}
     out = {}
     for name, (_, rule, _) in RULES.items():
         found = rule(props, (config_by_rule or {}).get(name) or {})

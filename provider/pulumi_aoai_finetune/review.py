@@ -32,10 +32,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from . import cost, quality, results
+from . import cost, quality, results, schema
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 DYNAMIC = "pulumi-python:dynamic"
+PLUGIN = "aoai-finetune:index:"  # the provider plugin's types (schema.Resource.token)
 """Type prefix of dynamic resources: ``pulumi-python:dynamic:Resource``, or with a module and name
 (``pulumi-python:dynamic/aoai:FineTuningJob``)."""
 KINDS = ("TrainingFile", "FineTuningJob", "ModelDeployment", "ModelEvaluation")
@@ -157,11 +158,27 @@ def is_dynamic(resource_type: str | None) -> bool:
                                                                                           DYNAMIC + "/")))
 
 
+def is_ours(resource_type: str | None) -> bool:
+    """A resource of this package: a dynamic one (the Python API) or the provider plugin's."""
+    return is_dynamic(resource_type) or bool(resource_type) and resource_type.startswith(PLUGIN)
+
+
+def snake_props(resource_type: str | None, props: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A resource's properties with the Python API's names (the plugin's are camelCase)."""
+    if props and resource_type and resource_type.startswith(PLUGIN):
+        try:
+            res = schema.resource(resource_type)
+        except KeyError:
+            return dict(props)
+        return schema.to_snake(props, res.inputs + res.outputs + res.state)
+    return dict(props or {})
+
+
 def kind_of(inputs: Mapping[str, Any], resource_type: str | None = None) -> str | None:
     """Which of this package's resources a dynamic resource is: from its type when the type names
     it (``pulumi-python:dynamic/aoai:FineTuningJob``), else from its input keys."""
     if resource_type:
-        if not is_dynamic(resource_type):
+        if not is_ours(resource_type):
             return None
         tail = resource_type.rsplit(":", 1)[-1]
         if tail in KINDS:
@@ -273,19 +290,21 @@ def _steps(preview: Mapping[str, Any]) -> list[dict[str, Any]]:
         urn = step.get("urn") or ""
         state = step.get("newState") or step.get("oldState") or {}
         rtype = state.get("type") or (urn.split("::")[-2] if urn.count("::") >= 3 else "")
-        if not is_dynamic(rtype):
+        if not is_ours(rtype):
             continue
         rec = merged.setdefault(urn, {"urn": urn, "type": rtype, "ops": [], "old": None, "new": None,
                                       "old_outputs": None, "deps": {}, "replace_reasons": []})
         rec["ops"].append(step.get("op") or "same")
         old, new = step.get("oldState"), step.get("newState")
         if old and rec["old"] is None:
-            rec["old"] = _clean(old.get("inputs"))
-            rec["old_outputs"] = _clean(old.get("outputs"))
+            rec["old"] = _clean(snake_props(rtype, old.get("inputs")))
+            rec["old_outputs"] = _clean(snake_props(rtype, old.get("outputs")))
         if new and new.get("inputs") is not None and (rec["new"] is None or step.get("op") != "delete-replaced"):
-            rec["new"] = _clean(new.get("inputs"))
-            rec["deps"] = {k: list(v) for k, v in (new.get("propertyDependencies") or {}).items() if k not in HIDDEN}
-        for reason in step.get("replaceReasons") or step.get("diffReasons") or []:
+            rec["new"] = _clean(snake_props(rtype, new.get("inputs")))
+            rec["deps"] = {k: list(v) for k, v in snake_props(rtype, new.get("propertyDependencies")).items()
+                           if k not in HIDDEN}
+        reasons = step.get("replaceReasons") or step.get("diffReasons") or []
+        for reason in snake_props(rtype, dict.fromkeys(reasons)):
             if reason not in rec["replace_reasons"] and reason not in HIDDEN:
                 rec["replace_reasons"].append(reason)
     return list(merged.values())

@@ -187,6 +187,24 @@ def render(text: str, style: Literal["camel", "snake"]) -> str:
     return re.sub(r"\$([a-z][a-z0-9_]*)", lambda m: f"`{camel(m[1]) if style == 'camel' else m[1]}`", text)
 
 
+def to_snake(values: Any, fields: tuple[Field, ...]) -> dict[str, Any]:
+    """Plain property values named in Pulumi's style (camelCase; snake_case is accepted as well) with
+    the names of :attr:`Field.name`, nested objects included; keys it does not know are kept."""
+    out = {}
+    for key, value in dict(values or {}).items():
+        f = next((f for f in fields if key in (f.name, f.camel)), None)
+        out[f.name if f else key] = _snake_value(value, f.type) if f else value
+    return out
+
+
+def _snake_value(value: Any, t: "Type") -> Any:
+    if isinstance(t, Object) and isinstance(value, dict) and not t.api_keys:
+        return to_snake(value, t.fields)
+    if isinstance(t, ListOf) and isinstance(value, list):
+        return [_snake_value(v, t.items) for v in value]
+    return value
+
+
 def _by_name(fields: tuple[Field, ...], name: str) -> Field:
     for f in fields:
         if f.name == name:
@@ -647,6 +665,6 @@ __all__ = [
     "ACCOUNT", "ANY", "BOOLEAN", "CHECKPOINT", "DEPLOYED_MODEL", "EVALUATION_RESULTS", "FINE_TUNING_JOB",
     "HYPERPARAMETERS", "INTEGER", "MODEL_DEPLOYMENT", "MODEL_EVALUATION", "MODEL_GRADER", "MODULE", "NUMBER", "PACKAGE", "QUALITY_GATE", "RESOURCES", "SETTINGS", "SKU", "STRING",
     "TRAINING_FILE", "Field", "ListOf", "MapOf", "Object", "OneOf", "Primitive", "Resource", "Setting", "camel",
-    "defaults", "field_type_name", "object_types", "render", "resource", "walk_objects",
+    "defaults", "field_type_name", "object_types", "render", "resource", "to_snake", "walk_objects",
 ]
 

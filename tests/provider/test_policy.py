@@ -135,3 +135,10 @@ def test_the_pack_declares_every_rule_with_a_config_schema():
         assert name.startswith("aoai-ft-") and description and callable(rule)
         PolicyConfigSchema(properties=schema)  # valid for pulumi_policy
     assert (POLICY / "PulumiPolicy.yaml").is_file() and (POLICY / "run-policy-pack").stat().st_mode & 0o111
+
+
+def test_the_plugins_resources_are_checked_alike():
+    config = {"aoai-ft-max-capacity": {"max_capacity": 2}, "aoai-ft-quality-gate": {"require_quality_gate": False}}
+    camel = {("deploymentName" if k == "deployment_name" else k): v for k, v in DEP.items()}
+    assert pol.evaluate("aoai-finetune:index:ModelDeployment", camel, config) == \
+        pol.evaluate(TYPED + "ModelDeployment", DEP, config) != {}

@@ -321,3 +321,45 @@ def test_the_datas_statistics_are_never_listed_as_a_change(train):
     assert review.changed_inputs(old, new) == ["content_sha256"]
     assert review.changed_inputs(job_inputs(training_file_stats={"tokens": 1}),
                                  job_inputs(training_file_stats={"tokens": 2})) == []
+
+
+def as_plugin(dynamic_preview):
+    """The same preview as the provider plugin's resources give it: aoai-finetune:index:* types,
+    camelCase properties, no pickled provider."""
+    from pulumi_aoai_finetune import schema
+
+    def convert(kind, props):
+        res = schema.resource(kind)
+        fields = res.inputs + res.outputs + res.state
+        out = {}
+        for key, value in props.items():
+            if key == "__provider":
+                continue
+            f = next((f for f in fields if f.name == key), None)
+            if f is not None and isinstance(f.type, schema.Object) and isinstance(value, dict) and not f.type.api_keys:
+                value = {(g.camel if (g := next((g for g in f.type.fields if g.name == k), None)) else k): v
+                         for k, v in value.items()}
+            out[f.camel if f else key] = value
+        return out
+
+    steps = []
+    for s in json.loads(json.dumps(dynamic_preview["steps"]).replace("pulumi-python:dynamic/aoai:",
+                                                                       "aoai-finetune:index:")):
+        if s["urn"].split("::")[-2].startswith("aoai-finetune:index:"):
+            kind = s["urn"].split("::")[-2].rsplit(":", 1)[-1]
+            for state in ("oldState", "newState"):
+                if state in s:
+                    for part in ("inputs", "outputs", "propertyDependencies"):
+                        if part in s[state]:
+                            s[state][part] = convert(kind, s[state][part])
+            if "replaceReasons" in s:
+                s["replaceReasons"] = list(convert(kind, dict.fromkeys(s["replaceReasons"])))
+        steps.append(s)
+    return {**dynamic_preview, "steps": steps}
+
+
+def test_the_plugins_resources_review_alike(train):
+    dynamic = data_change(train, "typed")
+    plugin = as_plugin(dynamic)
+    assert "baseModel" in json.dumps(plugin) and "aoai-finetune:index:FineTuningJob" in json.dumps(plugin)
+    assert review.render(review.build(plugin)) == review.render(review.build(dynamic))
