@@ -111,3 +111,19 @@ def test_ctrl_c_ends_a_training_wait_and_the_next_up_attaches(tmp_path, pulumi_b
     result = stack.up()
     assert "attaching to fine-tuning job" in result.stdout + result.stderr
     assert len(inventory.jobs()) == 1  # no second paid run
+
+
+def test_the_policy_pack_guards_a_yaml_program(tmp_path, pulumi_bin, emulator, requests_log):
+    from .test_quality_gate import POLICY_PACK
+
+    stack = yaml_stack(tmp_path, pulumi_bin, emulator)
+    config = tmp_path / "policy.json"
+    config.write_text(json.dumps({"aoai-ft-required-suffix": {"required_suffix": "prod"},
+                                  "aoai-ft-quality-gate": {"require_quality_gate": True}}))
+    mark = requests_log.mark()
+    result = stack.run("preview", "--policy-pack", str(POLICY_PACK), "--policy-pack-config", str(config), check=False)
+    out = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "aoai-ft-required-suffix" in out and "suffix 'e2e' must start with 'prod'" in out, out
+    assert "aoai-ft-quality-gate" in out  # the deployment declares no qualityGate
+    assert requests_log.writes(requests_log.since(mark)) == []
