@@ -618,6 +618,12 @@ SETTINGS: tuple[Setting, ...] = (
             default=600.0),
     Setting("eval_concurrency", "evalConcurrency", "AOAI_FT_EVAL_CONCURRENCY", INTEGER,
             "Cases an evaluation (ModelEvaluation, `aoai-ft eval`) has in flight at once: 1 to 64.", default=4),
+    Setting("token_scope", "tokenScope", "AOAI_FT_TOKEN_SCOPE", STRING,
+            "The Entra scope of data-plane tokens (another cloud's, e.g. Azure Government's).",
+            default="https://cognitiveservices.azure.com/.default"),
+    Setting("access_propagation_timeout", "accessPropagationTimeout", "AOAI_FT_ACCESS_PROPAGATION_TIMEOUT", NUMBER,
+            "Seconds an upload or a job create retries Azure's 401/403 while a new role assignment propagates "
+            "(0: no retry; at most 3600).", default=0.0),
     Setting("api_key", "apiKey", "AZURE_OPENAI_API_KEY", STRING,
             "The data-plane API key (else Entra tokens). Set it with `--secret`.", secret=True),
     Setting("access_token", "accessToken", "AOAI_FT_ACCESS_TOKEN", STRING,
