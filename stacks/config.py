@@ -475,4 +475,14 @@ def _parse_deployments(raw: Any, accounts: dict[str, Account], training: Trainin
             raise _err(f"deployments[{i}]", f"{d.name!r} would be deployment number {len(per_account[d.account])} in "
                                             f"account {d.account!r}; Azure allows {MAX_DEPLOYMENTS_PER_ACCOUNT} "
                                             "fine-tuned deployments per resource: use another account")
+    final: dict[str, int] = {}
+    for i, d in enumerate(out):
+        # rule CK1: the last checkpoint (-1) is the fine-tuned model itself
+        if d.checkpoint in (None, -1) and training is not None:
+            if d.account in final:
+                raise _err(f"deployments[{i}]", f"deployments[{final[d.account]}] and deployments[{i}] deploy the same "
+                                                f"model in account {d.account!r}: the last checkpoint (-1) is the "
+                                                "fine-tuned model itself, and Azure allows one deployment per model "
+                                                "per account")
+            final[d.account] = i
     return out

@@ -817,7 +817,8 @@ def list_checkpoints(backend, caller: Caller, job_id: str, *, after: str | None 
     with backend.lock:
         _job(backend, caller, job_id)
         checkpoints = sorted(backend.store["checkpoints"].get(job_id, []), key=lambda c: c["_seq"], reverse=True)
-        return _page(checkpoints, after, limit, default=10, maximum=100)
+        # Rule CK1: Azure lists the three most recent checkpoints only (the deployable ones)
+        return _page(checkpoints[:lifecycle.DEPLOYABLE_CHECKPOINTS], after, limit, default=10, maximum=100)
 
 
 # -- models -----------------------------------------------------------------------------------------
@@ -890,6 +891,11 @@ def resolve_deployable_model(backend, account_name: str, model_name: str, versio
         account = backend.account(account_name)
         if account is None:
             raise not_found(f"The Azure OpenAI resource '{account_name}' does not exist.")
+        if model_name.startswith("ftchkpt-"):  # a checkpoint given by its id (rule CK1): its model name
+            for checkpoints in backend.store["checkpoints"].values():
+                for checkpoint in checkpoints:
+                    if checkpoint["id"] == model_name and checkpoint["_account"] == account_name:
+                        model_name = checkpoint["fine_tuned_model_checkpoint"]
         record = backend.store["models"].get(model_name)
         if record is not None and record["_account"] == account_name:
             rai = record.get("_rai_categories") or []

@@ -431,7 +431,8 @@ def _publish_hyperparameters(job: dict[str, Any]) -> None:
 
 def _add_checkpoint(backend, job: dict[str, Any], at: float, step: int) -> None:
     plan = job["_plan"]
-    name = f"{plan['fine_tuned_model']}:ckpt-step-{step}"
+    # Rule CK1: the last checkpoint is the fine-tuned model itself; earlier ones are `<model>:ckpt-step-N`
+    name = plan["fine_tuned_model"] if step >= plan["total_steps"] else f"{plan['fine_tuned_model']}:ckpt-step-{step}"
     checkpoint = {
         "id": backend.new_id("ftchkpt"),
         "object": "fine_tuning.job.checkpoint",

@@ -119,23 +119,23 @@ def test_jobs_wait_their_turn_then_an_11th_deployment_fails_the_preview(tmp_path
     stack = Stack(tmp_path / "pulumi", pulumi_bin, limited.base_url)
     train = write_chat_jsonl(tmp_path / "train.jsonl", 12)
     jobs = {f"j{n}": {"account": "aoai-ncus", "base_model": "gpt-4o-mini-2024-07-18", "training_file": "train",
-                      "hyperparameters": {"n_epochs": 3}, "suffix": f"j{n}"} for n in (1, 2, 3)}
-    refs = [r for n in (1, 2, 3) for r in (f"job:j{n}", f"checkpoint:j{n}:-1", f"checkpoint:j{n}:-2",
-                                           f"checkpoint:j{n}:-3")][:10]
+                      "hyperparameters": {"n_epochs": 3}, "suffix": f"j{n}"} for n in (1, 2, 3, 4)}
+    # ten distinct models: each job's model and its two earlier listed checkpoints (rule CK1: checkpoint -1 is
+    # the model itself)
+    refs = [r for n in (1, 2, 3, 4) for r in (f"job:j{n}", f"checkpoint:j{n}:-2", f"checkpoint:j{n}:-3")][:10]
     spec = _spec(limited, files={"train": {"account": "aoai-ncus", "path": str(train)}}, jobs=jobs,
                  deployments={f"d{i + 1:02d}": {"account": "aoai-ncus", "model": ref} for i, ref in enumerate(refs)})
     stack.set_spec(spec)
     up = stack.up()  # three jobs, one slot and one queue place: the third waits its turn instead of failing
     assert "waiting for its turn" in _text(up)
     out = stack.outputs()
-    assert [out[f"j{n}_status"] for n in (1, 2, 3)] == ["succeeded"] * 3
+    assert [out[f"j{n}_status"] for n in (1, 2, 3, 4)] == ["succeeded"] * 4
     with httpx.Client(base_url=limited.base_url) as client:
         assert len(client.get("/_emulator/requests").json()["data"]) > 0
     assert sum(1 for k in limited.backend.store["deployments"] if k.startswith("aoai-ncus/")) == 10
 
     spec = copy.deepcopy(spec)
-    spec["jobs"]["j4"] = dict(jobs["j1"], suffix="j4")
-    spec["deployments"]["d11"] = {"account": "aoai-ncus", "model": "job:j4"}
+    spec["deployments"]["d11"] = {"account": "aoai-ncus", "model": "checkpoint:j4:-3"}
     stack.set_spec(spec)
     result = stack.preview(check=False)
     assert result.returncode != 0

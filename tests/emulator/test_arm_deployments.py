@@ -186,14 +186,21 @@ def test_fine_tuned_model_needs_a_region_with_fine_tuned_deployments(emulator, a
 
 def test_checkpoint_deployment_last_three_only(emulator, arm):
     ft = train_fine_tuned_model(emulator, "aoai-ncus", n_epochs=4)
-    oldest, *last_three = ft["checkpoints"]
+    assert len(ft["checkpoints"]) == 3 and ft["checkpoints"][-1] == ft["model"]  # rule CK1
     result = arm.deployments.begin_create_or_update(
-        RG, "aoai-ncus", "ckpt", arm_deployment(last_three[-1], "1")).result()
-    assert result.properties.model.name == last_three[-1]
+        RG, "aoai-ncus", "ckpt", arm_deployment(ft["checkpoints"][0], "1")).result()
+    assert result.properties.model.name == ft["checkpoints"][0]
+    oldest = ft["checkpoints"][0].rsplit(":ckpt-step-", 1)[0] + ":ckpt-step-" + \
+        str(int(ft["checkpoints"][0].rsplit("-", 1)[1]) // 2)  # epoch 1 of 4: trained, no longer listed
     with pytest.raises(HttpResponseError) as info:
         arm.deployments.begin_create_or_update(RG, "aoai-ncus", "old", arm_deployment(oldest, "1"))
     assert info.value.status_code == 400
     assert "last 3 checkpoints" in info.value.error.message
+    # the final checkpoint is the model: deploying both in one account is the same model twice
+    arm.deployments.begin_create_or_update(RG, "aoai-ncus", "final", arm_deployment(ft["model"], "1")).result()
+    with pytest.raises(HttpResponseError) as info:
+        arm.deployments.begin_create_or_update(RG, "aoai-ncus", "final-ckpt", arm_deployment(ft["checkpoints"][-1], "1"))
+    assert info.value.status_code == 409
 
 
 def test_model_that_failed_safety_evaluation_cannot_be_deployed(emulator, arm):

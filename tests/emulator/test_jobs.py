@@ -180,26 +180,33 @@ def test_same_seed_and_data_give_the_same_results(fclient, fadvance, processed_f
 
 
 # -- checkpoints ------------------------------------------------------------------------------------
-def test_checkpoints_one_per_epoch_last_three_deployable(frozen, fclient, fadvance, training):
+def test_checkpoints_as_azure_lists_them(frozen, fclient, fadvance, training):
+    """Rule CK1: one checkpoint per epoch; the last three are listed (and deployable); the last one is the
+    fine-tuned model itself, earlier ones `<model>:ckpt-step-N`; an `ftchkpt-` id deploys its model."""
     job = new_job(fclient, training.id, hyperparameters={"n_epochs": 5})
     fadvance(800)
     job = fclient.fine_tuning.jobs.retrieve(job.id)
     assert job.status == "succeeded"
     checkpoints = fclient.fine_tuning.jobs.checkpoints.list(job.id).data
-    assert [c.step_number for c in checkpoints] == [60, 48, 36, 24, 12]  # newest first
+    assert [c.step_number for c in checkpoints] == [60, 48, 36]  # newest first, the last three
+    assert [c.fine_tuned_model_checkpoint for c in checkpoints] == [
+        job.fine_tuned_model, f"{job.fine_tuned_model}:ckpt-step-48", f"{job.fine_tuned_model}:ckpt-step-36"]
     for c in checkpoints:
         assert c.id.startswith("ftchkpt-") and c.object == "fine_tuning.job.checkpoint"
-        assert c.fine_tuned_model_checkpoint == f"{job.fine_tuned_model}:ckpt-step-{c.step_number}"
         assert c.fine_tuning_job_id == job.id and c.metrics.step == c.step_number
     verdicts = {c.step_number: resolve_deployable_model(frozen.backend, "aoai-ncus", c.fine_tuned_model_checkpoint)
                 for c in checkpoints}
-    assert [s for s, v in sorted(verdicts.items()) if v["deployable"]] == [36, 48, 60]
-    assert "only the last 3 checkpoints" in verdicts[12]["reason"]
-    assert verdicts[60]["kind"] == "checkpoint" and verdicts[60]["base_model"] == MODEL
+    assert all(v["deployable"] for v in verdicts.values())
+    assert verdicts[60]["kind"] == "fine_tuned" and verdicts[60]["name"] == job.fine_tuned_model  # the same model
+    assert verdicts[48]["kind"] == "checkpoint" and verdicts[48]["base_model"] == MODEL
+    by_id = resolve_deployable_model(frozen.backend, "aoai-ncus", checkpoints[1].id)
+    assert by_id["name"] == checkpoints[1].fine_tuned_model_checkpoint and by_id["deployable"]
+    older = resolve_deployable_model(frozen.backend, "aoai-ncus", f"{job.fine_tuned_model}:ckpt-step-12")
+    assert not older["deployable"] and "only the last 3 checkpoints" in older["reason"]
     page = fclient.fine_tuning.jobs.checkpoints.list(job.id, limit=2)
     assert [c.step_number for c in page.data] == [60, 48] and page.has_more
     rest = fclient.fine_tuning.jobs.checkpoints.list(job.id, after=page.data[-1].id, limit=10)
-    assert [c.step_number for c in rest.data] == [36, 24, 12] and not rest.has_more
+    assert [c.step_number for c in rest.data] == [36] and not rest.has_more
 
 
 def test_checkpoints_of_a_running_job_are_not_deployable(frozen, fclient, fadvance, training):

@@ -202,3 +202,15 @@ def test_a_standard_deployment_of_a_fine_tuned_model_where_azure_has_none_fails_
     with pytest.raises(ConfigError) as info:
         parse(pipeline)
     assert "deployments[0].sku.name" in str(info.value) and "northcentralus, swedencentral" in str(info.value)
+
+
+def test_the_last_checkpoint_and_the_model_in_one_account_are_the_same_model():
+    """Rule CK1: checkpoint -1 is the fine-tuned model itself: deploying both in one account is refused."""
+    pipeline = pipeline_of("local")
+    pipeline.pop("evaluation", None)
+    pipeline["deployments"] = [{"account": "ncus", "name": "final"},
+                               {"account": "ncus", "name": "last-epoch", "checkpoint": -1}]
+    with pytest.raises(ConfigError, match=r"deployments\[1\]: .*same model in account 'ncus'"):
+        parse(pipeline)
+    pipeline["deployments"][1]["checkpoint"] = -2
+    parse(pipeline)
