@@ -1,5 +1,6 @@
 """Deploy a checkpoint: train with a validation file, then deploy the epoch whose validation loss
-was lowest (Azure keeps the last three checkpoints deployable).
+was lowest (Azure lists the last three checkpoints, which are deployable; the last one is the fine-tuned model
+itself).
 
     pulumi config set account <ARM id of the account>
     pulumi up
