@@ -64,6 +64,7 @@ resource "aoai_finetune_fine_tuning_job" "support_bot" {
   base_model           = var.base_model
   training_file        = aoai_finetune_training_file.train.file_id
   training_file_sha256 = aoai_finetune_training_file.train.content_sha256 # same data re-uploaded: no new run
+  training_file_stats  = aoai_finetune_training_file.train.content_stats  # the plan prices the run from them
   hyperparameters      = { n_epochs = 3 }
   suffix               = "quickstart"
   seed                 = 42

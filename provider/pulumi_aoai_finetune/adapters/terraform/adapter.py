@@ -508,13 +508,11 @@ class FineTuningJobAdapter(ResourceAdapter):
                 f", hyperparameters {json.dumps(checked.get('hyperparameters') or {})}")
         if creating and not checked.get("adopt_job_id"):
             return [f"a new training run (paid): {what}",
-                    "Its cost follows from the training file's tokens and the epochs: see the training file's "
-                    "estimate. A job of the same inputs left running by an interrupted apply is attached to, "
-                    "not started again."]
+                    "A job of the same inputs left running by an interrupted apply is attached to, not started "
+                    "again. Its cost (from training_file_stats):"]
         if diff and diff.replaces:
             return [f"a new training run (paid) replaces job {olds.get('job_id')}: {', '.join(diff.replaces)} "
-                    f"changed", f"The new run: {what}. Its cost follows from the training file's tokens and the "
-                                "epochs (see the training file's estimate). The old job's model is "
+                    f"changed", f"The new run: {what}. The old job's model is "
                     + ("deleted" if olds.get("delete_model_on_destroy") else "kept (delete_model_on_destroy is false)")
                     + "."]
         if olds.get("status") not in JOB_TERMINAL and checked.get("wait", True) and not checked.get("paused"):
