@@ -28,9 +28,14 @@ Outputs: the inputs plus ``job_id``, ``status``, ``fine_tuned_model``, ``result_
 Every training input forces a replacement: a new, paid training run, which the preview shows as
 such. Creating never starts a second run for the same inputs: it first looks for a job of the same
 account, base model, files, suffix, seed and hyperparameters that is running or succeeded (left by
-an interrupted ``pulumi up``) and attaches to it. Destroying a running job cancels it; a succeeded
-job's model is kept unless ``delete_model_on_destroy`` (with ``retain_on_delete`` Pulumi does not
-call destroy at all).
+an interrupted ``pulumi up``) and attaches to it -- only when the job is provably this stack's: its
+training file carries this stack's owner marker (see :mod:`.ownership`; a job has no field of its
+own to carry one). A job with the same inputs that nothing proves is this stack's (another stack's,
+or one on a file named by id) fails the create with its id: attach with ``adopt_job_id``, or change
+``suffix`` or ``seed`` for a new run. Destroying a running job cancels it; a succeeded job's model is
+kept unless ``delete_model_on_destroy`` (with ``retain_on_delete`` Pulumi does not call destroy at
+all). Destroy never cancels, nor deletes the model of, a job whose training file carries another
+stack's marker (an adopted one): it is left in place.
 
 Api-version: the configured one (default 2024-10-21), raised to 2025-04-01-preview
 (:data:`.availability.PREVIEW_API_VERSION`) for a job that sets ``training_type``, ``method`` or
@@ -51,15 +56,15 @@ from typing import Any, Optional
 import pulumi
 from pulumi.dynamic import Resource
 
-from . import availability, clients, results
+from . import availability, clients, ownership, results
 from ._common import check_account, rfc3339, same_account
 from .adapters.dynamic import DynamicProvider
 from . import schema
 from .controller import Controller, Diff, as_int, is_unknown
 from ._wait import create_once, poll, while_access_propagates
 from .account import AccountArgs, AccountRef, account_inputs
-from .errors import (ConflictError, NotFoundError, ServiceError, TrainingFailedError, TrainingPausedError,
-                     WaitTimeoutError)
+from .errors import (ConfigurationError, ConflictError, NotFoundError, ServiceError, TrainingFailedError,
+                     TrainingPausedError, WaitTimeoutError)
 
 SUFFIX = re.compile(r"[A-Za-z0-9_-]{1,40}")  # fullmatch: "$" would let a trailing newline through
 MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,255}")  # base, fine-tuned (.ft-) and checkpoint (:ckpt-) ids
@@ -81,7 +86,9 @@ MAX_TURN_WAIT = 60.0
 class JobLimitReached(ServiceError):
     """The account runs and queues as many jobs as Azure allows: this one must wait its turn."""
 OUTPUTS = ("job_id", "status", "fine_tuned_model", "result_files", "trained_tokens", "checkpoints",
-           "metrics", "error", "created_at", "finished_at", "estimated_finish", "resolved_hyperparameters")
+           "metrics", "error", "created_at", "finished_at", "estimated_finish", "resolved_hyperparameters",
+           "owner_marker")
+_attached: set[str] = set()  # job ids this provider process created or attached to for a resource
 
 
 def normalize_hyperparameters(value: Any) -> Any:
@@ -287,27 +294,34 @@ class FineTuningJobController(Controller):
     def create(self, inputs):
         account = AccountRef.parse(inputs["account"])
         client = self._data_plane(account, inputs)
+        owner = ownership.parse_owner(inputs.get("owner"))
+        marker = owner.marker if owner else None
         if inputs.get("adopt_job_id"):
             with clients.openai_errors(f"reading job {inputs['adopt_job_id']}"):
                 job = client.fine_tuning.jobs.retrieve(inputs["adopt_job_id"])
             pulumi.log.info(f"adopted fine-tuning job {job.id} ({job.status}) in account {account.name}")
+            if owner is None or _file_stack_key(client, job.training_file) != owner.stack_key:
+                marker = None  # not provably this stack's: destroy leaves it alone if another stack's
         else:
             job = while_access_propagates(lambda: self._find_same(client, inputs),
                                           timeout=self.settings.access_propagation_timeout,
                                           what="looking for a job left by an earlier run", account=account.name)
             if job is not None:
-                pulumi.log.info(f"attaching to fine-tuning job {job.id} ({job.status}), started earlier with the "
-                                "same inputs: no second training run")
+                pulumi.log.info(f"attaching to fine-tuning job {job.id} ({job.status}), started earlier by this stack "
+                                "with the same inputs: no second training run")
             else:
                 job = self._create_in_turn(client, account, inputs)
                 pulumi.log.info(f"created fine-tuning job {job.id} in account {account.name}: "
                                 f"{inputs['base_model']} on {inputs.get('training_file')}"
                                 + (f" ({inputs['training_type']} training)" if inputs.get("training_type") else ""))
+            _attached.add(job.id)
         if inputs.get("paused"):
             job = self._pause(account, job, inputs)
         elif inputs.get("wait", True):
             job = self._wait(client, job, inputs)
-        return job.id, self._outputs(client, inputs, job)
+        outs = self._outputs(client, inputs, job)
+        outs["owner_marker"] = marker
+        return job.id, outs
 
     def _create_in_turn(self, client, account: AccountRef, inputs: dict):
         """Create the job; while the account is at its job limit, wait for a turn (with backoff)."""
@@ -318,7 +332,9 @@ class FineTuningJobController(Controller):
         waited_for_files = False
         while True:
             try:
-                return create_once(lambda: self._send_create(client, inputs), lambda: self._find_same(client, inputs),
+                started = time.time()
+                return create_once(lambda: self._send_create(client, inputs),
+                                   lambda: self._find_same(client, inputs, landed_since=started),
                                    attempts=self.settings.max_retries + 1)
             except JobLimitReached as exc:
                 if time.monotonic() + delay > deadline:
@@ -442,12 +458,20 @@ class FineTuningJobController(Controller):
                                     "Standard training: set training_type (e.g. GlobalStandard)") from exc
             raise
 
-    def _find_same(self, client, inputs):
-        """A running or succeeded job with exactly these training inputs, if one exists."""
+    def _find_same(self, client, inputs, *, landed_since: Optional[float] = None):
+        """A running or succeeded job of this stack with exactly these training inputs, if one exists.
+
+        A job is this stack's when its training file (the same file as this job's) carries this
+        stack's owner marker; ``landed_since``: a job created since then by this very create (a
+        retried send that landed), recognised without that proof. A job with these inputs that is
+        not provably this stack's is never attached to: the create fails naming it."""
         wanted_hp = normalize_hyperparameters(inputs.get("hyperparameters"))
+        found = None
         with clients.openai_errors("listing fine-tuning jobs"):
             for job in clients.walk(client.fine_tuning.jobs.list(limit=100), max_items=500):
                 if job.status not in ACTIVE and job.status != "succeeded":
+                    continue
+                if job.id in _attached or (landed_since is not None and job.created_at < landed_since - 120):
                     continue
                 if (job.model != inputs["base_model"] or job.training_file != inputs.get("training_file")
                         or (job.validation_file or None) != (inputs.get("validation_file") or None)):
@@ -467,8 +491,18 @@ class FineTuningJobController(Controller):
                     continue
                 if job.status == "succeeded" and not self._model_exists(client, job.fine_tuned_model):
                     continue  # its model was deleted: only a new run brings it back
-                return job
-        return None
+                found = job
+                break
+        if found is None or landed_since is not None:
+            return found
+        owner = ownership.parse_owner(inputs.get("owner"))
+        if owner is not None and _file_stack_key(client, inputs.get("training_file")) == owner.stack_key:
+            return found
+        raise ConfigurationError(
+            f"fine-tuning job {found.id} ({found.status}) in this account has exactly these inputs, but nothing proves "
+            f"it belongs to this stack (its training file {inputs.get('training_file')} does not carry this stack's "
+            "owner marker: another stack's, or a file named by id): set adopt_job_id to attach to it, or change "
+            "suffix or seed to start a new run")
 
     @staticmethod
     def _model_exists(client, model: str | None) -> bool:
@@ -670,7 +704,8 @@ class FineTuningJobController(Controller):
             with clients.openai_errors(f"reading job {id_}"):
                 job = client.fine_tuning.jobs.retrieve(id_)
             job = self._wait(client, job, news)
-            outs.update({k: v for k, v in self._outputs(client, news, job).items() if k in OUTPUTS})
+            outs.update({k: v for k, v in self._outputs(client, news, job).items()
+                         if k in OUTPUTS and k != "owner_marker"})
         return outs
 
     def delete(self, id_, props):
@@ -680,6 +715,11 @@ class FineTuningJobController(Controller):
             with clients.openai_errors(f"reading job {id_}"):
                 job = client.fine_tuning.jobs.retrieve(id_)
         except NotFoundError:
+            return
+        foreign = _file_stack_key(client, job.training_file)
+        if foreign is not None and foreign != ownership.stack_key_of(props.get("owner_marker")):
+            pulumi.log.warn(f"fine-tuning job {id_} ({job.status}) trains on a file of another stack: left as it is "
+                            "(not cancelled, model kept), dropped from this stack")
             return
         if job.status in ACTIVE:
             pulumi.log.info(f"cancelling fine-tuning job {id_} ({job.status})")
@@ -693,7 +733,6 @@ class FineTuningJobController(Controller):
             self._delete_model(client, account, id_, job.fine_tuned_model)
         elif job.status == "succeeded" and job.fine_tuned_model:
             pulumi.log.info(f"keeping model {job.fine_tuned_model} of job {id_} (delete_model_on_destroy is false)")
-
 
     def _delete_model(self, client, account: AccountRef, job_id: str, model: str) -> None:
         """Delete a fine-tuned model the only way the data-plane specs allow: delete its job
@@ -719,6 +758,18 @@ class FineTuningJobController(Controller):
         else:
             pulumi.log.info(f"deleted job {job_id} and its model {model} from account {account.name} (confirmed: "
                             "the model is gone)")
+
+
+def _file_stack_key(client, file_id: Any) -> Optional[str]:
+    """The stack key of the owner marker the file's name carries (None: no marker, or no such file)."""
+    if not isinstance(file_id, str) or not file_id:
+        return None
+    try:
+        with clients.openai_errors(f"reading file {file_id}"):
+            name = client.files.retrieve(file_id).filename
+    except NotFoundError:
+        return None
+    return ownership.stack_key_of(ownership.marker_in_filename(name))
 
 
 class _IdOnly:
@@ -902,6 +953,7 @@ class FineTuningJob(Resource, module="aoai", name="FineTuningJob"):
             "training_type": training_type, "paused": paused,
             "wait": wait, "timeout_seconds": timeout_seconds,
             "delete_model_on_destroy": delete_model_on_destroy, "adopt_job_id": adopt_job_id,
+            "owner": ownership.owner_inputs("FineTuningJob", resource_name),
         }
         for key in OUTPUTS:
             props.setdefault(key, None)

@@ -9,7 +9,7 @@ Inputs
                             (another region or subscription): sent as ``properties.model.source``
     model_format            "OpenAI" (default); model_version "1" (default)
     rai_policy_name, version_upgrade_option   passed through when set
-    adopt_existing          take over a deployment of that name that exists with another model
+    adopt_existing          take over a deployment of that name that this stack cannot prove is its own
     timeout_seconds         how long to wait for the deployment to provision (default 3600)
     metrics                 the training metrics of the model: a FineTuningJob's ``metrics`` output
     quality_gate            QualityGateArgs (see :mod:`.quality`): thresholds the metrics must meet, e.g.
@@ -21,6 +21,13 @@ Inputs
 
 Outputs: the inputs plus ``deployment_id``, ``provisioning_state``, ``endpoint`` (the account's
 inference endpoint), ``deployed_model`` and ``deployed_sku`` (as ARM reports them).
+
+Ownership (see :mod:`.ownership`): every deployment is tagged in ARM with this resource's owner marker
+(``aoai-finetune-owner``) and its stack (``aoai-finetune-stack``). A deployment of the same name that
+exists already is brought to the declared state only when it carries this resource's marker (left by
+an interrupted ``pulumi up``) or with ``adopt_existing``; otherwise the create fails naming it. Destroy
+leaves, and refresh drops, a deployment that now carries another stack's marker (the name was taken
+over after this one was removed). Deployments created before the marker get it at their next update.
 
 A change of sku or capacity updates in place; a change of model, name, source or account replaces
 (deleting first when the name or the model stays the same, as Azure allows one deployment per name
@@ -51,7 +58,7 @@ import pulumi
 from pulumi.dynamic import Resource
 from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_exponential
 
-from . import availability, clients, cost, quality
+from . import availability, clients, cost, ownership, quality
 from ._common import check_account, same_account
 from . import schema
 from .adapters.dynamic import DynamicProvider
@@ -69,7 +76,7 @@ MAX_CAPACITY = 10_000
 REPLACE_KEYS = ("deployment_name", "model", "model_format", "model_version")
 UPDATE_KEYS = ("rai_policy_name", "version_upgrade_option", "timeout_seconds", "adopt_existing")
 GATE_KEYS = ("quality_gate", "metrics", "evaluation")  # checked and recorded in place: no ARM call, never a replace
-OUTPUTS = ("deployment_id", "provisioning_state", "endpoint", "deployed_model", "deployed_sku")
+OUTPUTS = ("deployment_id", "provisioning_state", "endpoint", "deployed_model", "deployed_sku", "owner_marker")
 BUSY = "Another operation is being performed"
 
 _account_locks: dict[str, threading.Lock] = {}
@@ -281,7 +288,10 @@ class ModelDeploymentController(Controller):
             rai_policy_name=inputs.get("rai_policy_name"),
             version_upgrade_option=inputs.get("version_upgrade_option"),
         )
-        return Deployment(sku=Sku(name=sku.get("name", "Standard"), capacity=sku.get("capacity", 1)), properties=props)
+        owner, marker = ownership.parse_owner(inputs.get("owner")), inputs.get("owner_marker")
+        tags = owner.tags(marker) if owner is not None and marker else None
+        return Deployment(sku=Sku(name=sku.get("name", "Standard"), capacity=sku.get("capacity", 1)), properties=props,
+                          tags=tags)
 
     def _get(self, client, account: AccountRef, name: str):
         try:
@@ -327,15 +337,25 @@ class ModelDeploymentController(Controller):
         account = AccountRef.parse(inputs["account"])
         client = self._client(account)  # a GET: the configured api-version reads every sku
         name = inputs["deployment_name"]
+        marker = _marker(inputs)
         existing = self._get(client, account, name)
-        if existing is not None and existing.properties and existing.properties.model \
-                and existing.properties.model.name != inputs["model"] and not inputs.get("adopt_existing"):
-            raise ConfigurationError(
-                f"deployment {name} already exists in account {account.name} with model "
-                f"{existing.properties.model.name}; choose another deployment_name or set adopt_existing=True "
-                "to take it over")
         if existing is not None:
-            pulumi.log.info(f"deployment {name} exists in {account.name}: bringing it to the declared state")
+            found = ownership.marker_in_tags(existing.tags)
+            model = existing.properties.model.name if existing.properties and existing.properties.model else None
+            if marker is not None and found == marker:
+                pulumi.log.info(f"deployment {name} exists in {account.name}, made earlier by this resource of this "
+                                "stack (an interrupted `pulumi up`?): bringing it to the declared state")
+            elif inputs.get("adopt_existing"):
+                pulumi.log.info(f"adopting deployment {name} in {account.name} (model {model}): bringing it to the "
+                                "declared state and tagging it as this stack's")
+            else:
+                whose = ("it carries another stack's owner tag" if found else
+                         "it has no owner tag: made outside Pulumi, or by a version of this provider without tags")
+                raise ConfigurationError(
+                    f"deployment {name} already exists in account {account.name} with model {model}, and nothing "
+                    f"proves it belongs to this stack ({whose}); choose another deployment_name, or set "
+                    "adopt_existing=True to take it over")
+        inputs = dict(inputs, owner_marker=marker)  # the tag the PUT sends, recorded in the outputs
         try:
             result = self._put(account, inputs, "creating")
         except DeploymentFailedError:
@@ -361,6 +381,10 @@ class ModelDeploymentController(Controller):
         account = AccountRef.parse(props["account"])
         name = props.get("deployment_name") or id_.rsplit("/", 1)[-1]
         result = self._get(self._client(account, props.get("sku")), account, name)
+        if result is not None and _foreign(result, props):
+            pulumi.log.warn(f"deployment {name} in account {account.name} now carries another stack's owner tag: "
+                            "this stack's deployment was removed and the name taken; dropped from this stack")
+            return None, {}
         if result is None:
             sku = props.get("sku") if isinstance(props.get("sku"), dict) else {}
             why = ("developer-tier deployments expire after 24 h" if availability.is_developer_sku(sku.get("name"))
@@ -399,6 +423,8 @@ class ModelDeploymentController(Controller):
             return outs
         account = AccountRef.parse(news["account"])
         verb = "redeploying expired developer-tier" if news.get("redeploy_expired") else "updating"
+        # the tag it was made with; one made before the marker gets it now
+        news = dict(news, owner_marker=olds.get("owner_marker") or _marker(news))
         result = self._put(account, news, verb)
         return self._outputs(account, news, result)
 
@@ -418,12 +444,30 @@ class ModelDeploymentController(Controller):
     def delete(self, id_, props):
         account = AccountRef.parse(props["account"])
         name = props.get("deployment_name") or id_.rsplit("/", 1)[-1]
+        current = self._get(self._client(account, props.get("sku")), account, name)
+        if current is None:
+            return  # already gone: delete is idempotent
+        if _foreign(current, props):
+            pulumi.log.warn(f"deployment {name} in account {account.name} carries another stack's owner tag: left in "
+                            "place, dropped from this stack")
+            return
         self._delete(account, name, props.get("sku"))
         pulumi.log.info(f"deleted deployment {name} from account {account.name}")
 
 
 MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,255}")  # base, fine-tuned (.ft-) and checkpoint (:ckpt-)
 VERSION_UPGRADE_OPTIONS = ("OnceNewDefaultVersionAvailable", "OnceCurrentVersionExpired", "NoAutoUpgrade")
+
+
+def _marker(inputs: dict) -> Optional[str]:
+    owner = ownership.parse_owner(inputs.get("owner"))
+    return owner.marker if owner else None
+
+
+def _foreign(deployment, props: dict) -> bool:
+    """The deployment carries an owner tag other than the one this resource made it with."""
+    found = ownership.marker_in_tags(getattr(deployment, "tags", None))
+    return found is not None and found != props.get("owner_marker")
 
 
 def _check_types(inputs: dict) -> list[tuple[str, str]]:
@@ -494,6 +538,7 @@ class ModelDeployment(Resource, module="aoai", name="ModelDeployment"):
             "rai_policy_name": rai_policy_name, "version_upgrade_option": version_upgrade_option,
             "adopt_existing": adopt_existing, "timeout_seconds": timeout_seconds,
             "metrics": metrics, "quality_gate": quality.gate_inputs(quality_gate), "evaluation": evaluation,
+            "owner": ownership.owner_inputs("ModelDeployment", resource_name),
         }
         for key in OUTPUTS:
             props.setdefault(key, None)

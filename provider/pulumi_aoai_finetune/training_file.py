@@ -36,10 +36,14 @@ Replacement: a change of content (by SHA-256), account, purpose, URL or explicit
 the file; renaming the local path with the same content does not. Create waits until the service
 has processed the file and, if it failed, deletes it and fails with the service's status_details.
 
-Never uploaded twice: before uploading, create looks for a file with the same name, size and content
-(SHA-256 of the service's copy) that no fine-tuning job uses and no other resource of this run took --
-one left by a `pulumi up` killed during the upload -- and reuses it; a retried upload (timeout,
-dropped connection) is recognised the same way before it is sent again.
+Never uploaded twice, never another stack's file: the service records the file under a name that
+carries this resource's owner marker (``train.aoaift-<stack>-<resource>.jsonl``, see
+:mod:`.ownership`). Before uploading, create looks for a file with that very name, the same size and
+content (SHA-256 of the service's copy) that no fine-tuning job uses and no other resource of this
+run took -- one left by a `pulumi up` of this stack killed during the upload -- and reuses it; a
+retried upload (timeout, dropped connection) is recognised the same way before it is sent again. A
+file of another stack (or without a marker) is never reused; destroy leaves a file that carries
+another stack's marker (an adopted one) in place.
 """
 
 from __future__ import annotations
@@ -55,7 +59,7 @@ import pulumi
 import requests  # imported here, not lazily: the provider serves calls from several threads at once
 from pulumi.dynamic import Resource
 
-from . import availability, clients, local_data
+from . import availability, clients, local_data, ownership
 from ._common import HASH_CHUNK, check_account, project_file, rfc3339, same_account
 from .adapters.dynamic import DynamicProvider
 from . import schema
@@ -67,7 +71,7 @@ from .errors import ConfigurationError, FileProcessingError, NotFoundError
 MAX_BYTES = 512 * 1024 * 1024
 PURPOSES = ("fine-tune",)
 TERMINAL = ("processed", "error", "deleted")
-OUTPUTS = ("file_id", "filename", "bytes", "sha256", "status", "status_details", "created_at")
+OUTPUTS = ("file_id", "filename", "bytes", "sha256", "status", "status_details", "created_at", "owner_marker")
 PROJECT_FILES = ("Pulumi.yaml", "Pulumi.yml")
 MIB = 1024 * 1024
 scan_file = local_data.scan_file  # SHA-256, size and the first over-long line of a file, in one pass
@@ -232,7 +236,8 @@ class TrainingFileController(Controller):
                 d.replaces.append("path")
             elif olds.get("path") != news.get("path"):
                 d.updates.append("path")
-        if news.get("filename") is not None and news.get("filename") != olds.get("filename"):
+        # the service's name carries the owner marker: compare the name the user gave
+        if news.get("filename") is not None and news.get("filename") != ownership.unmarked_filename(olds.get("filename")):
             d.replaces.append("filename")
         d.compare(olds, news, ("model", "method", "grader", "validate", "timeout_seconds"), replace=False)
         # project_dir only bounds where `path` may point: a moved checkout is not a change
@@ -242,26 +247,31 @@ class TrainingFileController(Controller):
     def create(self, inputs):
         account = AccountRef.parse(inputs["account"])
         client = clients.data_plane(self.settings, account)
+        marker = _marker(inputs)
         if inputs.get("adopt_file_id"):
             with clients.openai_errors(f"reading file {inputs['adopt_file_id']}"):
                 obj = client.files.retrieve(inputs["adopt_file_id"])
             pulumi.log.info(f"adopted file {obj.id} ({obj.filename}, {obj.bytes} bytes) in account {account.name}")
+            # provably this resource's only if it carries its marker (an earlier upload of its own)
+            marker = marker if ownership.marker_in_filename(obj.filename) == marker else None
         elif not inputs.get("path") and not inputs.get("content_url"):
             raise ConfigurationError(f"the file was imported without path or content_url and is gone from account "
                                      f"{account.name}: set path (or content_url) to upload its data again")
         else:
-            obj = while_access_propagates(lambda: self._upload_or_import(client, account, inputs),
+            obj = while_access_propagates(lambda: self._upload_or_import(client, account, inputs, marker),
                                           timeout=self.settings.access_propagation_timeout,
                                           what="uploading the training file", account=account.name)
         obj = self._wait_processed(client, obj, inputs)
-        return obj.id, self._outputs(inputs, obj)
+        outs = self._outputs(inputs, obj)
+        outs["owner_marker"] = marker
+        return obj.id, outs
 
-    def _upload_or_import(self, client, account: AccountRef, inputs: dict):
+    def _upload_or_import(self, client, account: AccountRef, inputs: dict, marker: Optional[str]):
         purpose = inputs.get("purpose", "fine-tune")
         started = time.time()
         if inputs.get("path"):
             path = inputs["path"]
-            filename = inputs.get("filename") or os.path.basename(path)
+            filename = ownership.marked_filename(inputs.get("filename") or os.path.basename(path), marker)
             size = inputs.get("content_bytes") or os.path.getsize(path)
 
             def send():
@@ -271,7 +281,8 @@ class TrainingFileController(Controller):
             from openai.types import FileObject
 
             url = inputs["content_url"]
-            filename = inputs.get("filename") or os.path.basename(url.split("?", 1)[0]) or "training.jsonl"
+            filename = ownership.marked_filename(
+                inputs.get("filename") or os.path.basename(url.split("?", 1)[0]) or "training.jsonl", marker)
             size = inputs.get("content_bytes")  # known when the preview read the URL (then so is its hash)
 
             def send():
@@ -284,10 +295,11 @@ class TrainingFileController(Controller):
 
         def find_existing():
             # A timed-out or dropped upload may have landed: look before sending again. A file is
-            # recognised by its content (name, size and SHA-256: a local file's, or an import URL's as read at
-            # preview); an import whose URL could not be read there, by its name, just now. A file a job
-            # trains on, or one this provider process already handed to another resource, belongs to
-            # someone: never taken over.
+            # recognised by its name, which carries this resource's owner marker, and its content (size and
+            # SHA-256: a local file's, or an import URL's as read at preview); an import whose URL could not
+            # be read there, by its name, just now. A file a job trains on, or one this provider process
+            # already handed to another resource, belongs to someone: never taken over. Without a marker
+            # (no owner input) only a file landed during this very create can be recognised.
             with clients.openai_errors("listing files"):
                 candidates = [f for f in clients.first_page(client.files.list(purpose=purpose))
                               if f.filename == filename and (size is None or f.bytes == size)
@@ -298,20 +310,22 @@ class TrainingFileController(Controller):
                             for fid in (j.training_file, j.validation_file) if fid}
                 candidates = [f for f in candidates if f.id not in used]
             for f in candidates:
+                if marker is None and f.created_at < started - 120:
+                    continue
                 if digest is None and f.created_at >= started - 120:
                     return f
                 if digest is not None and self._content_sha256(client, f.id) == digest:
                     return f
             return None
 
-        if digest is not None:
+        if digest is not None and marker is not None:
             earlier = find_existing()  # left by an interrupted `pulumi up` (killed during the upload)
             if earlier is not None:
                 _claimed.add(earlier.id)
                 done, action = ("uploaded", "upload") if inputs.get("path") else ("imported", "import")
                 pulumi.log.info(f"reusing file {earlier.id} in account {account.name}: {filename}, {done} earlier "
-                                "with the same content and used by no job (an interrupted `pulumi up`?); no second "
-                                f"{action}")
+                                "by this resource of this stack with the same content and used by no job (an "
+                                f"interrupted `pulumi up`?); no second {action}")
                 return earlier
         obj = create_once(send, find_existing, attempts=self.settings.max_retries + 1)
         _claimed.add(obj.id)
@@ -406,11 +420,22 @@ class TrainingFileController(Controller):
         account = AccountRef.parse(props["account"])
         client = clients.data_plane(self.settings, account)
         try:
+            with clients.openai_errors(f"reading file {id_}"):
+                found = ownership.marker_in_filename(client.files.retrieve(id_).filename)
             with clients.openai_errors(f"deleting file {id_}"):
+                if found is not None and found != props.get("owner_marker"):
+                    pulumi.log.warn(f"file {id_} in account {account.name} carries the owner marker of another "
+                                    f"stack or resource ({found}): left in place, dropped from this stack")
+                    return
                 client.files.delete(id_)
         except NotFoundError:
             pass  # already gone: delete is idempotent
         pulumi.log.info(f"deleted file {id_} from account {account.name}")
+
+
+def _marker(inputs: dict) -> Optional[str]:
+    owner = ownership.parse_owner(inputs.get("owner"))
+    return owner.marker if owner else None
 
 
 class _TooBig(Exception):
@@ -562,6 +587,7 @@ class TrainingFile(Resource, module="aoai", name="TrainingFile"):
             "validate": validate,
             "timeout_seconds": timeout_seconds, "adopt_file_id": adopt_file_id,
             "project_dir": project_dir, "content_sha256": None, "content_bytes": None, "content_stats": None,
+            "owner": ownership.owner_inputs("TrainingFile", resource_name),
         }
         for key in OUTPUTS:
             props.setdefault(key, None)

@@ -273,20 +273,11 @@ def test_azures_misleading_message_gets_a_hint_without_training_type(ctl):
 # -- preview reads against the emulator -------------------------------------------------------------
 @pytest.fixture
 def emu(tmp_path, monkeypatch):
-    from pulumi_aoai_finetune_emulator import EmulatorConfig, EmulatorServer
+    from emulated import provider_emulator
 
-    monkeypatch.setenv("AOAI_FT_ACCESS_TOKEN", "t")
-    monkeypatch.setenv("AZURE_OPENAI_API_KEY", "k")
     accounts = (("aoai-ncus", "northcentralus"), ("aoai-eus2", "eastus2"), ("aoai-pl", "polandcentral"))
-    config = EmulatorConfig(state_dir=tmp_path / "s", time_scale=100.0, accounts=accounts,
-                            extra={"fine_tuned_deployment_create_seconds": 5, "arm_retry_after": 0})
-    with EmulatorServer(config) as server:
-        availability.clear_cache()
-        clients._endpoints.clear()  # account endpoints are cached per process: this emulator has a new port
-        server.settings = ProviderSettings(arm_endpoint=server.base_url, credential="token",
-                                           allow_insecure_loopback=True, poll_interval=0.05, max_retries=1)
+    with provider_emulator(tmp_path, monkeypatch, accounts) as server:
         yield server
-    availability.clear_cache()
 
 
 def live(cls, settings):
