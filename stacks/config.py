@@ -57,11 +57,16 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 KEY = "finetune:pipeline"
-SUFFIX = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
-DEPLOYMENT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{1,63}$")
-ACCOUNT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{1,62}$")
-ACCOUNT_ID = re.compile(r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.CognitiveServices/accounts/[^/]+$",
-                        re.IGNORECASE)
+# Patterns are used with fullmatch: "$" alone would let a trailing line break through.
+SUFFIX = re.compile(r"[A-Za-z0-9_-]{1,40}")
+DEPLOYMENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{1,63}")
+ACCOUNT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{1,62}")
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+SUBSCRIPTION = re.compile(r"[0-9A-Za-z-]{1,64}")
+RESOURCE_GROUP = re.compile(r"[\w().-]{0,89}[\w()-]", re.ASCII)
+ACCOUNT_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}")  # names resources: <key>-<deployment name>
+ACCOUNT_ID = re.compile(r"/subscriptions/[^/\s]+/resourceGroups/[^/\s]+/providers/Microsoft\.CognitiveServices/"
+                        r"accounts/[^/\s]+", re.IGNORECASE)
 SKUS = ("Standard", "GlobalStandard", "DataZoneStandard", "DeveloperTier", "ProvisionedManaged")
 METHODS = ("supervised", "dpo", "reinforcement")
 TRAINING_TYPES = ("Standard", "GlobalStandard", "developerTier")
@@ -91,18 +96,27 @@ def _err(path: str, message: str) -> ConfigError:
 def _obj(value: Any, path: str, allowed: set[str], required: tuple[str, ...] = ()) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise _err(path, f"expected a mapping, got {type(value).__name__}")
-    unknown = sorted(set(value) - allowed)
+    unknown = sorted(set(value) - allowed, key=str)
     if unknown:
-        raise _err(f"{path}.{unknown[0]}" if path else unknown[0], f"unknown key; allowed: {', '.join(sorted(allowed))}")
+        shown = _key(unknown[0])
+        raise _err(f"{path}.{shown}" if path else shown, f"unknown key; allowed: {', '.join(sorted(allowed))}")
     for key in required:
         if value.get(key) is None:
             raise _err(f"{path}.{key}" if path else key, "is required")
     return value
 
 
+def _key(key: Any) -> str:
+    """A mapping key as an error message may show it: as written when it is a plain name, else quoted
+    and escaped (a key with a line break or Markdown must not shape the message, nor a review)."""
+    return key if isinstance(key, str) and re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", key) else repr(key)[:80]
+
+
 def _str(value: Any, path: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise _err(path, f"expected a non-empty string, got {value!r}")
+    if CONTROL.search(value.strip()):
+        raise _err(path, f"{value!r} contains a line break or another control character")
     return value.strip()
 
 
@@ -248,7 +262,12 @@ def parse(raw: Any) -> Pipeline:
     top = _obj(raw, "", {"subscription", "resource_group", "accounts", "training", "promote", "deployments", "azure",
                          "evaluation"}, ("accounts", "deployments"))
     subscription = _str(top.get("subscription", DEFAULT_SUBSCRIPTION), "subscription")
+    if not SUBSCRIPTION.fullmatch(subscription):
+        raise _err("subscription", f"{subscription!r} is not a subscription id (a GUID)")
     resource_group = _str(top.get("resource_group", "aoai-finetune"), "resource_group")
+    if not RESOURCE_GROUP.fullmatch(resource_group):
+        raise _err("resource_group", f"{resource_group!r} is not a resource group name (1 to 90 letters, digits, "
+                                     "'_', '-', '.', '(' or ')')")
     azure = _parse_azure(top["azure"]) if top.get("azure") is not None else None
     accounts = _parse_accounts(top["accounts"], azure)
     training = _parse_training(top["training"], accounts) if top.get("training") is not None else None
@@ -292,18 +311,22 @@ def _parse_accounts(raw: Any, azure: Azure | None) -> dict[str, Account]:
         raise _err("accounts", "expected a non-empty mapping of account keys")
     out = {}
     for key, value in raw.items():
-        path = f"accounts.{key}"
+        path = f"accounts.{_key(key)}"
+        if not isinstance(key, str) or not ACCOUNT_KEY.fullmatch(key):
+            raise _err(path, "an account key must be 1 to 63 letters, digits, '-' or '_', starting with a letter "
+                             "or digit (it names the stack's resources)")
         o = _obj(value, path, {"id", "name", "region"}, ("region",))
         region = _str(o["region"], f"{path}.region").lower()
         if region not in REGIONS:
             raise _err(f"{path}.region", f"unknown Azure region {region!r}")
         if (o.get("id") is None) == (o.get("name") is None):
             raise _err(path, "give exactly one of id (an existing account's ARM id) or name")
-        if o.get("id") is not None and not ACCOUNT_ID.match(_str(o["id"], f"{path}.id")):
+        if o.get("id") is not None and not ACCOUNT_ID.fullmatch(_str(o["id"], f"{path}.id")):
             raise _err(f"{path}.id", "is not a Microsoft.CognitiveServices account resource id")
-        if o.get("name") is not None and not ACCOUNT_NAME.match(_str(o["name"], f"{path}.name")):
+        if o.get("name") is not None and not ACCOUNT_NAME.fullmatch(_str(o["name"], f"{path}.name")):
             raise _err(f"{path}.name", f"{o['name']!r} is not a valid account name (2-64 letters, digits, '-')")
-        out[key] = Account(key, region, o.get("id"), o.get("name"))
+        out[key] = Account(key, region, o["id"].strip() if o.get("id") else None,
+                           o["name"].strip() if o.get("name") else None)
     return out
 
 
@@ -333,7 +356,7 @@ def _parse_training(raw: Any, accounts: dict[str, Account]) -> Training:
         elif isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
             raise _err(path, f"must be a positive number or auto, got {value!r}")
     suffix = o.get("suffix")
-    if suffix is not None and (not isinstance(suffix, str) or not SUFFIX.match(suffix)):
+    if suffix is not None and (not isinstance(suffix, str) or not SUFFIX.fullmatch(suffix)):
         raise _err("training.suffix", f"{suffix!r} must be 1 to 40 characters of a-z A-Z 0-9 - _")
     seed = _int(o["seed"], "training.seed", 0, 2**31 - 1) if o.get("seed") is not None else None
     method = o.get("method")
@@ -374,7 +397,8 @@ def _parse_promote(raw: Any) -> Promote:
         raise _err("promote", "give exactly one of stack (read the model from that stack) or model (a pinned model id)")
     if o.get("model") is not None and o.get("source_account") is None:
         raise _err("promote.source_account", "is required with a pinned model: the ARM id of the account that trained it")
-    if o.get("source_account") is not None and not ACCOUNT_ID.match(_str(o["source_account"], "promote.source_account")):
+    if o.get("source_account") is not None and not ACCOUNT_ID.fullmatch(_str(o["source_account"],
+                                                                                 "promote.source_account")):
         raise _err("promote.source_account", "is not a Microsoft.CognitiveServices account resource id")
     gate = None
     if o.get("gate") is not None:
@@ -452,7 +476,7 @@ def _parse_deployments(raw: Any, accounts: dict[str, Account], training: Trainin
         if account not in accounts:
             raise _err(f"{path}.account", f"{account!r} is not one of the accounts ({', '.join(accounts)})")
         name = _str(o["name"], f"{path}.name")
-        if not DEPLOYMENT_NAME.match(name):
+        if not DEPLOYMENT_NAME.fullmatch(name):
             raise _err(f"{path}.name", f"{name!r} must be 2 to 64 characters of letters, digits, '-', '_', '.'")
         if (account, name) in seen:
             raise _err(f"{path}.name", f"{name!r} is declared twice in account {account!r}")

@@ -14,12 +14,12 @@ import pulumi
 
 from .errors import ConfigurationError
 
-_ID = re.compile(
-    r"^/subscriptions/(?P<sub>[^/]+)/resourceGroups/(?P<rg>[^/]+)"
-    r"/providers/Microsoft\.CognitiveServices/accounts/(?P<name>[^/]+)/?$",
+_ID = re.compile(  # fullmatch: no line break (nor any whitespace) in any segment
+    r"/subscriptions/(?P<sub>[^/\s]+)/resourceGroups/(?P<rg>[^/\s]+)"
+    r"/providers/Microsoft\.CognitiveServices/accounts/(?P<name>[^/\s]+)/?",
     re.IGNORECASE,
 )
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{1,63}$")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{1,63}")
 
 
 @dataclass
@@ -88,12 +88,12 @@ class AccountRef:
         rid = value.get("resource_id")
         if not isinstance(rid, str) or not rid:
             raise ConfigurationError(f"{field}.resource_id is required: the ARM id of the Azure OpenAI account")
-        m = _ID.match(rid.strip())
+        m = _ID.fullmatch(rid.strip())
         if not m:
             raise ConfigurationError(
                 f"{field}.resource_id {rid!r} is not an account id; expected "
                 "/subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.CognitiveServices/accounts/<name>")
-        if not _NAME.match(m["name"]):
+        if not _NAME.fullmatch(m["name"]):
             raise ConfigurationError(f"{field}.resource_id: {m['name']!r} is not a valid account name")
         endpoint = value.get("endpoint")
         if endpoint is not None and (not isinstance(endpoint, str) or not endpoint.startswith(("https://", "http://"))):

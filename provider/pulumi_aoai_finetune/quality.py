@@ -167,6 +167,10 @@ class GateResult:
         return f"{what} misses its quality gate: {'; '.join(self.failures)}{where}"
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def format_number(value: Any) -> str:
     """4 decimals for a metric; whole numbers (steps) without any."""
     if isinstance(value, float):
@@ -208,6 +212,10 @@ def _evaluate_metrics(gate: Mapping[str, Any], metrics: Mapping[str, Any] | None
             text = f"{label}: not in the metrics (needs a validation_file)" if "valid" in key \
                 else f"{label}: not in the metrics"
             (result.failures if require else result.skipped).append(text)
+            continue
+        if not _is_number(value) or not _is_number(limit):  # a hand-made or forged value: never compared
+            bad, what = (value, "the metrics") if not _is_number(value) else (limit, "the gate")
+            result.failures.append(f"{label}: {what} hold {str(bad)[:40]!r}, not a number")
             continue
         ok = value <= limit if kind == "max" else value >= limit
         sign = ("<=" if ok else ">") if kind == "max" else (">=" if ok else "<")

@@ -22,12 +22,19 @@ a deployment's ``model`` -> the job). Regions are not part of the inputs: pass a
 name -> region (``aoai-ft review --region aoai-ncus=northcentralus``).
 
 Nothing here calls a network; the training data is read from the local paths in the preview.
+
+Every value that comes from the preview or the state (names, models, ids, paths, input values,
+replacement reasons, diagnostics) is escaped where it is written: :func:`_code` makes an inline code
+span of it, :func:`_text` escapes it as text (line breaks, Markdown, HTML, mentions, emoji
+shortcodes). A config value cannot add a heading, a table row, a link or raw HTML to the review.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -40,7 +47,7 @@ PLUGIN = "aoai-finetune:index:"  # the provider plugin's types (schema.Resource.
 """Type prefix of dynamic resources: ``pulumi-python:dynamic:Resource``, or with a module and name
 (``pulumi-python:dynamic/aoai:FineTuningJob``)."""
 KINDS = ("TrainingFile", "FineTuningJob", "ModelDeployment", "ModelEvaluation")
-HIDDEN = ("__provider",)
+HIDDEN = ("__provider", "owner", "owner_marker")  # owner: who made it (ownership.py), not a change
 # inputs whose raw value says nothing to a reader: shown as "changed" only
 OPAQUE = ("content_sha256", "training_file_sha256", "validation_file_sha256", "metrics")
 # derived from the data, whose SHA-256 says when it changed: read (the run's cost), never listed as a change
@@ -256,8 +263,39 @@ def _get(props: Mapping[str, Any], path: str) -> Any:
     return cur
 
 
-def _md(text: str) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+_BREAKS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+_TEXT_SPECIAL = re.compile(r"[\\`*\[\]|~{}]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+_TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
+_ENTITY_START = re.compile(r"&(?=[#A-Za-z])")
+_REFERENCE = re.compile(r"([@#:])(?=[A-Za-z0-9_+-])")  # @mentions, #123 references, :emoji: shortcodes
+_JOINER = "\u2060"  # word joiner: invisible, breaks GitHub's mention/reference/emoji matching
+
+
+def _text(value: Any) -> str:
+    """``value`` as Markdown text that shows exactly as written: one line, no emphasis, links, tables,
+    HTML tags or entities, mentions, issue references or emoji shortcodes."""
+    text = _BREAKS.sub(" ", str(value))
+    text = _TEXT_SPECIAL.sub(lambda m: "\\" + m.group(0), text)
+    text = _ENTITY_START.sub("&amp;", text)
+    text = _TAG_START.sub("&lt;", text)
+    return _REFERENCE.sub(lambda m: m.group(1) + _JOINER, text)
+
+
+def _code(value: Any) -> str:
+    """``value`` as an inline code span (shown literally, HTML included): one line, a backtick fence
+    longer than any run of backticks inside, and ``|`` escaped for table cells."""
+    text = _BREAKS.sub(" ", str(value)).replace("|", "\\|")
+    runs = [len(r) for r in re.findall(r"`+", text)]
+    fence = "`" * (max(runs, default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") or not text.strip() else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def _value(value: Any) -> str:
+    """An input value in a change line: our words for none/unknown, else the escaped value."""
+    if value is None or is_unknown(value):
+        return _show(value)
+    return _text(_show(value))
 
 
 def _parse_urn(urn: str) -> tuple[str, str, str]:
@@ -345,8 +383,8 @@ def build(preview: Mapping[str, Any], *, prices: cost.PriceTable | None = None,
         if change.paid_training:
             change.training = _training_estimate(change, by_urn, changes, prices, base_dir)
             if change.training.trained_tokens is None or change.training.usd is None:
-                review.warnings.append(f"The new training run of `{change.name}` could not be priced: "
-                                       f"{change.training.line()}")
+                review.warnings.append(f"The new training run of {_code(change.name)} could not be priced: "
+                                       f"{_text(change.training.line())}")
     for change in review.of("ModelDeployment"):
         if change.action != "create":
             change.hosting_before = cost.estimate_hosting(change.old.get("sku"), prices)
@@ -368,8 +406,8 @@ def build(preview: Mapping[str, Any], *, prices: cost.PriceTable | None = None,
 def _describe_change(change: Change, path: str) -> str:
     old, new = _get(change.old, path), _get(change.new, path)
     if path.split(".")[0] in OPAQUE:
-        return f"{path} changed"
-    return f"{path}: {_show(old)} -> {_show(new)}"
+        return f"{_text(path)} changed"
+    return f"{_text(path)}: {_value(old)} -> {_value(new)}"
 
 
 def _dep_names(change: Change, key: str, by_urn: Mapping[str, Change]) -> list[Change]:
@@ -397,7 +435,7 @@ def _job_why(change: Change, by_urn: Mapping[str, Change]) -> None:
     new, old = change.new, change.old
     if change.action == "create":
         if new.get("adopt_job_id"):
-            change.why.append(f"adopts the existing job {new['adopt_job_id']}: no new training run")
+            change.why.append(f"adopts the existing job {_text(new['adopt_job_id'])}: no new training run")
         else:
             change.paid_training = True
             change.why.append("new training run")
@@ -412,9 +450,9 @@ def _job_why(change: Change, by_urn: Mapping[str, Change]) -> None:
                 deps = _dep_names(change, key, by_urn)
                 dep = deps[0] if deps else None
                 if dep is not None and dep.action == "replace" and "content_sha256" in dep.changed:
-                    change.why.append(f"{key}: the data of `{dep.name}` changed")
+                    change.why.append(f"{key}: the data of {_code(dep.name)} changed")
                 elif dep is not None and dep.action in ("replace", "create"):
-                    change.why.append(f"{key}: `{dep.name}` is {dep.action}d")
+                    change.why.append(f"{key}: {_code(dep.name)} is {dep.action}d")
                 else:
                     change.why.append(_describe_change(change, path))
             elif key.endswith("_sha256"):
@@ -422,7 +460,7 @@ def _job_why(change: Change, by_urn: Mapping[str, Change]) -> None:
             else:
                 change.why.append(_describe_change(change, path))
         if not change.why:
-            change.why.extend(f"{r} changed" for r in change.replace_reasons)
+            change.why.extend(f"{_text(r)} changed" for r in change.replace_reasons)
     elif change.action == "update":
         for path in change.changed:
             if path.endswith("_sha256"):
@@ -442,7 +480,7 @@ def _deployment_why(change: Change, by_urn: Mapping[str, Change]) -> None:
     elif change.action in ("update", "replace"):
         for path in change.changed:
             if path == "model" and is_unknown(change.new.get("model")):
-                change.why.append(f"model: {_show(change.old.get('model'))} -> {_model_text(change, by_urn)}")
+                change.why.append(f"model: {_value(change.old.get('model'))} -> {_model_text(change, by_urn)}")
             elif path.split(".")[0] == "metrics":
                 if "metrics changed" not in change.why:
                     change.why.append("metrics changed")
@@ -452,7 +490,7 @@ def _deployment_why(change: Change, by_urn: Mapping[str, Change]) -> None:
 
 def _evaluation_why(change: Change, by_urn: Mapping[str, Change]) -> None:
     new = change.new
-    runs = f"{_show(new.get('cases_count'))} case(s) on deployment `{_show(new.get('deployment_name'))}`"
+    runs = f"{_value(new.get('cases_count'))} case(s) on deployment {_code(_show(new.get('deployment_name')))}"
     if change.action == "create":
         change.why.append(f"new evaluation: **runs {runs}**")
     elif change.action == "delete":
@@ -494,29 +532,40 @@ def _evaluation_estimate(change: Change, by_urn: Mapping[str, Change],
 
 
 def _evaluation_line(results: Mapping[str, Any] | None) -> str:
-    if not results or not results.get("cases_run"):
+    """An evaluation's results (another stack's output, or the state), as escaped Markdown; figures
+    that are not numbers show as ``?``."""
+    if not isinstance(results, Mapping) or not results.get("cases_run"):
         return "no results"
-    from .controller import as_int
 
-    line = (f"{as_int(results.get('passed_cases'))}/{as_int(results['cases_run'])} cases passed "
-            f"({float(results.get('pass_rate') or 0) * 100:.1f}%)")
-    per = results.get("pass_rate_per_grader") or {}
-    if per:
-        line += "; " + ", ".join(f"{g} {float(r) * 100:.1f}%" for g, r in per.items() if r is not None)
+    def count(value: Any) -> str:
+        return quality.format_number(value) if _finite(value) else "?"
+
+    def rate(value: Any) -> str:
+        return f"{float(value) * 100:.1f}%" if _finite(value) else "?"
+
+    line = (f"{count(results.get('passed_cases'))}/{count(results.get('cases_run'))} cases passed "
+            f"({rate(results.get('pass_rate') or 0)})")
+    per = results.get("pass_rate_per_grader")
+    if isinstance(per, Mapping) and per:
+        line += "; " + ", ".join(f"{_text(g)} {rate(r)}" for g, r in per.items() if r is not None)
     if results.get("model"):
-        line += f"; model `{results['model']}`"
+        line += f"; model {_code(results['model'])}"
     return line
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _model_text(change: Change, by_urn: Mapping[str, Change]) -> str:
     model = change.new.get("model")
     if model is not None and not is_unknown(model):
-        return f"`{_show(model)}`"
+        return _code(_show(model))
     jobs = [c for c in _dep_names(change, "model", by_urn) if c.kind == "FineTuningJob"]
     if jobs:
         job = jobs[0]
         verb = {"create": "created", "replace": "retrained"}.get(job.action, "")
-        return f"the model of job `{job.name}`" + (f" ({verb} in this update)" if verb else "")
+        return f"the model of job {_code(job.name)}" + (f" ({verb} in this update)" if verb else "")
     return "a model known after apply"
 
 
@@ -536,13 +585,13 @@ def _deployment_checks(change: Change, by_urn: Mapping[str, Change], review: Rev
     if change.action == "delete":
         return
     new = change.new
-    label = f"Deployment `{change.name}`" + (f" in `{change.account}`" if change.account else "")
+    label = f"Deployment {_code(change.name)}" + (f" in {_code(change.account)}" if change.account else "")
     if change.action == "replace":
         kept_name = "deployment_name" not in change.changed and "account" not in change.changed
         reasons = ", ".join(sorted({p.split(".")[0] for p in change.changed} & {
             "model", "deployment_name", "account", "source_account", "model_format", "model_version"}
                                    or set(change.replace_reasons))) or "replacement"
-        text = (f"{label} will be **replaced** instead of updated ({reasons} changed)")
+        text = (f"{label} will be **replaced** instead of updated ({_text(reasons)} changed)")
         if kept_name:
             text += ": it is deleted first, so the endpoint is down until the new deployment is ready"
         review.warnings.append(text + ".")
@@ -562,12 +611,13 @@ def _deployment_checks(change: Change, by_urn: Mapping[str, Change], review: Rev
                 review.warnings.append(f"{label} promotes a fine-tuned model without a quality gate.")
         if evaluation is not None and not is_unknown(evaluation):
             change.notes.append(f"evaluation: {_evaluation_line(evaluation)}")
-        if gate and (metrics is not None or evaluation is not None) and not is_unknown(metrics) \
+        if isinstance(gate, Mapping) and (metrics is not None or evaluation is not None) and not is_unknown(metrics) \
                 and not is_unknown(gate) and not is_unknown(evaluation):
+            metrics = _numbers(metrics)
             change.gate = quality.evaluate(gate, metrics, evaluation, model=None if is_unknown(model) else model)
             if not change.gate.passed:
                 shown = None if is_unknown(model) else model
-                review.warnings.append(f"{label}: {change.gate.message(shown, metrics)}")
+                review.warnings.append(f"{label}: {_text(change.gate.message(shown, metrics))}")
         elif gate and is_unknown(metrics):
             change.notes.append("quality gate checked when the new metrics are known (before deployment)")
 
@@ -610,7 +660,7 @@ def _training_estimate(change: Change, by_urn: Mapping[str, Change], changes: li
             notes.append(f"{path}: could not be read ({exc})")
         if stats is not None:
             est = cost.estimate_training_from_stats(stats, model, int(epochs) if epochs else None, prices=prices)
-            est.notes.insert(0, f"data: `{os.path.basename(path)}` ({stats.examples:,} examples)")
+            est.notes.insert(0, f"data: {os.path.basename(path)} ({stats.examples:,} examples)")
             return est
     size = file_change.new.get("content_bytes")
     if isinstance(size, (int, float)) and size > 0:
@@ -644,7 +694,25 @@ def _training_file(change: Change, by_urn: Mapping[str, Change], changes: list[C
 
 
 # -- Markdown ----------------------------------------------------------------------------------
+def _numbers(metrics: Any) -> dict[str, Any] | None:
+    """The metrics of a preview or state as the review uses them: a mapping whose figures are finite
+    numbers (anything else -- a string, a list, nan -- is left out, so it is never formatted or
+    compared as a number); ``None`` when it is not a mapping at all."""
+    if not isinstance(metrics, Mapping):
+        return None
+    out: dict[str, Any] = {}
+    for key, value in metrics.items():
+        if isinstance(value, bool) or value is None:
+            out[key] = value
+        elif isinstance(value, (int, float)) and math.isfinite(value):
+            out[key] = value
+        elif key in ("overfitting_note", "results_file") and isinstance(value, str):
+            out[key] = value
+    return out
+
+
 def _metrics_line(metrics: Mapping[str, Any] | None) -> str:
+    metrics = _numbers(metrics)
     if not metrics or not metrics.get("steps"):
         return "no metrics"
     parts = []
@@ -659,7 +727,7 @@ def _metrics_line(metrics: Mapping[str, Any] | None) -> str:
         parts.append(f"best validation loss {metrics['best_valid_loss']:.4f} "
                      f"at step {quality.format_number(metrics.get('best_valid_loss_step'))}")
     signal = metrics.get("overfitting")
-    if signal is not None:
+    if isinstance(signal, bool):
         parts.append("overfitting: " + ("**yes**" if signal else "no"))
     return ", ".join(parts) or "no metrics"
 
@@ -668,9 +736,9 @@ def render(review: Review) -> str:
     """The review as Markdown."""
     c = cost
     out: list[str] = []
-    title = f"## Fine-tuning review: stack `{review.stack}`" if review.stack else "## Fine-tuning review"
+    title = f"## Fine-tuning review: stack {_code(review.stack)}" if review.stack else "## Fine-tuning review"
     if review.project:
-        title += f" ({review.project})"
+        title += f" ({_text(review.project)})"
     out.append(title)
     out.append("")
     acted = [ch for ch in review.changes if ch.action != "same"]
@@ -705,7 +773,7 @@ def render(review: Review) -> str:
         out.append("|---|---|---|---|")
         for ch in acted:
             action = f"**{ch.action}**" if ch.action in ("replace", "delete") else ch.action
-            out.append(f"| `{_md(ch.name)}` | {ch.kind} | {action} | {_md('; '.join(ch.why) or '-')} |")
+            out.append(f"| {_code(ch.name)} | {ch.kind} | {action} | {'; '.join(ch.why) or '-'} |")
         out.append("")
 
     jobs = [ch for ch in review.of("FineTuningJob") if ch.action != "same" or ch.old_outputs.get("metrics")]
@@ -714,7 +782,7 @@ def render(review: Review) -> str:
         out.append("")
         for ch in jobs:
             base = _show(ch.new.get("base_model") or ch.old.get("base_model"))
-            head = f"- `{ch.name}` ({base}): "
+            head = f"- {_code(ch.name)} ({_text(base)}): "
             if ch.paid_training:
                 head += "**new paid training run**"
             elif ch.action == "same":
@@ -723,14 +791,14 @@ def render(review: Review) -> str:
                 head += f"{ch.action}, no new training run" if ch.action != "delete" else "deleted"
             out.append(head)
             if ch.training:
-                out.append(f"  - estimate: {_md(ch.training.line())}")
+                out.append(f"  - estimate: {_text(ch.training.line())}")
             if ch.training_replaced:
-                out.append(f"  - the run it replaces: {_md(ch.training_replaced.short())}")
+                out.append(f"  - the run it replaces: {_text(ch.training_replaced.short())}")
             last = ch.old_outputs.get("metrics")
             if ch.old_outputs.get("job_id"):
                 prefix = "last run" if ch.action in ("replace", "delete") else "current run"
-                out.append(f"  - {prefix} `{ch.old_outputs['job_id']}`"
-                           + (f" -> `{ch.old_outputs['fine_tuned_model']}`" if ch.old_outputs.get("fine_tuned_model")
+                out.append(f"  - {prefix} {_code(ch.old_outputs['job_id'])}"
+                           + (f" -> {_code(ch.old_outputs['fine_tuned_model'])}" if ch.old_outputs.get("fine_tuned_model")
                               else "") + f": {_metrics_line(last)}")
         out.append("")
 
@@ -742,33 +810,33 @@ def render(review: Review) -> str:
         accounts = sorted({ch.account or "?" for ch in deps})
         for acct in accounts:
             mine = [ch for ch in deps if (ch.account or "?") == acct]
-            names = {a: ", ".join(f"`{ch.name}`" for ch in mine if ch.action == a) or "-"
+            names = {a: ", ".join(_code(ch.name) for ch in mine if ch.action == a) or "-"
                      for a in ("create", "delete", "replace", "update", "same")}
             after_n = sum(1 for ch in mine if ch.action != "delete")
             region = review.regions.get(acct.lower(), "(unknown: pass --region)")
             hosting = [ch.hosting_after.usd_per_hour for ch in mine if ch.hosting_after is not None]
             cost_after = "-" if not hosting else "not priced" if None in hosting else \
                 f"{cost.usd(sum(hosting), review.prices.currency)}/hour"
-            out.append(f"| `{acct}` | {region} | {names['create']} | {names['delete']} | {names['replace']} | "
+            out.append(f"| {_code(acct)} | {_text(region)} | {names['create']} | {names['delete']} | {names['replace']} | "
                        f"{names['update']} | {names['same']} | {after_n} | {cost_after} |")
         out.append("")
         details = [ch for ch in deps if ch.action != "delete"]
         if details:
             for ch in details:
                 metrics = ch.new.get("metrics")
-                line = f"- `{ch.name}`: {_model_text(ch, {x.urn: x for x in review.changes})}"
+                line = f"- {_code(ch.name)}: {_model_text(ch, {x.urn: x for x in review.changes})}"
                 if ch.hosting_after:
-                    line += f", {ch.hosting_after.sku} x{ch.hosting_after.capacity}"
+                    line += f", {_text(ch.hosting_after.sku)} x{_text(ch.hosting_after.capacity)}"
                 if metrics is not None and not is_unknown(metrics):
                     line += f"; metrics: {_metrics_line(metrics)}"
                 elif is_unknown(metrics):
                     line += "; metrics: known after training"
                 if ch.gate is not None:
                     line += "; quality gate: " + ("passes" if ch.gate.passed else "**fails**") + \
-                        f" ({'; '.join(ch.gate.failures or ch.gate.checked)})"
+                        f" ({_text('; '.join(ch.gate.failures or ch.gate.checked))})"
                 for note in ch.notes:
                     line += f"; {note}"
-                out.append(_md(line).replace("\\|", "|"))
+                out.append(line)
             out.append("")
 
     evaluations = [ch for ch in review.of("ModelEvaluation") if ch.action != "same" or ch.old_outputs.get("results")]
@@ -776,15 +844,15 @@ def render(review: Review) -> str:
         out.append("### Evaluations")
         out.append("")
         for ch in evaluations:
-            head = f"- `{ch.name}` (deployment `{_show((ch.new or ch.old).get('deployment_name'))}`): "
+            head = f"- {_code(ch.name)} (deployment {_code(_show((ch.new or ch.old).get('deployment_name')))}): "
             if ch.action in ("create", "replace"):
-                head += "**runs**" + (f", {_md(ch.evaluation.line())}" if ch.evaluation else "")
+                head += "**runs**" + (f", {_text(ch.evaluation.line())}" if ch.evaluation else "")
             else:
                 head += {"delete": "removed", "update": "updated, no new run", "same": "unchanged, no run"}[ch.action]
             out.append(head)
             if ch.old_outputs.get("results"):
                 prefix = "last run" if ch.action in ("replace", "delete") else "results"
-                out.append(f"  - {prefix}: {_md(_evaluation_line(ch.old_outputs['results']))}")
+                out.append(f"  - {prefix}: {_evaluation_line(ch.old_outputs['results'])}")
         out.append("")
 
     out.append("### Cost estimate")
@@ -802,16 +870,16 @@ def render(review: Review) -> str:
             basis += f" ({est.epochs_note})"
         if ch.training_replaced:
             basis += f"; replaces a run of {ch.training_replaced.short()}"
-        out.append(f"| Training `{_md(ch.name)}` ({_md(est.model or '?')}) | {c.usd(est.usd, est.currency)} | "
-                   f"{_md(basis)} |")
+        out.append(f"| Training {_code(ch.name)} ({_text(est.model or '?')}) | {c.usd(est.usd, est.currency)} | "
+                   f"{_text(basis)} |")
     if not runs:
         out.append("| Training | $0.00 | no new training run |")
     for ch in review.of("ModelEvaluation"):
         if ch.evaluation is not None:
             est = ch.evaluation
-            out.append(f"| Evaluation `{_md(ch.name)}` | at most {c.usd(est.usd, est.currency)} | "
+            out.append(f"| Evaluation {_code(ch.name)} | at most {c.usd(est.usd, est.currency)} | "
                        f"{est.prompt_tokens:,} input + up to {est.completion_tokens:,} output tokens"
-                       f"{' (' + _md(est.note) + ')' if est.note else ''} |")
+                       f"{' (' + _text(est.note) + ')' if est.note else ''} |")
     n_after = sum(1 for ch in deps if ch.action != "delete")
     per_month = after * review.prices.hours_per_month
     out.append(f"| Hosting after the change | {c.usd(after, review.prices.currency)}/hour "
@@ -833,7 +901,7 @@ def render(review: Review) -> str:
         for w in review.warnings:
             out.append(f"- :warning: {w}")
         for d in review.diagnostics:
-            out.append(f"- {_md(d)}")
+            out.append(f"- {_text(d)}")
         out.append("")
     return "\n".join(out).rstrip() + "\n"
 

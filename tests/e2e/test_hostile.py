@@ -222,6 +222,34 @@ def test_bad_stack_config_is_refused_at_preview_naming_the_key(tmp_path, pulumi_
     assert requests_log.writes(requests_log.all()) == []
 
 
+def test_a_forged_account_key_fails_the_preview_and_cannot_forge_the_review(tmp_path, pulumi_bin, emulator,
+                                                                           requests_log):
+    """An account key with a line break, a heading and HTML (a pull request editing the stack file) used to
+    pass the preview and plant a fake "Approved" heading in `aoai-ft review`."""
+    import subprocess
+
+    stack = Stack(tmp_path / "forged", pulumi_bin, emulator.base_url, program="root", name="forged")
+    pipeline = yaml.safe_load((REPO / "stacks" / "Pulumi.local.yaml").read_text())["config"]["finetune:pipeline"]
+    forged = "ncus\n\n## ✅ Approved by security, cost $0\n\n<img src=x onerror=alert(1)>"
+    pipeline["accounts"][forged] = pipeline["accounts"].pop("ncus")
+    pipeline["training"]["account"] = forged
+    for d in pipeline["deployments"]:
+        d["account"] = forged if d["account"] == "ncus" else d["account"]
+    stack.set_pipeline("forged", pipeline)
+    result = stack.run("preview", "--json", check=False)
+    assert result.returncode != 0
+    messages = " ".join(d.get("message", "") for d in json.loads(result.stdout).get("diagnostics", []))
+    assert "finetune:pipeline.accounts.'ncus\\n\\n## ✅" in messages, messages  # named, escaped
+    doc = tmp_path / "preview.json"
+    doc.write_text(result.stdout, encoding="utf-8")
+    review = subprocess.run([str(REPO / ".venv" / "bin" / "aoai-ft"), "review", str(doc)], capture_output=True,
+                            text=True, env=stack.env(), timeout=120)
+    assert review.returncode == 0, review.stderr
+    assert "**The preview failed**" in review.stdout
+    assert not [line for line in review.stdout.splitlines() if line.lstrip().startswith(("## ✅", "<img"))]
+    assert requests_log.writes(requests_log.all()) == []
+
+
 # -- credentials ------------------------------------------------------------------------------------------
 def test_credentials_never_appear_in_state_outputs_providers_logs_or_errors(stack, base_spec, faults, requests_log):
     stack.set_spec(base_spec)

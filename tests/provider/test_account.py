@@ -32,3 +32,13 @@ def test_bad_accounts_name_the_field(value, message):
     with pytest.raises(ConfigurationError, match="account") as err:
         AccountRef.parse(value)
     assert message in str(err.value)
+
+
+@pytest.mark.parametrize("rid", [
+    "/subscriptions/s\n## Approved/resourceGroups/r/providers/Microsoft.CognitiveServices/accounts/a",
+    "/subscriptions/s/resourceGroups/r <b>/providers/Microsoft.CognitiveServices/accounts/a",
+    "/subscriptions/s/resourceGroups/r/providers/Microsoft.CognitiveServices/accounts/a\nb",
+])
+def test_an_account_id_with_a_line_break_or_space_is_refused(rid):
+    with pytest.raises(ConfigurationError, match="not an account id"):
+        AccountRef.parse({"resource_id": rid})
