@@ -918,6 +918,7 @@ class FineTuningJob(Resource, module="aoai", name="FineTuningJob"):
     finished_at: pulumi.Output[Optional[str]]
     estimated_finish: pulumi.Output[Optional[str]]
     resolved_hyperparameters: pulumi.Output[Optional[dict]]
+    owner_marker: pulumi.Output[Optional[str]]  # the marker its objects carry (ownership.py)
 
     def __init__(
         self,

@@ -508,6 +508,7 @@ class ModelDeployment(Resource, module="aoai", name="ModelDeployment"):
     endpoint: pulumi.Output[str]
     deployed_model: pulumi.Output[dict]
     deployed_sku: pulumi.Output[dict]
+    owner_marker: pulumi.Output[Optional[str]]  # the marker its objects carry (ownership.py)
 
     def __init__(
         self,

@@ -339,6 +339,27 @@ DEPLOYED_MODEL = Object("DeployedModel", "The model of a deployment, as ARM repo
     Field("source", STRING, "The ARM id of the account the model comes from, when it is another account."),
 ))
 
+OWNER = Object("Owner", "Who a resource is: the stack and the resource's own name. The objects it makes carry a "
+               "marker derived from it (a file's name, a deployment's ARM tags), and it reuses, attaches to or deletes "
+               "only objects that carry its marker (see ownership.py).", (
+    Field("stack", STRING, "`<organization>/<project>/<stack>`.", required=True, example="organization/finetune/dev"),
+    Field("resource", STRING, "`<Kind>/<resource name>`.", required=True, example="TrainingFile/training-data"),
+))
+
+
+def _owner(kind: str) -> "Field":
+    return Field("owner", OWNER, "Who owns the objects this resource makes (set by the front end: the Python API "
+                 "from the program's organization, project and stack; never a change by itself). Without it nothing "
+                 "is provably the resource's own: nothing is reused or attached to after an interruption, and a "
+                 "same-named deployment or same-input job fails the create.", replace="none",
+                 python=False, example={"stack": "organization/finetune/dev", "resource": f"{kind}/example"})
+
+
+def _owner_marker() -> "Field":
+    return Field("owner_marker", STRING, "The owner marker the objects were made with (`aoaift-<stack>-<resource>`); "
+                 "none for an adopted object that carries no marker of this resource.")
+
+
 # ---------------------------------------------------------------------------------------------------
 # Resources
 
@@ -367,8 +388,9 @@ TRAINING_FILE = Resource(
               "preview when it is new or changed; a URL this machine cannot read is left to the service.",
               replace="replace", secret=True, example="https://account.blob.core.windows.net/data/train.jsonl?sv=..."),
         Field("purpose", STRING, "The file's purpose.", default="fine-tune", replace="replace", example="fine-tune"),
-        Field("filename", STRING, "The name the service records (default: the file's base name, or the URL's). Outputs "
-              "the service's name.", replace="replace", computed=True, example="train.jsonl"),
+        Field("filename", STRING, "The name the service records (default: the file's base name, or the URL's), with "
+              "the owner marker before its extension. Outputs the service's name "
+              "(`train.aoaift-3f9c1a2b4d-7e21c0aa.jsonl`).", replace="replace", computed=True, example="train.jsonl"),
         Field("model", STRING, "The base model the data is for; selects the data format checked at preview.",
               example="gpt-4o-mini-2024-07-18"),
         Field("method", STRING, "The fine-tuning method the data is for: `supervised` (default), `dpo` (preference "
@@ -386,6 +408,7 @@ TRAINING_FILE = Resource(
         Field("project_dir", STRING, "The directory a local `path` must stay inside (absolute).", replace="none",
               default_note="the Pulumi project's directory (the nearest one with a Pulumi.yaml above the program)",
               example="/home/me/project"),
+        _owner("TrainingFile"),
     ),
     outputs=(
         Field("file_id", STRING, "The file's id in the service (`file-...`).", required=True),
@@ -394,6 +417,7 @@ TRAINING_FILE = Resource(
         Field("status", STRING, "The service's status of the file (`processed`).", required=True),
         Field("status_details", STRING, "The service's details of that status, if any."),
         Field("created_at", STRING, "When the service created the file (RFC 3339).", required=True),
+        _owner_marker(),
     ),
     state=(
     Field("imported", BOOLEAN, "Set on an object brought in by an import: computed inputs the program leaves unset "
@@ -457,6 +481,7 @@ FINE_TUNING_JOB = Resource(
               default=False, example=True),
         Field("adopt_job_id", STRING, "Bring an existing job under management by its id (read, never created).",
               replace="replace", example="ftjob-abc123"),
+        _owner("FineTuningJob"),
     ),
     outputs=(
         Field("job_id", STRING, "The job's id (`ftjob-...`).", required=True),
@@ -476,6 +501,7 @@ FINE_TUNING_JOB = Resource(
               on_update="when_ended"),
         Field("resolved_hyperparameters", HYPERPARAMETERS, "The hyperparameters the service used (\"auto\" resolved).",
               on_update="when_ended"),
+        _owner_marker(),
     ),
     state=(
     Field("imported", BOOLEAN, "Set on an object brought in by an import: computed inputs the program leaves unset "
@@ -512,8 +538,9 @@ MODEL_DEPLOYMENT = Resource(
               computed=True, example="Microsoft.DefaultV2"),
         Field("version_upgrade_option", STRING, "`OnceNewDefaultVersionAvailable`, `OnceCurrentVersionExpired` or "
               "`NoAutoUpgrade`.", computed=True, example="NoAutoUpgrade"),
-        Field("adopt_existing", BOOLEAN, "Take over a deployment of that name that exists with another model.",
-              default=False, example=True),
+        Field("adopt_existing", BOOLEAN, "Take over a deployment of that name that this stack cannot prove is its "
+              "own (it carries no owner tag of this resource); it is tagged as this resource's.", default=False,
+              example=True),
         Field("timeout_seconds", NUMBER, _TIMEOUT.format(what="provision the deployment"), default=3600, example=1800),
         Field("metrics", ANY, "The training metrics of the model: a FineTuningJob's `metrics` output, read by "
               "$quality_gate. A change never replaces.", example={"final_valid_loss": 0.41, "steps": 180}),
@@ -522,6 +549,7 @@ MODEL_DEPLOYMENT = Resource(
         Field("evaluation", EVALUATION_RESULTS, "The model's evaluation: a ModelEvaluation's `results` output (of "
               "this stack, or of another through a StackReference), read by `qualityGate`. A change never replaces.",
               example={"model": "gpt-4o-mini-2024-07-18", "cases_run": 20, "passed_cases": 18, "pass_rate": 0.9}),
+        _owner("ModelDeployment"),
     ),
     outputs=(
         Field("deployment_id", STRING, "The deployment's ARM id.", required=True),
@@ -529,6 +557,7 @@ MODEL_DEPLOYMENT = Resource(
         Field("endpoint", STRING, "The account's inference endpoint.", required=True),
         Field("deployed_model", DEPLOYED_MODEL, "The deployed model, as ARM reports it."),
         Field("deployed_sku", SKU, "The deployment's sku, as ARM reports it.", on_update="recomputed"),
+        _owner_marker(),
     ),
     state=(
     Field("imported", BOOLEAN, "Set on an object brought in by an import: computed inputs the program leaves unset "

@@ -561,6 +561,7 @@ class TrainingFile(Resource, module="aoai", name="TrainingFile"):
     status: pulumi.Output[str]
     status_details: pulumi.Output[Optional[str]]
     created_at: pulumi.Output[str]
+    owner_marker: pulumi.Output[Optional[str]]  # the marker its objects carry (ownership.py)
 
     def __init__(
         self,

@@ -120,7 +120,7 @@ def test_two_stacks_with_identical_data_each_get_their_own_file(emu, tmp_path):
     assert outs_a["owner_marker"] != outs_b["owner_marker"]
     # destroying B leaves A's file
     ctl_b.delete(id_b, outs_b)
-    assert {f.id for f in sdk(emu).files.list()} == {id_a}
+    assert {f.id for f in sdk(emu).files.list().data} == {id_a}
 
 
 def test_a_file_left_by_this_stacks_interrupted_up_is_reused(emu, tmp_path):
@@ -134,7 +134,7 @@ def test_a_file_left_by_this_stacks_interrupted_up_is_reused(emu, tmp_path):
     emu.backend.advance_clock(15)
     file_id, outs = ctl.create(inputs)
     assert file_id == landed.id and outs["owner_marker"] == marker
-    assert len(list(sdk(emu).files.list())) == 2  # nothing uploaded
+    assert len(sdk(emu).files.list().data) == 2  # nothing uploaded
 
 
 def test_an_adopted_file_of_another_stack_is_left_in_place_on_destroy(emu, tmp_path):
@@ -173,7 +173,7 @@ def test_a_job_attaches_only_to_this_stacks_run(emu, tmp_path):
     job_ctl_b, inputs_b = job_inputs(emu, "b", file_a)
     with pytest.raises(ConfigurationError, match=f"{earlier.id}.*adopt_job_id"):
         job_ctl_b.create(inputs_b)
-    assert len(list(sdk(emu).fine_tuning.jobs.list())) == 1
+    assert len(sdk(emu).fine_tuning.jobs.list().data) == 1
     # with another seed, B starts its own run
     job_ctl_b, inputs_b = job_inputs(emu, "b", file_a, seed=8)
     id_b, _ = job_ctl_b.create(inputs_b)
