@@ -289,7 +289,7 @@ def _policy_section(policy: PolicyResults | None) -> list[str]:
     if not policy.packs:
         return out + ["The policy pack reported nothing (did it load?).", ""]
     checks = sum(policy.passed.values()) + len(policy.violations)
-    head = f"Pack{'s' if len(policy.packs) > 1 else ''} " + ", ".join(f"`{p}`" for p in policy.packs)
+    head = f"Pack{'s' if len(policy.packs) > 1 else ''} " + ", ".join(review._code(p) for p in policy.packs)
     if not policy.violations:
         out.append(f"{head}: **passed**, {checks} check(s), no violation.")
     else:
@@ -297,8 +297,8 @@ def _policy_section(policy: PolicyResults | None) -> list[str]:
         out.append(f"{head}: {level}, {len(policy.violations)} violation(s) in {checks} check(s).")
         out += ["", "| Policy | Level | Resource | Message |", "|---|---|---|---|"]
         for v in policy.violations:
-            out.append(f"| `{v['policy']}` | {v['level']} | `{review._md(v['resource'])}` | "
-                       f"{review._md(v['message'])} |")
+            out.append(f"| {review._code(v['policy'])} | {review._text(v['level'])} | {review._code(v['resource'])} | "
+                       f"{review._text(v['message'])} |")
     out.append("")
     return out
 
@@ -308,14 +308,14 @@ def render_comment(previews: list[StackPreview], ctx: Context, *, skipped: Itera
     policy results."""
     short = ctx.commit[:12] if ctx.commit else "(unknown)"
     out = [MARKER, "## Fine-tuning review", ""]
-    where = f"Commit `{short}`" + (f" (`{review._md(ctx.ref)}`)" if ctx.ref else "")
+    where = f"Commit {review._code(short)}" + (f" ({review._code(ctx.ref)})" if ctx.ref else "")
     if ctx.run_url:
         where += f" · [workflow run]({ctx.run_url})"
     out += [where, ""]
     if not previews:
         out += ["No stack is changed by this pull request."]
         if skipped:
-            out += ["", "Not previewed (unchanged): " + ", ".join(f"`{s}`" for s in skipped) + "."]
+            out += ["", "Not previewed (unchanged): " + ", ".join(review._code(s) for s in skipped) + "."]
         return scrub("\n".join(out) + "\n")
     out += ["| Stack | Preview | Training runs | Training estimate | Hosting after | Policy |",
             "|---|---|---|---|---|---|"]
@@ -324,17 +324,19 @@ def render_comment(previews: list[StackPreview], ctx: Context, *, skipped: Itera
         status = "**failed**" if p.failed else ("changes" if r and any(c.action != "same" for c in r.changes)
                                                 else "no changes")
         if r is None:
-            out.append(f"| `{p.qualified}` | {status} | - | - | - | {_policy_cell(p.policy)} |")
+            out.append(f"| {review._code(p.qualified)} | {status} | - | - | - | {_policy_cell(p.policy)} |")
             continue
         currency = r.prices.currency
         after = r.hosting("after")[0]
-        out.append(f"| `{p.qualified}` | {status} | {len(r.training_runs)} | {cost.usd(r.training_usd, currency)} | "
+        out.append(f"| {review._code(p.qualified)} | {status} | {len(r.training_runs)} | "
+                   f"{cost.usd(r.training_usd, currency)} | "
                    f"{cost.usd(after, currency)}/hour | {_policy_cell(p.policy)} |")
     if skipped:
-        out += ["", "Not previewed (unchanged by this pull request): " + ", ".join(f"`{s}`" for s in skipped) + "."]
+        out += ["", "Not previewed (unchanged by this pull request): " + ", ".join(review._code(s) for s in skipped)
+                + "."]
     out.append("")
     for p in previews:
-        out += [f"### Stack `{p.qualified}` at `{short}`", ""]
+        out += [f"### Stack {review._code(p.qualified)} at {review._code(short)}", ""]
         if p.review is not None:
             out.append(_demote(review.render(p.review)).rstrip())
             out.append("")

@@ -381,7 +381,7 @@ class ModelDeploymentController(Controller):
         account = AccountRef.parse(props["account"])
         name = props.get("deployment_name") or id_.rsplit("/", 1)[-1]
         result = self._get(self._client(account, props.get("sku")), account, name)
-        if result is not None and _foreign(result, props):
+        if result is not None and props.get("owner_marker") and _foreign(result, props):
             pulumi.log.warn(f"deployment {name} in account {account.name} now carries another stack's owner tag: "
                             "this stack's deployment was removed and the name taken; dropped from this stack")
             return None, {}

@@ -157,3 +157,23 @@ def test_metrics_and_gates_that_are_not_numbers_never_crash_the_review(tmp_path,
     assert "Traceback" not in result.output and "### Deployments per region" in result.output
     if isinstance(gate, dict) and isinstance(metrics, dict):
         assert "quality gate: **fails**" in result.output
+
+
+def test_the_ci_comment_escapes_the_branch_the_stacks_and_the_policy_results():
+    """`aoai-ft ci review`'s comment: a branch name, a stack name and a policy message are the pull
+    request author's to choose."""
+    from pulumi_aoai_finetune import ci
+
+    ctx = ci.Context(commit="0123456789abcdef", ref=FORGED, pull_request=7, run_url="https://gh/run/1")
+    policy = ci.PolicyResults(packs=["guardrails"], passed={}, violations=[
+        {"policy": "no-" + FORGED, "pack": "guardrails", "level": "mandatory", "resource": FORGED, "message": FORGED}])
+    preview = ci.StackPreview("dev", "organization/finetune/" + FORGED, 0,
+                              review.build(hostile_preview(FORGED), regions={}), policy)
+    text = ci.render_comment([preview], ctx, skipped=[FORGED])
+    tokens = parse(text)
+    headings = [tokens[i + 1].content for i, t in enumerate(tokens) if t.type == "heading_open"]
+    assert not [h for h in headings if "Approved" in h and not h.startswith("Stack ")], headings
+    html = [t.content.strip() for t in inline_children(tokens) if t.type in ("html_inline", "html_block", "image")]
+    assert html == [ci.MARKER]  # the comment's own hidden marker only
+    links = [t for t in inline_children(tokens) if t.type == "link_open"]
+    assert [t.attrs.get("href") for t in links] == ["https://gh/run/1"]  # the workflow run only
