@@ -78,6 +78,17 @@ def owner_inputs(kind: str, resource_name: str) -> dict[str, str]:
             "resource": f"{kind}/{resource_name}"}
 
 
+def owner_from_urn(urn: str, kind: str, organization: str = "organization") -> Optional[dict[str, str]]:
+    """The ``owner`` input of a resource from its URN (``urn:pulumi:<stack>::<project>::<type>::<name>``),
+    for front ends that get the URN rather than run the program (the provider plugin). The URN does not
+    name the organization: the default one is assumed, as for a self-managed backend."""
+    parts = urn.split("::") if isinstance(urn, str) and urn.startswith("urn:pulumi:") else []
+    if len(parts) < 4 or not parts[-1]:
+        return None
+    stack, project, name = parts[0][len("urn:pulumi:"):], parts[1], parts[-1]
+    return {"stack": f"{organization}/{project}/{stack}", "resource": f"{kind}/{name}"}
+
+
 def parse_owner(value: Any) -> Optional[Owner]:
     """The owner of a resource from its inputs (``None`` when absent, unknown or malformed)."""
     if not isinstance(value, Mapping):

@@ -63,6 +63,24 @@ def test_owner_inputs_are_parsed_defensively():
     assert ownership.marker_in_tags({"aoai-finetune-owner": "not a marker"}) is None
 
 
+def test_the_provider_plugin_derives_the_owner_from_the_urn():
+    """YAML and TypeScript programs go through the provider plugin, which gets the URN, not the program."""
+    from pulumi_aoai_finetune import schema
+    from pulumi_aoai_finetune.adapters.plugin.provider import AoaiFinetuneProvider
+
+    urn = "urn:pulumi:dev::finetune::aoai-finetune:index:FineTuningJob::fine-tune"
+    assert ownership.owner_from_urn(urn, "FineTuningJob") == {"stack": "organization/finetune/dev",
+                                                              "resource": "FineTuningJob/fine-tune"}
+    parented = "urn:pulumi:dev::finetune::my:Component$aoai-finetune:index:TrainingFile::train"
+    assert ownership.owner_from_urn(parented, "TrainingFile")["resource"] == "TrainingFile/train"
+    assert ownership.owner_from_urn("not a urn", "TrainingFile") is None
+    plugin = AoaiFinetuneProvider("0.0.0")
+    news = plugin._defaults(schema.FINE_TUNING_JOB, "fine-tune", {"base_model": "m"}, urn)
+    assert news["owner"] == ownership.owner_from_urn(urn, "FineTuningJob")
+    given = {"stack": "o/p/s", "resource": "FineTuningJob/x"}
+    assert plugin._defaults(schema.FINE_TUNING_JOB, "fine-tune", {"owner": given}, urn)["owner"] == given
+
+
 # -- against the emulator ----------------------------------------------------------------------
 @pytest.fixture
 def emu(tmp_path, monkeypatch):

@@ -133,7 +133,7 @@ class AoaiFinetuneProvider(p.Provider):
             return p.CheckResponse(inputs=request.new_inputs, failures=[p.CheckFailure("", str(exc))])
         news = ctl.accept_imported(olds, news)
         given = set(news)
-        news = self._defaults(res, request.name, news)
+        news = self._defaults(res, request.name, news, request.urn)
         inputs, found = await _run(request.urn, ctl.check, olds, news)
         if "project_dir" not in given:  # the program's own directory: not part of what it declares
             inputs.pop("project_dir", None)
@@ -141,9 +141,15 @@ class AoaiFinetuneProvider(p.Provider):
         return p.CheckResponse(inputs=wire.to_wire(inputs, res, secret),
                                failures=[p.CheckFailure(field, reason) for field, reason in failures])
 
-    def _defaults(self, res: schema.Resource, name: str, news: dict[str, Any]) -> dict[str, Any]:
+    def _defaults(self, res: schema.Resource, name: str, news: dict[str, Any], urn: str = "") -> dict[str, Any]:
         """What the Python API fills in in the program, filled in here."""
         news = dict(news)
+        if news.get("owner") is None and "owner" in {f.name for f in res.inputs}:
+            from ...ownership import owner_from_urn
+
+            owner = owner_from_urn(urn, res.name)
+            if owner is not None:
+                news["owner"] = owner
         if res is schema.MODEL_DEPLOYMENT and news.get("deployment_name") is None:
             news["deployment_name"] = name
         if res is schema.TRAINING_FILE:
