@@ -492,7 +492,7 @@ def _evaluation_why(change: Change, by_urn: Mapping[str, Change]) -> None:
     new = change.new
     runs = f"{_value(new.get('cases_count'))} case(s) on deployment {_code(_show(new.get('deployment_name')))}"
     if change.action == "create":
-        change.why.append(f"new evaluation: **runs {runs}**")
+        change.why.append(f"new evaluation: **runs** {runs}")
     elif change.action == "delete":
         change.why.append("removed from the program: its record goes (nothing in the service)")
     elif change.action in ("update", "replace"):
@@ -507,7 +507,7 @@ def _evaluation_why(change: Change, by_urn: Mapping[str, Change]) -> None:
             else:
                 change.why.append(_describe_change(change, path))
         if change.action == "replace":
-            change.why.append(f"**runs again: {runs}**")
+            change.why.append(f"**runs again**: {runs}")
         else:
             change.why.append("no new run")
 

@@ -291,7 +291,7 @@ def test_an_evaluation_that_runs_again_is_shown_with_its_cost_and_last_results()
     result = review.build(doc)
     (change,) = result.of("ModelEvaluation")
     assert "the case file changed (content SHA-256 differs)" in change.why
-    assert "**runs again: 20 case(s) on deployment `chat`**" in change.why
+    assert "**runs again**: 20 case(s) on deployment `chat`" in change.why
     assert change.evaluation.prompt_tokens == 900 and change.evaluation.completion_tokens == 20 * 256
     md = review.render(result)
     assert "### Evaluations" in md and "- `held-out` (deployment `chat`): **runs**, 900 input + 5,120 output" in md

@@ -52,6 +52,13 @@ def hostile_preview(payload: str) -> dict:
         step("replace", "dep" + payload, "ModelDeployment", dep_old, dep_new, reasons=[payload]),
         step("update", "dep2", "ModelDeployment", dep_old, dict(dep_old, metrics={"steps": 3},
                                                                     quality_gate={"max_final_train_loss": 0.1})),
+        step("replace", "eval" + payload, "ModelEvaluation",
+             {"account": acct, "deployment_name": payload, "cases_count": 3, "cases_sha256": "a" * 64},
+             {"account": acct, "deployment_name": payload, "cases_count": payload, "cases_sha256": "b" * 64,
+              "model": payload},
+             outputs={"results": {"cases_run": 3, "passed_cases": payload, "pass_rate": payload,
+                                  "pass_rate_per_grader": {payload: 0.5, "x": payload}, "model": payload}},
+             reasons=[payload]),
     ], "diagnostics": [{"severity": "error", "message": payload}, {"severity": "warning", "message": payload}]}
 
 
@@ -72,7 +79,9 @@ def test_a_hostile_value_cannot_change_the_reviews_structure(payload):
     tokens = parse(md)
     headings = [tokens[i + 1].content for i, t in enumerate(tokens) if t.type == "heading_open"]
     assert all(h.startswith("Fine-tuning review") or h in ("Changes", "Training runs", "Deployments per region",
-                                                           "Cost estimate", "Warnings") for h in headings), headings
+                                                           "Evaluations", "Cost estimate", "Warnings")
+               for h in headings), headings
+    assert "Evaluations" in headings
     kinds = {t.type for t in inline_children(tokens)}
     assert not kinds & {"html_inline", "html_block", "link_open", "image", "s_open"}, kinds
     # emphasis only where the review puts it (bold actions and counts), never around the attacker's text
