@@ -291,6 +291,9 @@ def _code(value: Any) -> str:
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
+_md = _text  # the helper's earlier name (it escaped only "|" and line breaks): callers get the full escape
+
+
 def _value(value: Any) -> str:
     """An input value in a change line: our words for none/unknown, else the escaped value."""
     if value is None or is_unknown(value):
