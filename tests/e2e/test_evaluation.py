@@ -36,7 +36,8 @@ def test_promotion_is_gated_on_the_source_stacks_evaluation(tmp_path, pulumi_bin
         "accounts": {"eus2": {"name": "aoai-eus2", "region": "eastus2"}},
         "promote": {"stack": "organization/finetune/estaging",
                     "gate": {"evaluation": {"min_pass_rate": 0.8, "min_pass_rate_per_grader": {"contains": 0.8}}}},
-        "deployments": [{"account": "eus2", "name": "support", "sku": {"name": "Standard", "capacity": 1}}],
+        # a fine-tuned gpt-4o-mini gets no Standard deployment in East US 2 (docs/azure-rules.md, DP1)
+        "deployments": [{"account": "eus2", "name": "support", "sku": {"name": "GlobalStandard", "capacity": 1}}],
     }
     prod = Stack(tmp_path / "prod", pulumi_bin, emulator.base_url, program="root", name="eprod", state=backend)
     prod.set_pipeline("eprod", prod_pipeline)
