@@ -50,7 +50,7 @@ def stack_spec(emu, accounts: list[str], n_deployments: int, data: Path) -> dict
     for j in range(n_deployments):
         acct = accounts[j // len(MODELS_PER_ACCOUNT)]
         deployments[f"d{j + 1}"] = {"account": acct, "model": MODELS_PER_ACCOUNT[j % len(MODELS_PER_ACCOUNT)],
-                                    "sku": {"name": "Standard", "capacity": 1},
+                                    "sku": {"name": "GlobalStandard", "capacity": 1},  # any region
                                     **({"source": home} if acct != home else {})}
     return {
         "subscription": emu.config.subscription_id, "resource_group": emu.config.resource_group,

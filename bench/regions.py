@@ -45,7 +45,9 @@ from ._common import (
 
 TIME_SCALE = 100.0
 POLL = 0.5
-SKU = {"name": "Standard", "capacity": 1}
+# Global Standard: offered for fine-tuned gpt-4o-mini models from every region; Standard only in
+# northcentralus and swedencentral (the emulator's rule DP1, from Azure's fine-tuning-deploy page)
+SKU = {"name": "GlobalStandard", "capacity": 1}
 
 
 # -- the baseline script (child process) ------------------------------------------------------

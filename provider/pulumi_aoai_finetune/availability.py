@@ -51,7 +51,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 SOURCES_READ = "2026"
 
@@ -262,26 +262,32 @@ def data_plane_api_version(configured: str, needs_preview: bool) -> str:
 
 # -- live reads (read-only, best effort, cached per provider process) -----------------------------
 _cache_lock = threading.Lock()
-_regions: dict[str, str | None] = {}
 
 
 def account_region(settings, account) -> str | None:
     """The account's ARM location (``northcentralus``), or None when it cannot be read."""
-    from . import clients
+    return read_account(settings, account)[0]
 
-    with _cache_lock:
-        if account.key in _regions:
-            return _regions[account.key]
+
+def read_account(settings, account) -> tuple[str | None, str | None]:
+    """One ARM read of the account for all the checks of this process (:func:`shared`): its region (None
+    when it cannot be read), and ARM's answer when this credential is of another tenant (else None)."""
+    return shared("account", account, lambda: _read_account(settings, account))
+
+
+def _read_account(settings, account) -> tuple[str | None, str | None]:
+    from . import clients
+    from .errors import CrossTenantError
+
     try:
         with clients.arm_errors(f"reading account {account.name}"):
             acct = clients.arm(settings, account.subscription_id).accounts.get(
                 account.resource_group, account.name, retry_total=0, connection_timeout=10, read_timeout=20)
-        region = "".join((acct.location or "").split()).lower() or None
+        return "".join((acct.location or "").split()).lower() or None, None
+    except CrossTenantError as exc:
+        return None, str(exc)
     except Exception:  # noqa: BLE001 - preview reads are best effort; the table is the fallback
-        region = None
-    with _cache_lock:
-        _regions[account.key] = region
-    return region
+        return None, None
 
 
 def account_standard_models(settings, account) -> dict[str, bool] | None:
@@ -303,37 +309,44 @@ def account_standard_models(settings, account) -> dict[str, bool] | None:
     return out
 
 
-#: How long one listing of an account's deployments serves the checks of this process (a preview or
-#: an update): every deployment of the account checked meanwhile shares it.
-LIST_TTL = 120.0
-_lists: dict[str, tuple[float, list[tuple[str, str]] | None]] = {}
-_list_locks: dict[str, threading.Lock] = {}
+#: How long one read-only answer about an account (its deployments, whether this credential can read it)
+#: serves the checks of this process (a preview or an update): every deployment checked meanwhile shares it.
+SHARED_TTL = 120.0
+_shared: dict[tuple[str, str], tuple[float, Any]] = {}
+_shared_locks: dict[tuple[str, str], threading.Lock] = {}
+
+
+def shared(kind: str, account, read: Callable[[], Any]) -> Any:
+    """``read()``, made once per ``kind`` and account for all the checks of this process: the first check
+    reads (the others of that account wait for it), the rest reuse its answer for :data:`SHARED_TTL`
+    seconds. So N deployments on one account cost one read at preview, not N."""
+    key = (kind, account.key)
+    with _cache_lock:
+        lock = _shared_locks.setdefault(key, threading.Lock())
+    with lock:
+        with _cache_lock:
+            cached = _shared.get(key)
+        if cached is not None and time.monotonic() - cached[0] < SHARED_TTL:
+            return cached[1]
+        found = read()
+        with _cache_lock:
+            _shared[key] = (time.monotonic(), found)
+        return found
 
 
 def fine_tuned_deployments(settings, account) -> list[tuple[str, str]] | None:
     """``[(deployment name, model)]`` of the account's fine-tuned deployments (ARM list), or None.
 
-    One listing per account for all the deployments of that account this process checks: the first
-    check lists (the others of that account wait for it), the rest reuse it for :data:`LIST_TTL`
-    seconds. So N deployments on one account cost one list at preview, not N. A deployment this
-    process creates or deletes drops the account's listing (:func:`forget_deployments`)."""
-    with _cache_lock:
-        lock = _list_locks.setdefault(account.key, threading.Lock())
-    with lock:
-        with _cache_lock:
-            cached = _lists.get(account.key)
-        if cached is not None and time.monotonic() - cached[0] < LIST_TTL:
-            return cached[1]
-        found = _list_fine_tuned(settings, account)
-        with _cache_lock:
-            _lists[account.key] = (time.monotonic(), found)
-        return found
+    One listing per account for all the deployments of that account this process checks
+    (:func:`shared`). A deployment this process creates or deletes drops the account's listing
+    (:func:`forget_deployments`)."""
+    return shared("deployments", account, lambda: _list_fine_tuned(settings, account))
 
 
 def forget_deployments(account) -> None:
     """The account's deployments changed (this process created or deleted one): list them again."""
     with _cache_lock:
-        _lists.pop(account.key, None)
+        _shared.pop(("deployments", account.key), None)
 
 
 def _list_fine_tuned(settings, account) -> list[tuple[str, str]] | None:
@@ -368,5 +381,4 @@ def account_files(settings, account) -> tuple[int, int] | None:
 
 def clear_cache() -> None:
     with _cache_lock:
-        _regions.clear()
-        _lists.clear()
+        _shared.clear()

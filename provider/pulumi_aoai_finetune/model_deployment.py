@@ -222,19 +222,18 @@ class ModelDeploymentController(Controller):
             return []
         try:
             ref = AccountRef.parse(source, "source_account")
-            with clients.arm_errors(f"reading source account {ref.name}"):
-                clients.arm(self.settings, ref.subscription_id).accounts.get(
-                    ref.resource_group, ref.name, retry_total=0, connection_timeout=10, read_timeout=20)
-        except CrossTenantError as exc:
-            return [("source_account", (
-                f"source account {ref.name} is in another tenant than this provider's credential ({exc}). "
-                "Cross-tenant deployment needs a second token for the source tenant (ARM's "
-                "x-ms-authorization-auxiliary header), which this provider does not send: deploy with a "
-                "credential of the source's tenant that also has access to the target account, or train in the "
-                "target's tenant"))]
-        except Exception:  # noqa: BLE001 - any other answer is left to the deployment itself
+        except ConfigurationError:
+            return []  # reported by check_account
+        # one read of the source account for all the deployments this process checks (availability.shared)
+        problem = availability.read_account(self.settings, ref)[1]
+        if problem is None:
             return []
-        return []
+        return [("source_account", (
+            f"source account {ref.name} is in another tenant than this provider's credential ({problem}). "
+            "Cross-tenant deployment needs a second token for the source tenant (ARM's "
+            "x-ms-authorization-auxiliary header), which this provider does not send: deploy with a "
+            "credential of the source's tenant that also has access to the target account, or train in the "
+            "target's tenant"))]
 
     def diff(self, id_, olds, news):
         d = Diff()

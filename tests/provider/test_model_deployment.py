@@ -72,7 +72,8 @@ def test_source_account_change_replaces(ctl):
 
 
 def test_one_listing_per_account_serves_every_deployment_checked_at_preview(monkeypatch):
-    """N new deployments on one account cost one ARM list at preview, also when checked at once."""
+    """N new deployments on one account cost one ARM list at preview, also when checked at once; and the
+    read of a source account (its tenant) is made once for all the deployments it sources."""
     import threading
     import time
     from concurrent.futures import ThreadPoolExecutor
@@ -91,15 +92,25 @@ def test_one_listing_per_account_serves_every_deployment_checked_at_preview(monk
             model = SimpleNamespace(name="gpt-4o-mini-2024-07-18.ft-old")
             return [SimpleNamespace(name="old", properties=SimpleNamespace(model=model))]
 
-    monkeypatch.setattr(clients, "arm", lambda settings, subscription, **kw: SimpleNamespace(deployments=Deployments()))
+    class Accounts:
+        def get(self, resource_group, account, **kwargs):
+            with guard:
+                read.append(account)
+            return SimpleNamespace(name=account)
+
+    read: list[str] = []
+    monkeypatch.setattr(clients, "arm", lambda settings, subscription, **kw: SimpleNamespace(
+        deployments=Deployments(), accounts=Accounts()))
     availability.clear_cache()
     ctl = ModelDeploymentController(ProviderSettings())
     ctl.live_reads = True
-    news = [{**BASE, "account": acct, "deployment_name": f"d{i}"} for acct in (A, B) for i in range(6)]
+    news = [{**BASE, "account": acct, "deployment_name": f"d{i}", **({"source_account": A} if acct == B else {})}
+            for acct in (A, B) for i in range(6)]
     with ThreadPoolExecutor(8) as pool:
         results = list(pool.map(lambda n: ctl.check({}, n), news))
     assert all(failures == [] for _, failures in results)
     assert sorted(listed) == ["acct-a", "acct-b"]  # was one list per deployment: 12
+    assert sorted(read) == ["acct-a", "acct-b"]  # an account read once (region, source tenant): was 8 reads
     availability.clear_cache()
     ctl.check({}, news[0])
     assert sorted(listed) == ["acct-a", "acct-a", "acct-b"]  # a new process (preview) lists again
