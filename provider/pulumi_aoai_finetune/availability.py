@@ -279,10 +279,13 @@ def _read_account(settings, account) -> tuple[str | None, str | None]:
     from . import clients
     from .errors import CrossTenantError
 
+    acct = clients.account_read(account)  # read already (for its endpoint) with this credential
     try:
-        with clients.arm_errors(f"reading account {account.name}"):
-            acct = clients.arm(settings, account.subscription_id).accounts.get(
-                account.resource_group, account.name, retry_total=0, connection_timeout=10, read_timeout=20)
+        if acct is None:
+            with clients.arm_errors(f"reading account {account.name}"):
+                acct = clients.arm(settings, account.subscription_id).accounts.get(
+                    account.resource_group, account.name, retry_total=0, connection_timeout=10, read_timeout=20)
+            clients.remember_account(account, acct)  # what the endpoint output would read again
         return "".join((acct.location or "").split()).lower() or None, None
     except CrossTenantError as exc:
         return None, str(exc)
@@ -338,15 +341,21 @@ def fine_tuned_deployments(settings, account) -> list[tuple[str, str]] | None:
     """``[(deployment name, model)]`` of the account's fine-tuned deployments (ARM list), or None.
 
     One listing per account for all the deployments of that account this process checks
-    (:func:`shared`). A deployment this process creates or deletes drops the account's listing
-    (:func:`forget_deployments`)."""
+    (:func:`shared`). What this process creates or deletes there is noted in it (:func:`note_deployment`)."""
     return shared("deployments", account, lambda: _list_fine_tuned(settings, account))
 
 
-def forget_deployments(account) -> None:
-    """The account's deployments changed (this process created or deleted one): list them again."""
+def note_deployment(account, name: str, model: str | None) -> None:
+    """This process created (``model``) or deleted (None) deployment ``name``: the account's listing, when
+    there is one, says so (without listing again)."""
     with _cache_lock:
-        _shared.pop(("deployments", account.key), None)
+        cached = _shared.get(("deployments", account.key))
+        if cached is None or cached[1] is None:
+            return
+        found = [(n, m) for n, m in cached[1] if n.lower() != name.lower()]
+        if model and ".ft-" in model:
+            found.append((name, model))
+        _shared[("deployments", account.key)] = (cached[0], found)
 
 
 def _list_fine_tuned(settings, account) -> list[tuple[str, str]] | None:

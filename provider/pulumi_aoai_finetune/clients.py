@@ -36,6 +36,7 @@ TOKEN_ENV = "AOAI_FT_ACCESS_TOKEN"
 _lock = threading.Lock()
 _credentials: dict[tuple, Any] = {}
 _endpoints: dict[str, str] = {}
+_account_reads: dict[str, Any] = {}  # accounts this process read from ARM, by key
 _sdk_lock = threading.Lock()
 _sdk_loaded = False
 
@@ -198,6 +199,8 @@ def endpoint(settings: ProviderSettings, account: AccountRef) -> str:
         return cached
     with arm_errors(f"reading account {account.name}"):
         acct = arm(settings, account.subscription_id).accounts.get(account.resource_group, account.name)
+    with _lock:
+        _account_reads[account.key] = acct  # the preview checks' read of it (availability.read_account)
     found = getattr(acct.properties, "endpoint", None) if acct.properties else None
     if not found:
         raise errors.ConfigurationError(
@@ -205,6 +208,21 @@ def endpoint(settings: ProviderSettings, account: AccountRef) -> str:
     with _lock:
         _endpoints[account.key] = found
     return found
+
+
+def remember_account(account: AccountRef, acct: Any) -> None:
+    """An ARM read of the account made elsewhere (a preview check): its endpoint is not read again."""
+    found = getattr(acct.properties, "endpoint", None) if getattr(acct, "properties", None) else None
+    with _lock:
+        _account_reads.setdefault(account.key, acct)
+        if found:
+            _endpoints.setdefault(account.key, found)
+
+
+def account_read(account: AccountRef) -> Any:
+    """The account as this process last read it from ARM, or None."""
+    with _lock:
+        return _account_reads.get(account.key)
 
 
 def data_plane(settings: ProviderSettings, account: AccountRef, *, api_version: str | None = None,

@@ -322,10 +322,8 @@ class ModelDeploymentController(Controller):
             return result
 
         pulumi.log.info(f"{verb} deployment {name} of {inputs['model']} in account {account.name}")
-        try:
-            result = self._serialized(account, f"{verb} deployment {name} in {account.name}", run)
-        finally:
-            availability.forget_deployments(account)  # the account's deployments changed (or may have)
+        result = self._serialized(account, f"{verb} deployment {name} in {account.name}", run)
+        availability.note_deployment(account, name, inputs["model"])  # the account's listing stays true
         state = result.properties.provisioning_state if result.properties else None
         if state != "Succeeded":
             raise DeploymentFailedError(f"deployment {name} in {account.name} ended {state}")
@@ -437,8 +435,7 @@ class ModelDeploymentController(Controller):
             self._serialized(account, f"deleting deployment {name} in {account.name}", run)
         except NotFoundError:
             pass  # already gone: delete is idempotent
-        finally:
-            availability.forget_deployments(account)
+        availability.note_deployment(account, name, None)
 
     def delete(self, id_, props):
         account = AccountRef.parse(props["account"])
