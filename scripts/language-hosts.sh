@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Provide the YAML and Node.js language hosts beside the Pulumi CLI, so `runtime: yaml` and
 # `runtime: nodejs` programs run. Usage: bash scripts/language-hosts.sh <directory of pulumi>
-#   1. hosts already beside `pulumi` (an official install ships both): nothing to do;
+#   1. hosts already beside `pulumi` that this script did not build (an official install ships both):
+#      nothing to do;
 #   2. otherwise each is built once from its Go module with the ordinary `go` client into that
 #      directory (a cache outside the repository), under a lock so parallel setups never race:
 #      - YAML:    github.com/pulumi/pulumi-yaml v1.25.0 (cmd/pulumi-language-yaml), with its own pins;
@@ -17,7 +18,8 @@ NODEJS_VERSION="${PULUMI_NODEJS_HOST_VERSION:-v3.68.0}"
 CACHE="${PULUMI_AOAI_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pulumi-aoai-finetune}"
 log() { printf 'language-hosts: %s\n' "$*" >&2; }
 
-have() { [ -x "$DEST/$1" ] && { [ -f "$DEST/.official-install" ] || [ -f "$DEST/.$1-$2" ]; }; }
+# a host there that this script did not build (no stamp of ours) came with the CLI: it is used as it is
+have() { [ -x "$DEST/$1" ] && { [ -f "$DEST/.$1-$2" ] || ! ls "$DEST/.$1-"* >/dev/null 2>&1; }; }
 if have pulumi-language-yaml "$YAML_VERSION" && have pulumi-language-nodejs "$NODEJS_VERSION"; then exit 0; fi
 [ -w "$DEST" ] || { log "$DEST is not writable and lacks the YAML/Node.js hosts: install them with the Pulumi CLI"; exit 1; }
 
