@@ -5,7 +5,7 @@ spec = {
   "subscription": ..., "resource_group": ...,
   "files": {"train": {"account": "<name>", "path": "...", ...TrainingFile inputs}},
   "jobs": {"job": {"account": ..., "base_model": "...", "training_file": "train", ...FineTuningJob inputs}},
-  "deployments": {"d1": {"account": ..., "model": "job:<job>" | "checkpoint:<job>:<index>" | "<model name>",
+  "deployments": {"d1": {"account": ..., "model": "job:<job>" | "checkpoint:<job>:<index>" (of the checkpoints that are not the model) | "<model name>",
                          "source": "<account>"?, ...ModelDeployment inputs}}
 }
 """
@@ -30,7 +30,9 @@ def model_ref(ref):
         return jobs[ref[4:]].fine_tuned_model
     if ref.startswith("checkpoint:"):
         _, job, index = ref.split(":")
-        return jobs[job].checkpoints.apply(lambda cps, i=int(index): cps[i]["model"])
+        # the checkpoints other than the final model (the service lists the last epoch's as the model itself)
+        return pulumi.Output.all(jobs[job].checkpoints, jobs[job].fine_tuned_model).apply(
+            lambda a, i=int(index): [c["model"] for c in a[0] if c["model"] != a[1]][i])
     return ref
 
 

@@ -337,12 +337,27 @@ def shared(kind: str, account, read: Callable[[], Any]) -> Any:
         return found
 
 
+#: A listing of an account's deployments at most this old tells create that a name is free (instead of a read).
+EXISTENCE_MAX_AGE = 30.0
+
+
 def fine_tuned_deployments(settings, account) -> list[tuple[str, str]] | None:
     """``[(deployment name, model)]`` of the account's fine-tuned deployments (ARM list), or None.
 
     One listing per account for all the deployments of that account this process checks
     (:func:`shared`). What this process creates or deletes there is noted in it (:func:`note_deployment`)."""
-    return shared("deployments", account, lambda: _list_fine_tuned(settings, account))
+    found = shared("deployments", account, lambda: _list_deployments(settings, account))
+    return None if found is None else [(n, m) for n, m in found if ".ft-" in m]
+
+
+def name_free(account, name: str, max_age: float = EXISTENCE_MAX_AGE) -> bool:
+    """Whether this process listed the account's deployments in the last ``max_age`` seconds (kept true
+    with its own creates and deletes since) and no deployment ``name`` was there. False when unsure."""
+    with _cache_lock:
+        cached = _shared.get(("deployments", account.key))
+    if cached is None or cached[1] is None or time.monotonic() - cached[0] > max_age:
+        return False
+    return name.lower() not in {n.lower() for n, _ in cached[1]}
 
 
 def note_deployment(account, name: str, model: str | None) -> None:
@@ -353,12 +368,13 @@ def note_deployment(account, name: str, model: str | None) -> None:
         if cached is None or cached[1] is None:
             return
         found = [(n, m) for n, m in cached[1] if n.lower() != name.lower()]
-        if model and ".ft-" in model:
+        if model is not None:
             found.append((name, model))
         _shared[("deployments", account.key)] = (cached[0], found)
 
 
-def _list_fine_tuned(settings, account) -> list[tuple[str, str]] | None:
+def _list_deployments(settings, account) -> list[tuple[str, str]] | None:
+    """``[(name, model)]`` of every deployment of the account (ARM list), or None when it cannot be read."""
     from . import clients
 
     try:
@@ -367,12 +383,8 @@ def _list_fine_tuned(settings, account) -> list[tuple[str, str]] | None:
                 account.resource_group, account.name, retry_total=0, connection_timeout=10, read_timeout=20))
     except Exception:  # noqa: BLE001 - best effort
         return None
-    out = []
-    for d in items:
-        model = d.properties.model.name if d.properties and d.properties.model else ""
-        if model and ".ft-" in model:
-            out.append((d.name, model))
-    return out
+    return [(d.name, d.properties.model.name if d.properties and d.properties.model and d.properties.model.name
+             else "") for d in items]
 
 
 def account_files(settings, account) -> tuple[int, int] | None:

@@ -45,7 +45,8 @@ preview of an existing one reads it, and when Azure has removed it says so and r
 update (``pulumi refresh`` says so too, and the next ``up`` creates it again). A new fine-tuned
 deployment is refused at preview when the account already has 10 (ARM list, read-only); deployments of
 the same stack not created yet are not visible there (the project's stack config counts those). One
-listing per account serves all the deployments of that account checked in a preview.
+listing per account serves all the deployments of that account checked in a preview, and tells create that a
+name is free when it is less than 30 s old (otherwise create reads the name first).
 """
 
 from __future__ import annotations
@@ -335,7 +336,9 @@ class ModelDeploymentController(Controller):
         client = self._client(account)  # a GET: the configured api-version reads every sku
         name = inputs["deployment_name"]
         marker = _marker(inputs)
-        existing = self._get(client, account, name)
+        # a name this process saw free in the account's listing moments ago (its checks listed it) is not read
+        # again; otherwise read: a deployment of that name is taken over only when it proves to be this stack's
+        existing = None if availability.name_free(account, name) else self._get(client, account, name)
         if existing is not None:
             found = ownership.marker_in_tags(existing.tags)
             model = existing.properties.model.name if existing.properties and existing.properties.model else None

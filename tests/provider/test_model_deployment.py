@@ -115,3 +115,31 @@ def test_one_listing_per_account_serves_every_deployment_checked_at_preview(monk
     ctl.check({}, news[0])
     assert sorted(listed) == ["acct-a", "acct-a", "acct-b"]  # a new process (preview) lists again
     availability.clear_cache()
+
+
+def test_a_fresh_listing_tells_create_which_names_are_free(monkeypatch):
+    """create reads a deployment before its PUT unless this process listed the account moments ago (its
+    checks did) and the name was free there; its own creates and deletes keep the listing true."""
+    from types import SimpleNamespace
+
+    from pulumi_aoai_finetune import availability, clients
+    from pulumi_aoai_finetune.account import AccountRef
+
+    class Deployments:
+        def list(self, resource_group, account, **kwargs):
+            model = SimpleNamespace(name="gpt-4o-mini-2024-07-18")
+            return [SimpleNamespace(name="base", properties=SimpleNamespace(model=model))]
+
+    monkeypatch.setattr(clients, "arm", lambda settings, subscription, **kw: SimpleNamespace(deployments=Deployments()))
+    availability.clear_cache()
+    account = AccountRef.parse(A)
+    assert not availability.name_free(account, "chat")  # never listed: unsure
+    assert availability.fine_tuned_deployments(ProviderSettings(), account) == []  # a base-model deployment only
+    assert availability.name_free(account, "chat") and not availability.name_free(account, "BASE")
+    availability.note_deployment(account, "chat", "gpt-4o-mini-2024-07-18.ft-x")
+    assert not availability.name_free(account, "chat")
+    assert availability.fine_tuned_deployments(ProviderSettings(), account) == [("chat", "gpt-4o-mini-2024-07-18.ft-x")]
+    availability.note_deployment(account, "chat", None)
+    assert availability.name_free(account, "chat")
+    assert not availability.name_free(account, "chat", max_age=-1)  # too old: read instead
+    availability.clear_cache()
