@@ -70,6 +70,30 @@ def test_every_ref_of_the_specs_resolves_inside_the_project(spec):
         contract.resolve(ref, spec)
 
 
+@pytest.mark.parametrize("common", sorted(str(p.relative_to(contract.SPECS_DIR))
+                                          for p in (contract.SPECS_DIR / "common-types").rglob("*.json")))
+def test_every_ref_of_the_common_types_resolves(common):
+    for ref in set(_refs(json.loads((contract.SPECS_DIR / common).read_text(encoding="utf-8")))):
+        contract.resolve(ref, common)
+
+
+def test_every_api_version_the_provider_sends_has_its_spec():
+    """No api-version the provider uses is served unchecked: data plane 2024-10-21 and
+    2025-04-01-preview, ARM 2025-06-01 and (the developer tier) 2025-07-01-preview."""
+    from pulumi_aoai_finetune import availability, settings
+
+    assert contract.UNCHECKED == set()
+    assert ("arm", availability.DEVELOPER_TIER_ARM_API_VERSION) in contract.SPECS
+    defaults = settings.ProviderSettings()
+    assert ("arm", defaults.arm_api_version) in contract.SPECS
+    assert ("data", defaults.api_version) in contract.SPECS
+    preview = contract.load_document("cognitiveservices-arm-2025-07-01-preview.json")
+    # the developer tier's spec: v3 common types (and v2 in its quotaTiers operations)
+    refs = set(_refs(preview))
+    assert any("resource-management/v3/types.json" in r for r in refs)
+    assert any("resource-management/v3/privatelinks.json" in r for r in refs)
+
+
 # -- the strict mode, through the real clients -------------------------------------------------------
 @pytest.fixture
 def strict_server(tmp_path):
@@ -140,3 +164,37 @@ def test_documented_fields_outside_the_spec_are_overlays_with_their_source():
     # the file itself is unchanged: the overlay lives in the loaded copy only
     raw = json.loads((contract.SPECS_DIR / "azureopenai-dataplane-2025-04-01-preview.json").read_text())
     assert "trainingType" not in raw["definitions"]["FineTuningJobCreation"]["properties"]
+
+
+def test_arm_preview_requests_and_answers_are_checked(strict_server):
+    """ARM 2025-07-01-preview (developer-tier deployments) is checked like the other api-versions: a body
+    its Deployment schema does not define is refused, a valid developer-tier PUT is served and its answers
+    (the PUT, the GET, the list) validate against the same spec."""
+    backend = strict_server.backend
+    deployment = backend.account("aoai-ncus")["id"] + "/deployments/dev"
+    query = {"api-version": "2025-07-01-preview"}
+    arm = httpx.Client(base_url=strict_server.base_url, headers={"Authorization": "Bearer token"}, timeout=30)
+    bad = {"sku": {"name": "DeveloperTier", "capacity": 1},
+           "properties": {"model": {"format": "OpenAI", "name": "gpt-4.1-mini", "version": "2025-04-14"},
+                          "invented": True}}
+    refused = arm.put(deployment, params=query, json=bad)
+    assert refused.status_code == 400, refused.text
+    body = refused.json()["error"]
+    assert body["code"] == "EmulatorStrictContract"
+    assert "cognitiveservices-arm-2025-07-01-preview.json" in body["message"]
+    assert "'invented' was unexpected" in body["message"]
+    from .conftest import train_fine_tuned_model
+
+    model = train_fine_tuned_model(strict_server, base="gpt-4.1-mini-2025-04-14", n_epochs=1)["model"]
+    good = {"sku": {"name": "DeveloperTier", "capacity": 1},
+            "properties": {"model": {"format": "OpenAI", "name": model, "version": "1"}}}
+    created = arm.put(deployment, params=query, json=good)
+    assert created.status_code in (200, 201), created.text
+    strict_server.control.post("/_emulator/clock", json={"advance_seconds": 30})
+    got = arm.get(deployment, params=query)
+    assert got.status_code == 200 and got.json()["sku"]["name"] == "DeveloperTier", got.text
+    listed = arm.get(deployment.rsplit("/", 1)[0], params=query)
+    assert listed.status_code == 200 and [d["name"] for d in listed.json()["value"]] == ["dev"], listed.text
+    account = arm.get(backend.account("aoai-ncus")["id"], params=query)
+    assert account.status_code == 200, account.text
+    assert [v for v in backend.contract_violations if v["kind"] == "response"] == []

@@ -228,12 +228,13 @@ def _trained(server, client, base=MINI41, epochs=3):
 def test_fine_tuned_deployment_limit_per_account(modern):
     arm = make_arm_with(modern, polling_interval=0.01)
     model, checkpoints = _trained(modern, client_for(modern))
-    for name, ref in (("d1", model), ("d2", checkpoints[-1])):
+    assert checkpoints[-1] == model  # rule CK1: the last checkpoint is the model itself
+    for name, ref in (("d1", model), ("d2", checkpoints[-2])):
         poller = arm.deployments.begin_create_or_update(RG, "aoai-ncus", name, arm_deployment(ref, "1"))
         advance(modern, 10)
         assert poller.result().properties.provisioning_state == "Succeeded"
     with pytest.raises(HttpResponseError) as info:
-        arm.deployments.begin_create_or_update(RG, "aoai-ncus", "d3", arm_deployment(checkpoints[-2], "1"))
+        arm.deployments.begin_create_or_update(RG, "aoai-ncus", "d3", arm_deployment(checkpoints[-3], "1"))
     assert info.value.status_code == 400 and info.value.error.code == "QuotaExceeded"
     assert "already has 2 fine-tuned model deployments (d1, d2)" in info.value.error.message
     # base models do not count; the default limit is 10

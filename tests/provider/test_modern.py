@@ -339,8 +339,9 @@ def _train(emu, base=MINI41):
 def test_the_account_limit_of_fine_tuned_deployments_at_preview(emu, monkeypatch):
     monkeypatch.setattr(availability, "MAX_FINE_TUNED_DEPLOYMENTS", 2)
     model, checkpoints = _train(emu)
+    assert checkpoints[-1] == model  # rule CK1: the last checkpoint is the model itself
     _deploy(emu, "one", model)
-    _deploy(emu, "two", checkpoints[-1])
+    _deploy(emu, "two", checkpoints[-2])
     ctl = live(ModelDeploymentController, emu.settings)
     news = {"account": account("aoai-ncus"), "model": "04da6b54-80e4-46f7-96ec-b56ff0331ba9",  # unknown at preview
             "deployment_name": "three", "sku": {"name": "Standard", "capacity": 1}}
