@@ -21,6 +21,12 @@ Validation is done by ``jsonschema`` (Draft 7) on JSON Schemas converted from th
 - ``x-nullable`` admits null; ``format`` is not checked; enums are enforced in requests, and in
   responses only where the spec closes them (``modelAsString: false``).
 
+The inference spec (chat completions) is **OpenAPI 3.0**, not swagger 2.0: its ``requestBody`` is read as
+the body parameter, parameters and answers through their ``schema``/``content``, ``nullable`` like
+``x-nullable``, ``#/components/schemas`` like ``#/definitions``, and ``oneOf`` as ``anyOf`` (a value must
+match one of the alternatives; that it matches only one is not checked, since the converted alternatives
+can overlap where the spec's do not -- the check is no stricter than the spec says).
+
 Fields that Azure documents but no spec defines are added as **overlays** (:data:`OVERLAYS`), each
 citing its source; the spec files themselves are never changed.
 """
@@ -45,23 +51,29 @@ SPECS: dict[tuple[str, str], str] = {
     ("data", "2025-04-01-preview"): "azureopenai-dataplane-2025-04-01-preview.json",
     ("arm", "2025-06-01"): "cognitiveservices-arm-2025-06-01.json",
     ("arm", "2025-07-01-preview"): "cognitiveservices-arm-2025-07-01-preview.json",
+    ("inference", "2024-10-21"): "azureopenai-inference-2024-10-21.json",
 }
 
 #: api-versions the emulator serves whose spec is not copied yet: requests naming them are not checked
 #: (docs/azure-rules.md, "The contract" says which). Empty: every api-version the provider sends has its spec.
 UNCHECKED: set[tuple[str, str]] = set()
 
-#: Paths no spec covers, answered without a contract check: the emulator's own controls, the ARM
+#: Paths no spec covers, answered without a contract check: the emulator's own controls and the ARM
 #: operation-status URLs the service hands out in Azure-AsyncOperation/Location headers (not spec
-#: operations), and data-plane inference (in the separate inference spec, not copied here).
+#: operations).
 EXEMPT = (
     re.compile(r"^/_emulator(/|$)"),
     re.compile(r"^/subscriptions/[^/]+/providers/Microsoft\.CognitiveServices/locations/[^/]+/operationResults/",
                re.IGNORECASE),
-    re.compile(r"^/accounts/[^/]+/openai/deployments/[^/]+/(chat/completions|completions|embeddings)$"),
 )
 
+#: Inference (chat completions and the other ``/deployments/{id}/...`` calls) is described by a spec of its
+#: own, one per api-version. Only 2024-10-21 (the provider's default) is copied: inference requests naming
+#: another api-version are served without a contract check (docs/azure-rules.md, "The contract").
+INFERENCE_UNCHECKED_OTHER_VERSIONS = True
+
 _DATA_PLANE = re.compile(r"^/accounts/(?P<account>[^/]+)/openai(?P<rest>/.*)?$")
+_INFERENCE = re.compile(r"^/deployments/[^/]+/")
 
 # -- overlays: documented, not in the specs ------------------------------------------------------
 _TRAINING_TYPE = {
@@ -105,9 +117,19 @@ def _overlay_preview(spec: dict) -> None:
     }
 
 
+def _overlay_inference(spec: dict) -> None:
+    """Inference 2024-10-21: ``model`` in a chat completions body. The spec leaves it out (the deployment is in
+    the path), but Azure's own client sends it: openai-python's ``AzureOpenAI`` (``lib/azure.py``,
+    ``_build_request``) builds ``/deployments/{model}/chat/completions`` from the body's ``model`` and sends the
+    body unchanged, so every request of that SDK carries it and the service accepts it."""
+    request = spec["components"]["schemas"]["createChatCompletionRequest"]["allOf"][1]["properties"]
+    request["model"] = {"type": "string", "description": "overlay: sent by openai-python's AzureOpenAI client"}
+
+
 #: spec file -> functions that add what Azure documents outside the spec (cited in each).
 OVERLAYS = {
     "azureopenai-dataplane-2025-04-01-preview.json": (_overlay_preview,),
+    "azureopenai-inference-2024-10-21.json": (_overlay_inference,),
 }
 
 
@@ -170,6 +192,12 @@ class _Converter:
         parts = schema.get("allOf", [])
         if len(parts) == 1 and "$ref" in parts[0] and not schema.get("properties") and "type" not in schema:
             return self.ref(parts[0]["$ref"], doc)  # a property typed as one definition (maybe polymorphic)
+        alternatives = schema.get("oneOf") or schema.get("anyOf")
+        if alternatives:  # OpenAPI 3 (inference): one of the alternatives, checked as anyOf
+            options = [self.convert(alt, doc) for alt in alternatives]
+            if schema.get("nullable") or schema.get("x-nullable"):
+                options.append({"type": "null"})
+            return {"anyOf": options}
         merged = self._merge(schema, doc)
         out: dict[str, Any] = {}
         kind = merged.get("type")
@@ -178,10 +206,10 @@ class _Converter:
         if kind == "file":
             return {}
         if kind:
-            out["type"] = [kind, "null"] if merged.get("x-nullable") else kind
+            out["type"] = [kind, "null"] if _nullable(merged) else kind
         enum = merged.get("enum")
         if enum is not None and self._enforce_enum(merged):
-            out["enum"] = list(enum) + ([None] if merged.get("x-nullable") else [])
+            out["enum"] = list(enum) + ([None] if _nullable(merged) else [])
         for key in ("minLength", "maxLength", "minimum", "maximum", "minItems", "maxItems", "pattern"):
             if key in merged:
                 out[key] = merged[key]
@@ -189,9 +217,13 @@ class _Converter:
             out["items"] = self.convert(merged["items"], merged["items_doc"])
         if kind == "object" or merged["properties"]:
             out["properties"] = {name: self.convert(s, d) for name, (s, d) in merged["properties"].items()}
-            if merged["required"]:
-                out["required"] = sorted(merged["required"])
             extra = merged.get("additionalProperties")
+            # a closed object cannot require a name it does not define: such a ``required`` entry is a defect of
+            # the spec (inference 2024-10-21 ``ResponseFormatJsonSchema.json_schema`` requires ``type``, which it
+            # does not define), not enforced
+            required = {r for r in merged["required"] if extra or r in merged["properties"]}
+            if required:
+                out["required"] = sorted(required)
             if isinstance(extra, dict):
                 out["additionalProperties"] = self.convert(extra, merged["additional_doc"])
             else:
@@ -221,7 +253,7 @@ class _Converter:
             for name, prop in part.get("properties", {}).items():
                 merged["properties"].setdefault(name, (prop, part_doc))
             merged["required"].update(part.get("required", []))
-            for key in ("type", "enum", "x-nullable", "x-ms-enum", "minLength", "maxLength", "minimum", "maximum",
+            for key in ("type", "enum", "x-nullable", "nullable", "x-ms-enum", "minLength", "maxLength", "minimum", "maximum",
                         "minItems", "maxItems", "pattern", "discriminator"):
                 if key in part and key not in merged:
                     merged[key] = part[key]
@@ -244,7 +276,7 @@ class _Converter:
             return own
         chain: dict[str, Any] = own
         for sub_name, value in reversed(subtypes):
-            sub_schema = load_document(root_doc)["definitions"][sub_name]
+            sub_schema = _definitions(root_doc)[sub_name]
             if sub_name == name:
                 target = own
             else:
@@ -258,6 +290,16 @@ class _Converter:
         return chain
 
 
+def _nullable(schema: dict) -> bool:
+    return bool(schema.get("x-nullable") or schema.get("nullable"))
+
+
+def _definitions(doc: str) -> dict:
+    """The named schemas of a spec file: swagger 2.0 ``definitions`` or OpenAPI 3 ``components.schemas``."""
+    loaded = load_document(doc)
+    return loaded.get("definitions") or loaded.get("components", {}).get("schemas", {})
+
+
 def _escape(key: str) -> str:
     return key.replace("~", "~0").replace("/", "~1")
 
@@ -267,7 +309,8 @@ def _discriminator_root(schema: dict, doc: str, name: str, depth: int = 0):
     if depth > 10:
         return None
     if "discriminator" in schema:
-        return schema, doc, name, schema["discriminator"]
+        disc = schema["discriminator"]
+        return schema, doc, name, disc["propertyName"] if isinstance(disc, dict) else disc
     for sub in schema.get("allOf", []):
         if "$ref" in sub:
             target, target_doc, target_name = resolve(sub["$ref"], doc)
@@ -280,10 +323,10 @@ def _discriminator_root(schema: dict, doc: str, name: str, depth: int = 0):
 @functools.lru_cache(maxsize=None)
 def _subtype_table(doc: str) -> dict[str, list[str]]:
     table: dict[str, list[str]] = {}
-    for name, schema in load_document(doc).get("definitions", {}).items():
+    for name, schema in _definitions(doc).items():
         for sub in schema.get("allOf", []):
             ref = sub.get("$ref", "")
-            if ref.startswith("#/definitions/"):
+            if ref.startswith(("#/definitions/", "#/components/schemas/")):
                 table.setdefault(ref.rsplit("/", 1)[-1], []).append(name)
     return table
 
@@ -292,10 +335,11 @@ def _subtypes(doc: str, root: str) -> list[tuple[str, str]]:
     """(subtype, discriminator value) of every direct subtype of ``root``."""
     out = []
     for name in _subtype_table(doc).get(root, []):
-        schema = load_document(doc)["definitions"][name]
+        schema = _definitions(doc)[name]
         value = schema.get("x-ms-discriminator-value")
         if value is None:
-            prop = load_document(doc)["definitions"][root]["discriminator"]
+            prop = _definitions(doc)[root]["discriminator"]
+            prop = prop["propertyName"] if isinstance(prop, dict) else prop
             enum = _enum_of(schema.get("properties", {}).get(prop), doc) or []
             value = next((v for v in enum if name.lower().startswith(str(v).lower())), name)
         out.append((name, value))
@@ -349,6 +393,12 @@ class Contract:
                 if method == "parameters":
                     continue
                 params = [self._param(p) for p in shared + op.get("parameters", [])]
+                body = op.get("requestBody")
+                if body is not None:  # OpenAPI 3: the JSON body as swagger's body parameter
+                    content = body.get("content", {})
+                    media = content.get("application/json") or next(iter(content.values()), {})
+                    params.append({"name": "body", "in": "formData" if "multipart/form-data" in content else "body",
+                                   "required": bool(body.get("required")), "schema": media.get("schema", {})})
                 self.operations.append(Operation(
                     op.get("operationId", f"{method} {template}"), method.upper(), template,
                     re.compile(regex, re.IGNORECASE if plane == "arm" else 0), params, op.get("responses", {}),
@@ -356,8 +406,9 @@ class Contract:
 
     def _param(self, param: dict) -> dict:
         if "$ref" in param:
-            target, _, _ = resolve(param["$ref"], self.spec_file)
-            return target
+            param, _, _ = resolve(param["$ref"], self.spec_file)
+        if "schema" in param and param.get("in") in ("query", "path", "header"):  # OpenAPI 3
+            param = {**param.get("schema", {}), **{k: v for k, v in param.items() if k != "schema"}}
         return param
 
     def match(self, method: str, path: str) -> tuple[Operation | None, bool]:
@@ -436,6 +487,9 @@ class Contract:
         answer = op.responses.get(str(status)) or op.responses.get("default")
         if answer is None:
             return None, False
+        if "content" in answer:  # OpenAPI 3
+            media = answer["content"].get("application/json")
+            return (media or {}).get("schema"), True
         return answer.get("schema"), True
 
     def check_response(self, method: str, path: str, status: int, body: Any) -> list[Problem]:
@@ -494,7 +548,8 @@ def split_path(path: str) -> tuple[str, str] | None:
     template is ``{endpoint}/openai``)."""
     m = _DATA_PLANE.match(path)
     if m:
-        return "data", m["rest"] or "/"
+        rest = m["rest"] or "/"
+        return ("inference" if _INFERENCE.match(rest) else "data"), rest
     if path.lower().startswith("/subscriptions/"):
         return "arm", path
     return None
@@ -510,7 +565,8 @@ def api_version_of(query: str) -> str | None:
 def schema_problems(definition: str, instance: Any, spec_file: str, *, mode: str = "response") -> list[Problem]:
     """``instance`` against ``#/definitions/<definition>`` of ``spec_file`` (for tests and examples)."""
     conv = _Converter(mode)
-    root = dict(conv.ref(f"#/definitions/{definition}", spec_file))
+    where = "components/schemas" if "components" in load_document(spec_file) else "definitions"
+    root = dict(conv.ref(f"#/{where}/{definition}", spec_file))
     from jsonschema import Draft7Validator
 
     root["definitions"] = dict(conv.definitions)  # raw keys: the $ref pointers escape them

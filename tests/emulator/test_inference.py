@@ -78,7 +78,7 @@ def test_a_missing_or_unready_deployment_is_404(emulator):
     assert err.value.body["code"] == "DeploymentNotFound"
 
 
-@pytest.mark.parametrize("body, param", [
+OUTSIDE = [
     ({"messages": []}, "messages"),
     ({}, "messages"),
     ({"messages": [{"role": "robot", "content": "x"}]}, "messages[0].role"),
@@ -100,7 +100,11 @@ def test_a_missing_or_unready_deployment_is_404(emulator):
     ({"messages": [{"role": "user", "content": "x"}], "response_format": {"type": "yaml"}}, "response_format.type"),
     ({"messages": [{"role": "user", "content": "x"}], "response_format": {"type": "json_schema", "json_schema": {}}},
      "response_format.json_schema"),
-])
+]
+
+
+@pytest.mark.parametrize("body, param", OUTSIDE)
+@pytest.mark.outside_contract  # the emulator's own answer, in Azure's error shape (the strict layer would answer first)
 def test_requests_outside_the_contract_are_400_naming_the_parameter(emulator, control, body, param):
     make_arm(emulator).deployments.begin_create_or_update(RG, "aoai-ncus", "chat",
                                                           arm_deployment("gpt-4o-mini", "2024-07-18")).result()
@@ -216,3 +220,27 @@ def test_faults_reach_the_client_as_429_with_retry_after(emulator, control):
     assert err.value.response.headers.get("retry-after") == "1"
     with httpx.Client(base_url=emulator.base_url) as plain:
         assert plain.get("/_emulator/faults").json()["data"][0]["hits"] == 1
+
+
+# What the inference spec itself allows, though the emulator refuses it: it does not stream, and it holds an
+# assistant message to its description ("Required unless tool_calls or function_call is specified"), which the
+# schema does not encode.
+SPEC_ALLOWS = {"stream", "messages[0].content"}
+
+
+@pytest.mark.parametrize("body, param", [(b, p) for b, p in OUTSIDE
+                                         if not (p in SPEC_ALLOWS and (b.get("stream") or
+                                                                       b["messages"][0].get("role") == "assistant"))])
+def test_the_strict_layer_refuses_them_from_the_inference_spec(emulator, control, body, param):
+    """The same requests, in the suite's strict contract mode: refused by the official inference spec
+    (2024-10-21, ``ChatCompletions_Create``) before the emulator's own rules see them."""
+    make_arm(emulator).deployments.begin_create_or_update(RG, "aoai-ncus", "chat",
+                                                          arm_deployment("gpt-4o-mini", "2024-07-18")).result()
+    response = control.post("/accounts/aoai-ncus/openai/deployments/chat/chat/completions",
+                            params={"api-version": "2024-10-21"}, headers={"api-key": "k"}, json=body)
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert error["code"] == "EmulatorStrictContract", error
+    assert "azureopenai-inference-2024-10-21.json" in error["message"]
+    top = param.split("[")[0].split(".")[0]
+    assert f"body.{top}" in error["message"] or f"'{top}' is a required property" in error["message"], error

@@ -65,3 +65,30 @@ def test_the_run_sends_the_examples_request_and_grades_its_answer(service):
     # only fields of createChatCompletionRequest, plus the deployment the SDK repeats as `model`
     assert set(sent["body"]) <= {"messages", "temperature", "max_tokens", "model"}
     assert sent["body"]["temperature"] == 0 and sent["body"]["max_tokens"] == 800 and sent["api-key"] == "k"
+    # and what the run sends is a request the inference spec (with the SDK's `model` overlay) defines
+    from pulumi_aoai_finetune_emulator import contract
+
+    spec = contract.contract("inference", "2024-10-21")
+    assert spec.check_request("POST", "/deployments/pirate-bot/chat/completions",
+                              f"api-version={request['api-version']}", sent["body"], "application/json") == []
+
+
+def test_the_example_against_its_own_spec():
+    """The example's request is a valid ChatCompletions_Create body; its 200 answer is not: it lacks four
+    fields its own spec requires (``model``, ``object``, a choice's ``logprobs``, a message's ``refusal``).
+    The run parses it all the same (above), so the provider does not depend on them; the emulator answers
+    with all of them (its answers are checked against the spec in strict mode)."""
+    from pulumi_aoai_finetune_emulator import contract
+
+    spec = contract.contract("inference", "2024-10-21")
+    path = "/deployments/pirate-bot/chat/completions"
+    query = f"api-version={EXAMPLE['parameters']['api-version']}"
+    assert spec.check_request("POST", path, query, EXAMPLE["parameters"]["body"], "application/json") == []
+    problems = contract.schema_problems("createChatCompletionResponse", EXAMPLE["responses"]["200"]["body"],
+                                        "azureopenai-inference-2024-10-21.json")
+    assert sorted(str(p) for p in problems) == [
+        "createChatCompletionResponse.choices[0].message: 'refusal' is a required property",
+        "createChatCompletionResponse.choices[0]: 'logprobs' is a required property",
+        "createChatCompletionResponse: 'model' is a required property",
+        "createChatCompletionResponse: 'object' is a required property",
+    ]
