@@ -15,6 +15,7 @@ import pytest
 from openai import AzureOpenAI
 
 from pulumi_aoai_finetune import clients
+from pulumi_aoai_finetune.account import AccountRef
 from pulumi_aoai_finetune.fine_tuning_job import FineTuningJobController
 from pulumi_aoai_finetune.model_deployment import ModelDeploymentController
 from pulumi_aoai_finetune.settings import ProviderSettings
@@ -42,13 +43,20 @@ ROUTES = [
     ("GET", r"/fine_tuning/jobs/[^/]+/events", "get_finetuning_job_events.json", "200"),
     ("POST", r"/fine_tuning/jobs/[^/]+/cancel", "cancel_finetuning_job.json", "200"),
     ("GET", r"/fine_tuning/jobs/[^/]+", "get_finetuning_job.json", "200"),
+    ("GET", r"/fine_tuning/jobs", "get_finetuning_jobs.json", "200"),
     ("POST", r"/fine_tuning/jobs", "post_finetuning_job.json", "201"),
+    ("GET", r"/models/curie", "get_model_base.json", "200"),
     ("GET", r"/models/[^/]+", "get_model_finetune.json", "200"),
+    ("GET", r"/models", "get_models.json", "200"),
     ("POST", r"/files/import", "import_file.json", "201"),
     ("GET", r"/files/[^/]+/content", None, "200"),
     ("GET", r"/files/[^/]+", "get_file.json", "200"),
+    ("DELETE", r"/files/[^/]+", "delete_file.json", "200"),
     ("GET", r"/files", "get_files.json", "200"),
+    ("POST", r"/files", "upload_file.json", "201"),
 ]
+# Not in the repository's stored text (so not replayed): delete_finetuning_job.json (FineTuning_Delete,
+# 2024-10-21); see specs/README.md, "Examples".
 
 
 @pytest.fixture
@@ -139,3 +147,74 @@ def test_a_deployment_from_the_arm_example_through_the_arm_models():
     assert outs["deployed_model"] == {"name": "ada", "version": "1", "format": "OpenAI", "source": None}
     assert outs["deployed_sku"] == {"name": "Standard", "capacity": 1}
     assert outs["endpoint"] == ACCOUNT["endpoint"]
+
+
+def test_an_upload_and_a_delete_from_the_examples(replay):
+    """Files_Upload's 201 (a file still ``pending``, no ``bytes`` yet) through the SDK and the controller's
+    outputs; Files_Delete's answer (``deleted: true``) through the controller's delete, which first reads
+    the file (get_file.json: no owner marker in ``puppy.jsonl``) and then deletes it."""
+    ctl = TrainingFileController(ProviderSettings())
+    uploaded = replay.files.create(file=("puppy.jsonl", b'{"messages": []}\n'), purpose="fine-tune")
+    outs = ctl._outputs({"account": ACCOUNT, "content_sha256": "abc"}, uploaded)
+    expected = body(DATA, "upload_file.json", "201")
+    assert outs["file_id"] == expected["id"] and outs["status"] == "pending" and outs["bytes"] is None
+    assert outs["filename"] == "puppy.jsonl" and outs["created_at"] == "2022-03-01T09:15:27Z"
+    ctl.delete(expected["id"], {"account": ACCOUNT})
+    assert replay.seen[-2:] == ["get_file.json", "delete_file.json"]
+
+
+def test_a_job_listing_from_the_example_is_found_but_not_adopted(replay):
+    """FineTuning_List's example job matches these inputs; the provider finds it (its model exists:
+    get_model_finetune.json) and refuses to attach to it without proof it is this stack's."""
+    from pulumi_aoai_finetune.errors import ConfigurationError
+
+    ctl = FineTuningJobController(ProviderSettings())
+    listed = body(DATA, "get_finetuning_jobs.json")["data"][0]
+    inputs = {"account": ACCOUNT, "base_model": "curie", "training_file": listed["training_file"]}
+    with pytest.raises(ConfigurationError, match=listed["id"]):
+        ctl._find_same(replay, inputs)
+    assert "get_finetuning_jobs.json" in replay.seen and "get_model_finetune.json" in replay.seen
+
+
+def test_the_models_list_and_a_base_model_from_the_examples(replay, monkeypatch):
+    from pulumi_aoai_finetune import availability
+
+    monkeypatch.setattr(clients, "data_plane", lambda *a, **k: replay)
+    found = availability.account_standard_models(ProviderSettings(), AccountRef.parse(ACCOUNT))
+    assert found == {"curie": True, "curie.ft-72a2792ef7d24ba7b82c7fe4a37e379f": False}
+    base = replay.models.retrieve("curie")
+    assert base.id == "curie" and replay.seen[-1] == "get_model_base.json"
+
+
+ARM_PREVIEW = "cognitiveservices-arm-2025-07-01-preview"
+
+
+class _Arm:
+    """Stands in for CognitiveServicesManagementClient: answers with the example bodies, deserialised by the
+    azure-mgmt-cognitiveservices models the real client uses."""
+
+    def __init__(self, account=None, deployments=None):
+        from types import SimpleNamespace
+
+        self.accounts = SimpleNamespace(get=lambda *a, **k: account)
+        self.deployments = SimpleNamespace(list=lambda *a, **k: iter(deployments or []))
+
+
+def test_the_arm_preview_examples_validate_and_parse(monkeypatch):
+    """ARM 2025-07-01-preview (developer tier): GetAccount and ListDeployments validate against the spec
+    copy, and go through the provider's account read (region and endpoint) and deployment listing."""
+    from azure.mgmt.cognitiveservices.models import Account, Deployment
+
+    from pulumi_aoai_finetune import availability
+
+    account_raw = body(ARM_PREVIEW, "GetAccount.json")
+    listed_raw = body(ARM_PREVIEW, "ListDeployments.json")
+    spec = f"{ARM_PREVIEW}.json"
+    assert contract.schema_problems("Account", account_raw, spec) == []
+    assert contract.schema_problems("DeploymentListResult", listed_raw, spec) == []
+    arm = _Arm(Account.deserialize(account_raw), [Deployment.deserialize(d) for d in listed_raw["value"]])
+    monkeypatch.setattr(clients, "arm", lambda *a, **k: arm)
+    ref = AccountRef.parse({"resource_id": account_raw["id"]})
+    assert availability._read_account(ProviderSettings(), ref) == ("westus", None)
+    assert clients.endpoint(ProviderSettings(), ref) == account_raw["properties"]["endpoint"]
+    assert availability._list_deployments(ProviderSettings(), ref) == [("deploymentName", "ada")]
