@@ -7,6 +7,7 @@ import json
 
 from .harness import Stack, write_chat_jsonl
 from .test_examples import account_id
+from .test_review import review_of
 
 JOB_CREATE = r"/openai/fine_tuning/jobs$"
 DEPLOYMENT_PUT = r"/deployments/[^/]+$"
@@ -29,11 +30,23 @@ def ops(preview: dict) -> dict[str, str]:
 def test_an_in_place_update_keeps_the_model_known_at_preview(tmp_path, pulumi_bin, emulator, requests_log):
     # The same data uploaded again under another name: a new file, the job updated in place (no new
     # training run), and its deployment unchanged, because the update's preview says the model stays.
+    # `aoai-ft review` reads each of these previews of the plugin's resources (aoai-finetune:index:*).
     stack = yaml_stack(tmp_path, pulumi_bin, emulator)
+    md = review_of(stack.preview_json(), stack, tmp_path, "create")
+    assert "## Fine-tuning review: stack `test` (e2e-yaml)" in md and "**1 new paid training run**" in md
+    assert "| `job` | FineTuningJob | create | new training run; **starts a new paid training run** |" in md
+    assert "| `chat` | ModelDeployment | create | new deployment of the model of job `job` (created in this update) |" in md
+    assert "| Training `job` (gpt-4o-mini-2024-07-18) | <$0.01 | " in md and "x 2 epochs at $3.00/1M" in md
+    assert "| `aoai-ncus` | northcentralus | `chat` | - | - | - | - | 1 |" in md
     stack.up()
     before = stack.outputs()
     stack.config_set("filename", "renamed.jsonl")
-    assert ops(stack.preview_json()) == {"train": "replace", "job": "update"}  # the deployment: unchanged
+    preview = stack.preview_json()
+    assert ops(preview) == {"train": "replace", "job": "update"}  # the deployment: unchanged
+    md = review_of(preview, stack, tmp_path, "rename")
+    assert "| `train` | TrainingFile | **replace** | filename: train.jsonl -> renamed.jsonl |" in md, md
+    assert "the same data re-uploaded: no new training run |" in md and "**Summary:** no new training run" in md
+    assert "`chat`" not in md  # not replaced, not even listed
     stack.up()
     after = stack.outputs()
     assert after["fileId"] != before["fileId"] and after["model"] == before["model"]
@@ -42,7 +55,12 @@ def test_an_in_place_update_keeps_the_model_known_at_preview(tmp_path, pulumi_bi
     assert len(requests_log.matching(log, "PUT", DEPLOYMENT_PUT)) == 1
     # a change of training data is a new run, and the deployment's model is not known until it ends
     stack.config_set("epochs", "3")
-    assert ops(stack.preview_json()) == {"job": "replace", "chat": "replace"}
+    preview = stack.preview_json()
+    assert ops(preview) == {"job": "replace", "chat": "replace"}
+    md = review_of(preview, stack, tmp_path, "epochs")
+    assert "| `job` | FineTuningJob | **replace** | hyperparameters.n_epochs: 2 -> 3; **starts a new paid training run** |" \
+        in md, md
+    assert "Deployment `chat` in `aoai-ncus` will be **replaced** instead of updated (model changed)" in md
 
 
 def test_a_misspelled_property_fails_the_preview_naming_it(tmp_path, pulumi_bin, emulator, requests_log):

@@ -16,7 +16,11 @@ AOAI_FT = str(REPO / ".venv" / "bin" / "aoai-ft")
 
 def review(stack, tmp_path, name: str, *extra: str) -> str:
     """Preview with the real CLI, write the JSON to a file, run `aoai-ft review` on it."""
-    doc = stack.preview_json()
+    return review_of(stack.preview_json(), stack, tmp_path, name, *extra)
+
+
+def review_of(doc: dict, stack, tmp_path, name: str, *extra: str) -> str:
+    """`aoai-ft review` of a `pulumi preview --json` document, as Markdown."""
     path = tmp_path / f"{name}.json"
     path.write_text(json.dumps(doc), encoding="utf-8")
     out = tmp_path / f"{name}.md"
