@@ -150,15 +150,22 @@ def test_import_a_file_a_job_and_a_deployment(quickstart, tmp_path, emulator, in
             ("aoai_finetune_model_deployment.second_region", ids["aoai_finetune_model_deployment.second_region"])):
         result = adopter.run("import", address, import_id)
         assert "Import successful!" in result.stdout
-    # What the service cannot tell (a file's local path, the hyperparameters as written, the quality
-    # gate) is recorded in place from the configuration: no replacement, no new run, no write call.
-    plan = adopter.plan()
-    assert re.search(r"Plan: 0 to add, \d+ to change, 0 to destroy\.", plan.stdout), plan.stdout
-    assert "must be replaced" not in plan.stdout and "forces replacement" not in plan.stdout
-    adopter.apply()
+    # The configuration declares what was imported: no changes. What the service cannot tell (a
+    # file's local path, a deployment's quality gate) is the configuration's; nothing is written.
+    plan = adopter.plan("-detailed-exitcode", check=False)
+    assert plan.returncode == 0, plan.stdout + plan.stderr
+    assert "No changes. Your infrastructure matches the configuration." in plan.stdout
+    applied = adopter.apply()
+    assert "Resources: 0 added, 0 changed, 0 destroyed." in applied.stdout
     assert requests_log.writes(requests_log.since(mark)) == []  # adopting made no write call
-    noop = adopter.plan("-detailed-exitcode", check=False)
-    assert noop.returncode == 0, noop.stdout
+    # the imported objects are managed: new data still replaces the file and the job (a paid run, said so)
+    data = adopter.root / "data" / "train.jsonl"
+    data.write_text(data.read_text() + data.read_text().splitlines()[0] + "\n")
+    replaced = adopter.plan()
+    assert "must be replaced" in block(replaced.stdout, "aoai_finetune_training_file.train")
+    assert "must be replaced" in block(replaced.stdout, "aoai_finetune_fine_tuning_job.support_bot")
+    assert "a new training run (paid) replaces job" in flat(replaced.stdout)
+    assert requests_log.writes(requests_log.since(mark)) == []
     assert inventory.counts("aoai-ncus") == (1, 1, 1)
     # an id that names nothing is a clear error, and imports nothing
     missing = adopter.run("import", "aoai_finetune_fine_tuning_job.support_bot",

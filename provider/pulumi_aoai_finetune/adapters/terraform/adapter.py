@@ -38,12 +38,13 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
-from ...controller import UNKNOWN, Controller, Diff, as_int, is_unknown
+from ...controller import IMPORTED, UNKNOWN, Controller, Diff, as_int, is_unknown
 from ...account import AccountRef
 from ...errors import AoaiFinetuneError, ConfigurationError, WaitInterrupted
 from ...fine_tuning_job import TERMINAL as JOB_TERMINAL
 from ...fine_tuning_job import FineTuningJobController
-from ...model_deployment import ModelDeploymentController
+from ... import quality
+from ...model_deployment import GATE_KEYS, ModelDeploymentController
 from ...model_evaluation import ModelEvaluationController
 from ...training_file import TrainingFileController
 from . import schema
@@ -146,6 +147,9 @@ class Result:
     requires_replace: list[list[str]] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     imported: bool = False
+    #: the plan keeps an imported object's state although the configuration writes values the service
+    #: does not record (see :meth:`ResourceAdapter.imported_unchanged`): the CLI is told to accept it
+    keeps_imported: bool = False
 
 
 class ResourceAdapter:
@@ -154,6 +158,8 @@ class ResourceAdapter:
     type_name: str
     controller_class: type[Controller]
     kind_name: str = "object"
+    #: inputs the service does not record: an import cannot read them back, they are the configuration's
+    unrecorded: tuple[str, ...] = ()
 
     def __init__(self, settings_source: Callable[[], Any], log: Callable[[str, str], None] = _stderr_log) -> None:
         self._settings = settings_source
@@ -244,6 +250,16 @@ class ResourceAdapter:
         if failures:
             result.diagnostics.extend(self.failures_to_diagnostics(failures))
             return result
+        if prior is not None and self.imported_unchanged(olds, checked, diff):
+            # An imported object the configuration declares as it is: no changes. Its state stays what
+            # the service told the import; what the service does not record (a file's local path, a
+            # deployment's quality gate) is the configuration's alone. The CLI is asked to accept a
+            # plan that keeps those unset (legacy_type_system, which the CLI checks leniently and only
+            # logs), since ImportResourceState and ReadResource never see the configuration.
+            result.state, result.private, result.keeps_imported = prior, prior_private, True
+            result.diagnostics.extend(Diagnostic("warning", w.partition("\n")[0][:300], w)
+                                      for w in log_notes.warnings)
+            return result
         replacing = prior is None or bool(diff and diff.replaces)
         if prior is not None and diff is not None and diff.replaces:
             result.requires_replace = [[p] for key in diff.replaces
@@ -266,6 +282,15 @@ class ResourceAdapter:
         result.diagnostics.extend(notes)
         result.private = json.dumps({"news": checked, "olds": olds}, default=str).encode()
         return result
+
+    def imported_unchanged(self, olds: dict, checked: dict, diff: Optional[Diff]) -> bool:
+        """Is this an imported object (the :data:`~...controller.IMPORTED` mark of
+        ``read_for_import``) that the configuration declares as it is? The controller's diff (after
+        ``accept_imported``) finds nothing but inputs the service does not record, which the import
+        left unset."""
+        if not olds.get(IMPORTED) or diff is None or diff.replaces:
+            return False
+        return all(key in self.unrecorded and olds.get(key) is None for key in diff.updates)
 
     def changes(self, planned: dict, prior: dict) -> bool:
         """Does the plan change anything Terraform compares (values, not their encoding)?"""
@@ -470,6 +495,7 @@ class TrainingFileAdapter(ResourceAdapter):
     type_name = f"{schema.PREFIX}training_file"
     controller_class = TrainingFileController
     kind_name = "training file"
+    unrecorded = ("path", "model", "project_dir")
 
     def inputs(self, config):
         values = super().inputs(config)
@@ -532,6 +558,18 @@ class ModelDeploymentAdapter(ResourceAdapter):
     type_name = f"{schema.PREFIX}model_deployment"
     controller_class = ModelDeploymentController
     kind_name = "deployment"
+    unrecorded = GATE_KEYS
+
+    def imported_unchanged(self, olds, checked, diff):
+        """... and the declared quality gate holds for the declared metrics (a gate it misses plans
+        an update, which the apply refuses saying why)."""
+        if not super().imported_unchanged(olds, checked, diff):
+            return False
+        try:
+            quality.enforce(checked)
+        except AoaiFinetuneError:
+            return False
+        return True
 
     def describe(self, checked):
         name = checked.get("deployment_name")

@@ -179,7 +179,7 @@ class ProviderService:
             planned_state=_dyn(result.state), planned_private=result.private,
             requires_replace=[pb.AttributePath(steps=[pb.AttributePath.Step(attribute_name=p) for p in path])
                               for path in result.requires_replace],
-            diagnostics=_diagnostics(result.diagnostics))
+            diagnostics=_diagnostics(result.diagnostics), legacy_type_system=result.keeps_imported)
 
     def ApplyResourceChange(self, request, context):  # noqa: N802
         pb = _pb()

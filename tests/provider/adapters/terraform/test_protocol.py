@@ -281,14 +281,19 @@ def test_import_of_a_malformed_id_says_the_form(plugin) -> None:
     assert errors and "<account ARM id>/fine_tuning/jobs/<job id>" in errors[0][1]
 
 
-def test_imported_objects_plan_without_replacement(plugin, emulator) -> None:
+def test_imported_objects_declared_as_they_are_plan_no_change(plugin, emulator) -> None:
+    """`tofu import`, then the declaring configuration: its plan keeps the state the import read (no
+    changes), although the configuration writes what the service does not record (a file's path and
+    model, a deployment's metrics and quality gate); the CLI is told to accept that (legacy_type_system)."""
     file_state, _ = uploaded(plugin, emulator)
-    config = job_config(emulator, file_state)
+    config = job_config(emulator, file_state, training_file_stats=file_state["content_stats"])
     job, _, _ = create(plugin, JOB, config)
     deployment_config = config_for(DEPLOYMENT, account=account(emulator), model=job["fine_tuned_model"],
-                                   deployment_name="imported")
+                                   deployment_name="imported", metrics=job["metrics"],
+                                   quality_gate={"max_final_train_loss": 2.5})
     deployment, _, _ = create(plugin, DEPLOYMENT, deployment_config)
     before = mark(emulator)
+    imported = {}
     for type_name, id_, cfg in (
             (FILE, f"{account_id(emulator)}/files/{file_state['id']}",
              config_for(FILE, account=account(emulator), path="train.jsonl", model=MODEL)),
@@ -296,12 +301,30 @@ def test_imported_objects_plan_without_replacement(plugin, emulator) -> None:
             (DEPLOYMENT, deployment["id"], deployment_config)):
         response = plugin.import_(type_name, id_)
         assert not diagnostics(response), diagnostics(response)
-        imported = response.imported_resources[0]
-        state = plugin.undyn(imported.state)
+        found = response.imported_resources[0]
+        state = plugin.undyn(found.state)
         assert state["id"] == id_.rsplit("/", 1)[-1] or state["id"] == id_
-        read = plugin.read(type_name, state, imported.private)  # the CLI reads an imported object at once
+        read = plugin.read(type_name, state, found.private)  # the CLI reads an imported object at once
         state = plugin.undyn(read.new_state)
         plan = plugin.plan(type_name, state, cfg, read.private)
         assert [d for d in diagnostics(plan) if d[0] == "error"] == []
         assert list(plan.requires_replace) == [], (type_name, plan.requires_replace)
+        assert plugin.undyn(plan.planned_state) == state, type_name  # no changes
+        assert plan.legacy_type_system, type_name
+        imported[type_name] = (state, read.private)
+    assert writes(requests_since(emulator, before)) == []
+
+    # a real change to an imported object plans as any change: the configuration's values, checked
+    state, private = imported[DEPLOYMENT]
+    bigger = dict(deployment_config, sku={"name": "Standard", "capacity": 2})
+    plan = plugin.plan(DEPLOYMENT, state, bigger, private)
+    planned = plugin.undyn(plan.planned_state)
+    assert not plan.legacy_type_system and planned["sku"]["capacity"] == 2
+    assert planned["quality_gate"]["max_final_train_loss"] == 2.5
+    # ... and a gate the model misses is not hidden by the import: the plan fails, naming it
+    strict = dict(deployment_config, quality_gate={"max_final_train_loss": 0.0001})
+    plan = plugin.plan(DEPLOYMENT, state, strict, private)
+    errors = [d for d in diagnostics(plan) if d[0] == "error"]
+    assert errors and "misses its quality gate: final training loss" in errors[0][1], diagnostics(plan)
+    assert not plan.legacy_type_system
     assert writes(requests_since(emulator, before)) == []
