@@ -337,10 +337,6 @@ def shared(kind: str, account, read: Callable[[], Any]) -> Any:
         return found
 
 
-#: A listing of an account's deployments at most this old tells create that a name is free (instead of a read).
-EXISTENCE_MAX_AGE = 30.0
-
-
 def fine_tuned_deployments(settings, account) -> list[tuple[str, str]] | None:
     """``[(deployment name, model)]`` of the account's fine-tuned deployments (ARM list), or None.
 
@@ -348,16 +344,6 @@ def fine_tuned_deployments(settings, account) -> list[tuple[str, str]] | None:
     (:func:`shared`). What this process creates or deletes there is noted in it (:func:`note_deployment`)."""
     found = shared("deployments", account, lambda: _list_deployments(settings, account))
     return None if found is None else [(n, m) for n, m in found if ".ft-" in m]
-
-
-def name_free(account, name: str, max_age: float = EXISTENCE_MAX_AGE) -> bool:
-    """Whether this process listed the account's deployments in the last ``max_age`` seconds (kept true
-    with its own creates and deletes since) and no deployment ``name`` was there. False when unsure."""
-    with _cache_lock:
-        cached = _shared.get(("deployments", account.key))
-    if cached is None or cached[1] is None or time.monotonic() - cached[0] > max_age:
-        return False
-    return name.lower() not in {n.lower() for n, _ in cached[1]}
 
 
 def note_deployment(account, name: str, model: str | None) -> None:

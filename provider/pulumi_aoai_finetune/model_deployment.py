@@ -336,9 +336,10 @@ class ModelDeploymentController(Controller):
         client = self._client(account)  # a GET: the configured api-version reads every sku
         name = inputs["deployment_name"]
         marker = _marker(inputs)
-        # a name this process saw free in the account's listing moments ago (its checks listed it) is not read
-        # again; otherwise read: a deployment of that name is taken over only when it proves to be this stack's
-        existing = None if availability.name_free(account, name) else self._get(client, account, name)
+        # read right before the PUT (a create-or-update): a deployment of that name is taken over only when it
+        # proves to be this stack's. Not skipped when a listing moments ago showed the name free: another stack
+        # on the account may have taken it since, and the PUT would overwrite its deployment.
+        existing = self._get(client, account, name)
         if existing is not None:
             found = ownership.marker_in_tags(existing.tags)
             model = existing.properties.model.name if existing.properties and existing.properties.model else None

@@ -117,29 +117,30 @@ def test_one_listing_per_account_serves_every_deployment_checked_at_preview(monk
     availability.clear_cache()
 
 
-def test_a_fresh_listing_tells_create_which_names_are_free(monkeypatch):
-    """create reads a deployment before its PUT unless this process listed the account moments ago (its
-    checks did) and the name was free there; its own creates and deletes keep the listing true."""
+def test_this_processs_creates_and_deletes_keep_the_accounts_listing_true(monkeypatch):
+    """A deployment this process creates or deletes is noted in its account's listing instead of listing
+    again (create itself still reads its name before the PUT: tests/provider/test_ownership.py)."""
     from types import SimpleNamespace
 
     from pulumi_aoai_finetune import availability, clients
     from pulumi_aoai_finetune.account import AccountRef
 
+    listed = []
+
     class Deployments:
         def list(self, resource_group, account, **kwargs):
+            listed.append(account)
             model = SimpleNamespace(name="gpt-4o-mini-2024-07-18")
             return [SimpleNamespace(name="base", properties=SimpleNamespace(model=model))]
 
     monkeypatch.setattr(clients, "arm", lambda settings, subscription, **kw: SimpleNamespace(deployments=Deployments()))
     availability.clear_cache()
     account = AccountRef.parse(A)
-    assert not availability.name_free(account, "chat")  # never listed: unsure
+    availability.note_deployment(account, "chat", "gpt-4o-mini-2024-07-18.ft-x")  # never listed: nothing to keep
     assert availability.fine_tuned_deployments(ProviderSettings(), account) == []  # a base-model deployment only
-    assert availability.name_free(account, "chat") and not availability.name_free(account, "BASE")
     availability.note_deployment(account, "chat", "gpt-4o-mini-2024-07-18.ft-x")
-    assert not availability.name_free(account, "chat")
     assert availability.fine_tuned_deployments(ProviderSettings(), account) == [("chat", "gpt-4o-mini-2024-07-18.ft-x")]
     availability.note_deployment(account, "chat", None)
-    assert availability.name_free(account, "chat")
-    assert not availability.name_free(account, "chat", max_age=-1)  # too old: read instead
+    assert availability.fine_tuned_deployments(ProviderSettings(), account) == []
+    assert listed == ["acct-a"]
     availability.clear_cache()

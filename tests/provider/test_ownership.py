@@ -249,6 +249,25 @@ def test_a_deployment_name_taken_by_another_stack_is_refused_not_taken_over(emu,
     assert sdk_arm_tags(emu, "shared-name") is None
 
 
+def test_a_name_another_stack_takes_after_this_process_listed_the_account_is_still_refused(emu, tmp_path):
+    """The check of stack B lists the account (the name is free there); stack A, another process, then
+    deploys that name; B's create must read it again and refuse, not overwrite A's deployment (it once
+    trusted a listing under 30 s old)."""
+    from pulumi_aoai_finetune import availability
+    from pulumi_aoai_finetune.account import AccountRef
+
+    model = _trained_model(emu, tmp_path)
+    ctl_b, inputs_b = deployment_inputs(emu, "b", model)
+    assert availability.fine_tuned_deployments(emu.settings, AccountRef.parse(ACCOUNT)) == []  # listed: free
+    theirs = ownership.Owner("organization/shared/a", "ModelDeployment/shared-name").marker
+    clients.arm(emu.settings, SUB).deployments.begin_create_or_update(RG, "aoai-ncus", "shared-name", {
+        "sku": {"name": "Standard", "capacity": 1}, "tags": {"aoai-finetune-owner": theirs},
+        "properties": {"model": {"format": "OpenAI", "name": model, "version": "1"}}}).result()
+    with pytest.raises(ConfigurationError, match="another stack's owner tag"):
+        ctl_b.create(inputs_b)
+    assert sdk_arm_tags(emu, "shared-name")["aoai-finetune-owner"] == theirs
+
+
 def test_an_untagged_deployment_is_not_taken_over_without_adopt_existing(emu, tmp_path):
     model = _trained_model(emu, tmp_path)
     ctl, inputs = deployment_inputs(emu, "a", model, name="by-hand")
