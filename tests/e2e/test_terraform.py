@@ -242,3 +242,91 @@ def test_installed_from_a_filesystem_mirror_with_init(tmp_path, tofu_bin, emulat
     plan = ws.plan()
     assert "Plan: 1 to add" in plan.stdout and "development overrides" not in plan.stdout
     assert requests_log.writes(requests_log.since(mark)) == []
+
+
+# -- deployments of base models on an emulator whose ARM operations take real seconds ------------------
+def base_deployments_config(subscription: str, resource_group: str, deployments: dict[str, str]) -> str:
+    """A configuration of base-model deployments: {deployment name: account name}."""
+    blocks = [f'locals {{\n  accounts = "/subscriptions/{subscription}/resourceGroups/{resource_group}'
+              '/providers/Microsoft.CognitiveServices/accounts"\n}\n']
+    for name, account in deployments.items():
+        blocks.append(
+            f'resource "aoai_finetune_model_deployment" "{name.replace("-", "_")}" {{\n'
+            f'  account         = {{ resource_id = "${{local.accounts}}/{account}" }}\n'
+            '  model           = "gpt-4o-mini"\n  model_version   = "2024-07-18"\n'
+            f'  deployment_name = "{name}"\n'
+            '  sku             = { name = "GlobalStandard", capacity = 1 }\n}\n')
+    return "\n".join(blocks)
+
+
+@pytest.fixture
+def slow_arm(tmp_path):
+    """An emulator whose deployment PUTs take ~4 real seconds (240 emulated seconds at 60x), so that
+    operations overlap as they do on Azure."""
+    from pulumi_aoai_finetune_emulator import EmulatorConfig, EmulatorServer
+
+    config = EmulatorConfig(state_dir=tmp_path / "slow-emulator-state", time_scale=60.0,
+                            accounts=(("aoai-ncus", "northcentralus"), ("aoai-swc", "swedencentral")),
+                            extra={"deployment_create_seconds": 240})
+    with EmulatorServer(config) as server:
+        yield server
+
+
+def _workspace(tmp_path, name: str, tofu_bin: str, server, deployments: dict[str, str]) -> Workspace:
+    root = tmp_path / name / "config"
+    root.mkdir(parents=True)
+    (root / "main.tf").write_text(
+        'terraform {\n  required_providers {\n    aoai = { source = "terraform.local/aoai-finetune/aoai" }\n  }\n}\n'
+        + base_deployments_config(server.config.subscription_id, server.config.resource_group, deployments),
+        encoding="utf-8")
+    return Workspace(root, tofu_bin, server.base_url)
+
+
+def test_parallel_deployments_on_one_account_survive_arm_409(tmp_path, tofu_bin, slow_arm) -> None:
+    """One `tofu apply` creates three deployments on one account and one in another region at once,
+    while a second configuration's apply (another team) deploys on the same account: ARM answers 409
+    "another operation" to what overlaps on an account; every deployment is created, none fails."""
+    team = _workspace(tmp_path, "team", tofu_bin, slow_arm,
+                      {"chat-1": "aoai-ncus", "chat-2": "aoai-ncus", "chat-3": "aoai-ncus", "chat-swc": "aoai-swc"})
+    other = _workspace(tmp_path, "other", tofu_bin, slow_arm, {"other-team": "aoai-ncus"})
+    procs = [ws.start("apply", "-auto-approve") for ws in (team, other)]
+    outs = [proc.communicate(timeout=600)[0] for proc in procs]
+    assert [proc.returncode for proc in procs] == [0, 0], outs
+    assert "Apply complete! Resources: 4 added" in outs[0] and "Apply complete! Resources: 1 added" in outs[1]
+    log = slow_arm.backend.faults.requests()
+    puts = [e for e in log if e["method"] == "PUT" and re.search(DEPLOYMENT, e["path"])]
+    conflicts = [e for e in puts if e["status"] == 409]
+    assert conflicts, "the two applies did not overlap on aoai-ncus: no 409 to survive"
+    assert len([e for e in puts if e["status"] in (200, 201)]) == 5  # one accepted PUT per deployment
+    deployments = slow_arm.backend.store["deployments"]
+    assert sorted(deployments) == ["aoai-ncus/chat-1", "aoai-ncus/chat-2", "aoai-ncus/chat-3",
+                                   "aoai-ncus/other-team", "aoai-swc/chat-swc"]
+    assert {d["provisioningState"] for d in deployments.values()} == {"Succeeded"}
+    # the regions were deployed at once: the other region's PUT went out while aoai-ncus's were under way
+    ncus = [e["real_time"] for e in puts if "/accounts/aoai-ncus/" in e["path"] and e["status"] in (200, 201)]
+    swc = [e["real_time"] for e in puts if "/accounts/aoai-swc/" in e["path"]]
+    assert min(swc) < max(ncus)
+    print(f"\n[tofu 409] 5 deployments (4 in one apply), {len(conflicts)} real 409s survived")
+
+
+def test_ctrl_c_during_a_deployment_operation_keeps_it_tainted_and_the_next_apply_replaces_it(
+        tmp_path, tofu_bin, slow_arm) -> None:
+    ws = _workspace(tmp_path, "ctrl-c", tofu_bin, slow_arm, {"half": "aoai-ncus"})
+    proc = ws.start("apply", "-auto-approve")
+    wait_until(lambda: slow_arm.backend.store["deployments"].get("aoai-ncus/half"), timeout=120,
+               what="the deployment's PUT")
+    time.sleep(0.5)  # the provider is polling ARM's operation
+    interrupted = time.monotonic()
+    os.killpg(proc.pid, signal.SIGINT)
+    out, _ = proc.communicate(timeout=120)
+    assert time.monotonic() - interrupted < 30, "the operation's wait did not end promptly"
+    assert proc.returncode != 0 and "Interrupt received" in out and "Traceback" not in out
+    assert "goes on in the service" in flat(out)
+    [kept] = [r["instances"][0] for r in ws.state_file()["resources"] if r["mode"] == "managed"]
+    assert kept["status"] == "tainted" and kept["attributes"]["id"].endswith("/deployments/half")
+    plan = ws.plan()
+    assert "is tainted, so it must be replaced" in plan.stdout, plan.stdout
+    ws.apply()
+    deployments = slow_arm.backend.store["deployments"]
+    assert list(deployments) == ["aoai-ncus/half"] and deployments["aoai-ncus/half"]["provisioningState"] == "Succeeded"
+    assert ws.plan("-detailed-exitcode", check=False).returncode == 0
