@@ -8,7 +8,8 @@
 #      follow the schema by construction, and they carry Pulumi's codegen templates;
 #   3. the Python SDK (pulumi_aoai_finetune_plugin) installed into .venv; the Node.js SDK
 #      (@pulumi/aoai-finetune) compiled with its npm dependencies (@pulumi/pulumi, typescript), and
-#      examples/typescript-quickstart's dependencies installed;
+#      examples/typescript-quickstart's dependencies installed, both with `npm ci` from committed lock
+#      files (scripts/npm-ci.sh);
 #   4. the plugin installed where the engine finds it: `pulumi plugin install resource aoai-finetune
 #      <version> --file sdk/pulumi-resource-aoai-finetune.tar.gz` into $PULUMI_HOME (~/.pulumi).
 # Progress goes to stderr.
@@ -63,17 +64,23 @@ if [ ! -f .venv/.plugin-sdk ] || [ "$(cat .venv/.plugin-sdk)" != "$stamp" ]; the
   $py -m pip install -q --no-deps --force-reinstall ./sdk/python >&2
   echo "$stamp" > .venv/.plugin-sdk
 fi
-if [ ! -f sdk/nodejs/.built ]; then
-  command -v npm >/dev/null 2>&1 || { log "no npm to build the Node.js SDK"; exit 1; }
+# npm packages come from committed lock files (scripts/npm-ci.sh: `npm ci`, retried once with a clean
+# cache): the SDK's build from scripts/sdkgen/nodejs.package-lock.json, the example's from its own.
+lock=scripts/sdkgen/nodejs.package-lock.json
+built="$stamp $(sha256sum < "$lock" | cut -c1-16)"
+if [ ! -f sdk/nodejs/.built ] || [ "$(cat sdk/nodejs/.built)" != "$built" ]; then
   log "building the Node.js SDK (@pulumi/aoai-finetune) with npm"
-  (cd sdk/nodejs && npm install --no-audit --no-fund --loglevel=error >&2 && npx tsc >&2 \
-     && cp package.json bin/ && touch .built)
+  cp "$lock" sdk/nodejs/package-lock.json
+  bash scripts/npm-ci.sh sdk/nodejs @pulumi/pulumi
+  (cd sdk/nodejs && npx tsc >&2 && cp package.json bin/)
+  echo "$built" > sdk/nodejs/.built
 fi
 for example in examples/typescript-quickstart; do
   if [ -d "$example" ] && { [ ! -d "$example/node_modules" ] || [ "$example/package.json" -nt "$example/node_modules" ] \
-      || [ sdk/nodejs/.built -nt "$example/node_modules" ]; }; then
+      || [ "$example/package-lock.json" -nt "$example/node_modules" ] || [ sdk/nodejs/.built -nt "$example/node_modules" ]; }; then
     log "installing the npm dependencies of $example"
-    (cd "$example" && npm install --no-audit --no-fund --loglevel=error >&2 && touch node_modules)
+    bash scripts/npm-ci.sh "$example" @pulumi/aoai-finetune
+    touch "$example/node_modules"
   fi
 done
 
