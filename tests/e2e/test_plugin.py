@@ -66,11 +66,21 @@ def test_an_in_place_update_keeps_the_model_known_at_preview(tmp_path, pulumi_bi
 def test_a_misspelled_property_fails_the_preview_naming_it(tmp_path, pulumi_bin, emulator, requests_log):
     stack = yaml_stack(tmp_path, pulumi_bin, emulator)
     program = stack.project / "Pulumi.yaml"
-    program.write_text(program.read_text().replace("baseModel:", "baseModle:"))
+    declared = program.read_text()
     mark = requests_log.mark()
+    # a required property misspelled: the one missing is named, beside what was given
+    program.write_text(declared.replace("baseModel:", "baseModle:"))
     result = stack.preview(check=False)
+    text = result.stdout + result.stderr
     assert result.returncode != 0
-    assert "baseModle" in result.stdout + result.stderr
+    assert "Missing required property 'baseModel'" in text and "baseModle: string" in text, text
+    # an optional one, inside an object that keeps the service's keys: named, with the line
+    program.write_text(declared.replace("n_epochs:", "n_epoch:"))
+    result = stack.preview(check=False)
+    text = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "Property n_epoch does not exist on 'aoai-finetune:index:Hyperparameters'" in text, text
+    assert "Existing properties are: n_epochs, batch_size, learning_rate_multiplier" in text
     assert requests_log.writes(requests_log.since(mark)) == []
 
 
