@@ -290,18 +290,42 @@ def test_a_missing_object_reads_as_no_properties_at_all():
     assert response.id == "x" and response.HasField("properties")
 
 
+class _Engine:
+    """The engine's Log calls, as the plugin makes them."""
+
+    def __init__(self):
+        self.logs = []
+
+    def Log(self, req):  # noqa: N802 - the EngineStub method name
+        self.logs.append(req)
+
+
 @pytest.mark.parametrize("error, message", [
     (ConfigurationError("training_file: no such file"), "ConfigurationError: trainingFile: no such file"),
     (ZeroDivisionError("division by zero"), "internal error of the aoai-finetune provider "
-                                            "(ZeroDivisionError: division by zero); please report it"),
+                                            "(ZeroDivisionError: division by zero); please report it with what "
+                                            "`--debug` shows"),
 ])
-def test_errors_reach_the_engine_as_one_message(error, message, capsys):
-    request = proto.CreateRequest(urn=URN.format(kind="FineTuningJob", name="j"))
+def test_errors_reach_the_engine_as_one_message(error, message, capsys, monkeypatch):
+    import pulumi.runtime.settings
+
+    engine = _Engine()
+    monkeypatch.setattr(pulumi.runtime.settings, "get_engine", lambda: engine)
+    urn = URN.format(kind="FineTuningJob", name="j")
+    request = proto.CreateRequest(urn=urn)
     context = _Context()
     with pytest.raises(_Aborted):
         run(_servicer(_Stub(fail=error)).Create(request, context))
     assert context.aborted == (grpc.StatusCode.UNKNOWN, message)
     assert "Traceback" not in context.aborted[1] and 'File "' not in context.aborted[1]
+    # nothing on stderr: the engine shows every line a plugin writes there to the user (plugin.go's runtrace)
+    assert capsys.readouterr().err == ""
+    if isinstance(error, ConfigurationError):
+        assert engine.logs == []
+    else:  # a bug's traceback: on the debug channel only (`pulumi up --debug`), on the resource
+        (log,) = engine.logs
+        assert log.severity == proto.DEBUG and log.urn == urn
+        assert log.message.startswith("Traceback") and "ZeroDivisionError: division by zero" in log.message
 
 
 def test_the_engines_cancel_ends_every_wait():

@@ -9,7 +9,8 @@ with the workarounds its defects need (each under test, ``tests/provider/adapter
   ``pulumi import <missing id>`` fails with "resource '<id>' does not exist" instead of importing an
   empty resource (:meth:`Servicer.Read`);
 - errors reach the user as one line, without the Python traceback the SDK appends
-  (:func:`_one_message`).
+  (:func:`_one_message`); a bug's traceback goes to the engine's debug channel, never to stderr,
+  which the engine shows every user.
 
 Controller calls block (a training wait lasts minutes): each runs in a thread, from a pool as wide as
 the dynamic provider's, so deployments to many regions run at once. What a controller logs goes to
@@ -35,7 +36,7 @@ from pulumi.provider.experimental import provider as p
 from pulumi.provider.experimental.server import ProviderServicer
 from pulumi.runtime import proto
 from pulumi.runtime._grpc_settings import _GRPC_CHANNEL_OPTIONS
-from pulumi.runtime.proto import engine_pb2_grpc, provider_pb2_grpc
+from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc, provider_pb2_grpc
 
 from ... import ids, schema
 from ...controller import Controller, load_check_modules
@@ -265,15 +266,28 @@ def _call(fn: Callable, *args: Any) -> Any:
         raise PluginError(f"{type(exc).__name__}: {exc}") from None
 
 
-def message_of(exc: BaseException, res_type: str = "") -> str:
+def _debug(message: str, urn: str = "") -> None:
+    """A message the engine shows only with ``--debug``, attached to the resource. Never stderr: the
+    engine shows every line a plugin writes there to every user (as an info message)."""
+    engine = pulumi.runtime.settings.get_engine()
+    if engine is None:
+        return
+    try:
+        engine.Log(engine_pb2.LogRequest(severity=engine_pb2.DEBUG, message=message, urn=urn))
+    except Exception:  # noqa: BLE001 - the failure itself is still reported, as one message
+        pass
+
+
+def message_of(exc: BaseException, res_type: str = "", urn: str = "") -> str:
     """The one line a user reads for a failed call."""
     if isinstance(exc, PluginError):
         text = str(exc)
     elif isinstance(exc, AoaiFinetuneError):
         text = f"{type(exc).__name__}: {exc}"
-    else:  # a bug of ours: say so, keep the traceback for `pulumi -v=9 --logtostderr`
-        print("".join(traceback.format_exception(exc)), file=sys.stderr)
-        text = f"internal error of the aoai-finetune provider ({type(exc).__name__}: {exc}); please report it"
+    else:  # a bug of ours: say so; its traceback is for `pulumi up --debug`, not every user
+        _debug("".join(traceback.format_exception(exc)), urn)
+        text = (f"internal error of the aoai-finetune provider ({type(exc).__name__}: {exc}); please report it "
+                "with what `--debug` shows")
     try:
         text = wire.camel_text(text, schema.resource(res_type))
     except KeyError:
@@ -290,8 +304,9 @@ def _one_message(method: Callable) -> Callable:
         except Exception as exc:  # noqa: BLE001 - every failure becomes one message
             # the SDK's wrapper raises a plain Exception (message + traceback) from the original
             original = exc.__context__ if type(exc) is Exception and exc.__context__ is not None else exc
-            res_type = getattr(request, "urn", "").split("::")[-2] if "::" in getattr(request, "urn", "") else ""
-            await context.abort(grpc.StatusCode.UNKNOWN, message_of(original, res_type))
+            urn = getattr(request, "urn", "")
+            res_type = urn.split("::")[-2] if "::" in urn else ""
+            await context.abort(grpc.StatusCode.UNKNOWN, message_of(original, res_type, urn))
 
     wrapper.__name__ = getattr(method, "__name__", "call")
     return wrapper
