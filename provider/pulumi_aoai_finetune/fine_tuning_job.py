@@ -99,6 +99,14 @@ def normalize_hyperparameters(value: Any) -> Any:
     return {k: as_int(v) for k, v in value.items() if v is not None}
 
 
+def _chosen(hyperparameters: Any) -> Any:
+    """The hyperparameters a job was given, without the ones left to the service: a job not trained
+    yet reports those as -1 or "auto" (resolved values replace them once it runs)."""
+    if not isinstance(hyperparameters, dict):
+        return hyperparameters
+    return {k: v for k, v in hyperparameters.items() if v != -1 and v != "auto"}
+
+
 def _ints(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _ints(v) for k, v in value.items()}
@@ -683,8 +691,8 @@ class FineTuningJobController(Controller):
         recorded_type = extra.get("trainingType")
         outs.update({
             "base_model": job.model, "training_file": job.training_file, "validation_file": job.validation_file or None,
-            "hyperparameters": normalize_hyperparameters(
-                job.hyperparameters.model_dump(exclude_none=True) if job.hyperparameters else None) or None,
+            "hyperparameters": _chosen(normalize_hyperparameters(
+                job.hyperparameters.model_dump(exclude_none=True) if job.hyperparameters else None)) or None,
             "suffix": getattr(job, "suffix", None) or extra.get("suffix"), "seed": as_int(job.seed),
             "method": normalize_method(method.model_dump(exclude_none=True)) if method is not None else None,
             "training_type": availability.normalize_training_type(recorded_type) if recorded_type else None,

@@ -250,7 +250,8 @@ class ResourceAdapter:
         if failures:
             result.diagnostics.extend(self.failures_to_diagnostics(failures))
             return result
-        if prior is not None and self.imported_unchanged(olds, checked, diff):
+        if prior is not None and self.imported_unchanged(olds, checked, diff) \
+                and (ctl.has_ended(olds) or not self.update_waits(olds, checked)):
             # An imported object the configuration declares as it is: no changes. Its state stays what
             # the service told the import; what the service does not record (a file's local path, a
             # deployment's quality gate) is the configuration's alone. The CLI is asked to accept a

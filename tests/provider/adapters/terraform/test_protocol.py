@@ -328,3 +328,13 @@ def test_imported_objects_declared_as_they_are_plan_no_change(plugin, emulator) 
     assert errors and "misses its quality gate: final training loss" in errors[0][1], diagnostics(plan)
     assert not plan.legacy_type_system
     assert writes(requests_since(emulator, before)) == []
+
+    # an imported job still training is an update that waits for it, as after an interrupted apply
+    httpx.post(f"{emulator.base_url}/_emulator/clock", json={"frozen": True}).raise_for_status()
+    running, _, _ = create(plugin, JOB, dict(job_config(emulator, file_state), seed=8, wait=False))
+    assert running["status"] not in ("succeeded", "failed", "cancelled")
+    found = plugin.import_(JOB, f"{account_id(emulator)}/fine_tuning/jobs/{running['id']}").imported_resources[0]
+    read = plugin.read(JOB, plugin.undyn(found.state), found.private)
+    plan = plugin.plan(JOB, plugin.undyn(read.new_state), dict(job_config(emulator, file_state), seed=8), read.private)
+    assert not plan.legacy_type_system and list(plan.requires_replace) == []
+    assert any("waits for it (no new run)" in d[1] for d in diagnostics(plan)), diagnostics(plan)
