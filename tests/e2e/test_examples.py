@@ -60,8 +60,8 @@ def test_promotion_two_stacks(tmp_path, pulumi_bin, emulator, requests_log):
     assert len(deployments) == 2 and all(d["provisioning_state"] == "Succeeded" for d in deployments)
 
 
-def test_yaml_quickstart(tmp_path, pulumi_bin, emulator, requests_log):
-    # Pulumi YAML through the provider plugin: two files, a job, deployments in two regions
+def test_yaml_quickstart(tmp_path, pulumi_bin, emulator, requests_log, inventory):
+    # Pulumi YAML through the provider plugin: two files, a job, deployments in two regions; destroyed
     stack = Stack(tmp_path, pulumi_bin, emulator.base_url, program="examples/yaml-quickstart", name="dev")
     stack.config_set("trainAccount", account_id(emulator, "aoai-ncus"))
     stack.config_set("serveAccount", account_id(emulator, "aoai-swc"))
@@ -78,6 +78,12 @@ def test_yaml_quickstart(tmp_path, pulumi_bin, emulator, requests_log):
     again = stack.up()
     assert "6 unchanged" in again.stdout, again.stdout
     assert requests_log.writes(requests_log.since(mark)) == []  # a no-op up makes no write call
+    ours = {r["outputs"]["deploymentName"] for r in deployments.values()}
+    assert len(inventory.files()) == 2 and ours <= {d["name"] for d in inventory.deployments("aoai-ncus") +
+                                                      inventory.deployments("aoai-swc")}
+    stack.destroy()  # the plugin's Delete: both deployments, both files; the stack is empty
+    assert stack.resources() == [] and inventory.files() == []
+    assert not ours & {d["name"] for d in inventory.deployments("aoai-ncus") + inventory.deployments("aoai-swc")}
 
 
 def test_typescript_quickstart(tmp_path, pulumi_bin, emulator):
