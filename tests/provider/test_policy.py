@@ -121,7 +121,7 @@ def test_plain_unwraps_policy_proxies_and_unknowns():
     assert out == {"sku": {"name": "Standard", "capacity": pol.UNKNOWN}, "tags": ["a", pol.UNKNOWN]}
 
 
-def test_evaluate_runs_every_rule_on_dynamic_resources_only():
+def test_evaluate_runs_every_rule_on_this_projects_resources_only():
     config = {"aoai-ft-max-capacity": {"max_capacity": 2}, "aoai-ft-quality-gate": {"require_quality_gate": False}}
     assert pol.evaluate(TYPED + "ModelDeployment", DEP, config) == {
         "aoai-ft-max-capacity": ["sku Standard capacity 5 is above the allowed maximum 2"]}
