@@ -142,12 +142,19 @@ def test_import_a_file_a_job_and_a_deployment(quickstart, tmp_path, emulator, in
     shutil.copytree(EXAMPLE, tmp_path / "adopter")
     adopter = Workspace(tmp_path / "adopter", quickstart.bin_dir, emulator.base_url)
     mark = requests_log.mark()
-    for address, import_id in (
-            ("aoai_finetune_training_file.train", f"{account}/files/{ids['aoai_finetune_training_file.train']}"),
-            ("aoai_finetune_fine_tuning_job.support_bot",
-             f"{account}/fine_tuning/jobs/{ids['aoai_finetune_fine_tuning_job.support_bot']}"),
-            ("aoai_finetune_model_deployment.here", ids["aoai_finetune_model_deployment.here"]),
-            ("aoai_finetune_model_deployment.second_region", ids["aoai_finetune_model_deployment.second_region"])):
+    import_ids = {
+        "aoai_finetune_training_file.train": f"{account}/files/{ids['aoai_finetune_training_file.train']}",
+        "aoai_finetune_fine_tuning_job.support_bot":
+            f"{account}/fine_tuning/jobs/{ids['aoai_finetune_fine_tuning_job.support_bot']}",
+        "aoai_finetune_model_deployment.here": ids["aoai_finetune_model_deployment.here"],
+        "aoai_finetune_model_deployment.second_region": ids["aoai_finetune_model_deployment.second_region"]}
+    # the same with `import` blocks in the configuration: the plan imports the four and changes nothing
+    shutil.copytree(EXAMPLE, tmp_path / "blocks")
+    (tmp_path / "blocks" / "imports.tf").write_text("".join(
+        f'import {{\n  to = {address}\n  id = "{import_id}"\n}}\n' for address, import_id in import_ids.items()))
+    blocks = Workspace(tmp_path / "blocks", quickstart.bin_dir, emulator.base_url).plan()
+    assert "Plan: 4 to import, 0 to add, 0 to change, 0 to destroy." in blocks.stdout, blocks.stdout
+    for address, import_id in import_ids.items():
         result = adopter.run("import", address, import_id)
         assert "Import successful!" in result.stdout
     # The configuration declares what was imported: no changes. What the service cannot tell (a
