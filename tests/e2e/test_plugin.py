@@ -41,12 +41,13 @@ def test_an_in_place_update_keeps_the_model_known_at_preview(tmp_path, pulumi_bi
     stack.up()
     before = stack.outputs()
     stack.config_set("filename", "renamed.jsonl")
-    preview = stack.preview_json()
+    preview = json.loads(stack.run("preview", "--json", "--show-sames").stdout)  # as `aoai-ft ci` runs it
     assert ops(preview) == {"train": "replace", "job": "update"}  # the deployment: unchanged
     md = review_of(preview, stack, tmp_path, "rename")
     assert "| `train` | TrainingFile | **replace** | filename: train.jsonl -> renamed.jsonl |" in md, md
     assert "the same data re-uploaded: no new training run |" in md and "**Summary:** no new training run" in md
-    assert "`chat`" not in md  # not replaced, not even listed
+    assert "| `aoai-ncus` | northcentralus | - | - | - | - | `chat` | 1 | $1.70/hour |" in md  # unchanged
+    assert "| `chat` | ModelDeployment |" not in md
     stack.up()
     after = stack.outputs()
     assert after["fileId"] != before["fileId"] and after["model"] == before["model"]
