@@ -20,8 +20,43 @@ if [ -z "${PULUMI_CLI_FORCE_BUILD:-}" ] && command -v pulumi >/dev/null 2>&1 \
   dirname "$(command -v pulumi)"; exit 0
 fi
 
-BUILD_REVISION=3  # bump when what this script writes changes: cached copies are then redone
+BUILD_REVISION=3  # bump when what this script builds changes: cached copies are then redone
+WRAPPER_REVISION=1  # bump when only the language host's wrapper (below) changes: rewritten in place
+
+# The v3.79 host takes the project's virtualenv as a `-virtualenv` flag, which today's CLI no longer
+# passes (it sends it in the RunRequest). This wrapper passes it: from PULUMI_RUNTIME_VIRTUALENV, else
+# from the `virtualenv:` runtime option of the Pulumi.yaml in the directory the engine starts it in.
+# It also gives SIGINT its default action back: a `pulumi` started with SIGINT ignored (`cmd &` in a
+# script, nohup-style CI runners) hands SIG_IGN on, the Go host then ignores the SIGINT the engine
+# stops it with, and every command waited 5 s for the engine's SIGKILL (an empty preview: 6.3 s
+# instead of 1.5 s). Written to a temporary name, then moved: running copies never see half a file.
+write_langhost_wrapper() {
+  local default_int=""
+  if env --default-signal=INT true 2>/dev/null; then default_int="env --default-signal=INT "; fi
+  cat > "$DEST/pulumi-language-python.tmp.$$" <<SH
+#!/bin/sh
+# runs the $LANGHOST_VERSION Python language host
+host="\$(dirname "\$0")/pulumi-language-python-$LANGHOST_VERSION"
+venv="\${PULUMI_RUNTIME_VIRTUALENV:-}"
+if [ -z "\$venv" ] && [ -f Pulumi.yaml ]; then
+  venv=\$(sed -n 's/^[[:space:]]*virtualenv:[[:space:]]*["'"'"']\{0,1\}\([^"'"'"' #]*\).*/\1/p' Pulumi.yaml | head -n 1)
+fi
+case "\$venv" in ""|/*) ;; *) venv="\$PWD/\$venv" ;; esac  # absolute: providers start in other directories
+if [ -n "\$venv" ]; then exec ${default_int}"\$host" -root="\$PWD" -virtualenv="\$venv" "\$@"; fi
+exec ${default_int}"\$host" "\$@"
+SH
+  chmod +x "$DEST/pulumi-language-python.tmp.$$"
+  mv -f "$DEST/pulumi-language-python.tmp.$$" "$DEST/pulumi-language-python"
+  touch "$DEST/.wrapper-r$WRAPPER_REVISION"
+}
+
 if [ -f "$DEST/.complete-r$BUILD_REVISION" ] || [ -f "$DEST/.official-install" ]; then
+  if [ -f "$DEST/.complete-r$BUILD_REVISION" ] && [ ! -f "$DEST/.wrapper-r$WRAPPER_REVISION" ]; then
+    exec 8>"$CACHE/.wrapper.lock"
+    flock 8
+    [ -f "$DEST/.wrapper-r$WRAPPER_REVISION" ] || { log "updating the language host's wrapper"; write_langhost_wrapper; }
+    exec 8>&-
+  fi
   echo "$DEST"; exit 0
 fi
 
@@ -96,23 +131,8 @@ exec "$(dirname "$0")/pulumi-resource-pulumi-python-launcher" "$@"
 SH
 chmod +x "$DEST/pulumi-resource-pulumi-python"
 
-# The v3.79 host takes the project's virtualenv as a `-virtualenv` flag, which today's CLI no longer
-# passes (it sends it in the RunRequest). This wrapper passes it: from PULUMI_RUNTIME_VIRTUALENV, else
-# from the `virtualenv:` runtime option of the Pulumi.yaml in the directory the engine starts it in.
 mv "$DEST/pulumi-language-python" "$DEST/pulumi-language-python-$LANGHOST_VERSION"
-cat > "$DEST/pulumi-language-python" <<SH
-#!/bin/sh
-# runs the $LANGHOST_VERSION Python language host
-host="\$(dirname "\$0")/pulumi-language-python-$LANGHOST_VERSION"
-venv="\${PULUMI_RUNTIME_VIRTUALENV:-}"
-if [ -z "\$venv" ] && [ -f Pulumi.yaml ]; then
-  venv=\$(sed -n 's/^[[:space:]]*virtualenv:[[:space:]]*["'"'"']\{0,1\}\([^"'"'"' #]*\).*/\1/p' Pulumi.yaml | head -n 1)
-fi
-case "\$venv" in ""|/*) ;; *) venv="\$PWD/\$venv" ;; esac  # absolute: providers start in other directories
-if [ -n "\$venv" ]; then exec "\$host" -root="\$PWD" -virtualenv="\$venv" "\$@"; fi
-exec "\$host" "\$@"
-SH
-chmod +x "$DEST/pulumi-language-python"
+write_langhost_wrapper
 "$DEST/pulumi" version >&2
 touch "$DEST/.complete-r$BUILD_REVISION"
 echo "$DEST"

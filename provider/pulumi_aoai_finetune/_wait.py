@@ -10,10 +10,13 @@ Both are bounded: ``create_once`` makes ``attempts`` (``aoai-finetune:maxRetries
 gives up after :data:`MAX_POLL_FAILURES` failed reads in a row (each read already retried by the
 SDK), and the error then says how many attempts were made over how long.
 
-Every wait ends promptly on request: :func:`request_stop` (what the Terraform provider calls when
-the CLI is interrupted) makes a waiting :func:`poll` or :func:`wait_operation` raise
-:class:`~.errors.WaitInterrupted` at once, naming the object that goes on in the service. Nothing is
-cancelled there.
+Every wait ends promptly on request: :func:`request_stop` (what the front ends call when the CLI
+is interrupted: the engine's Cancel for the dynamic provider and the plugin, the stop request of
+Terraform) makes every pause of this module -- :func:`poll`, :func:`wait_operation`, the backoff of
+:func:`retry_transient`, :func:`stoppable_sleep` (the SDKs' retry pauses, the wait for a job slot) -- raise
+:class:`~.errors.WaitInterrupted` within :data:`TICK` seconds, naming what goes on in the service and
+what the next run does with it. Nothing is cancelled there. A process whose main thread has ended
+(the interpreter is shutting down) counts as stopped too.
 """
 
 from __future__ import annotations
@@ -28,6 +31,9 @@ from .errors import TransientError, WaitInterrupted, WaitTimeoutError
 
 T = TypeVar("T")
 MAX_POLL_FAILURES = 10
+TICK = 0.25  # seconds between checks of a stop request while pausing
+NEXT_RUN = ("the next `pulumi up` finds it and carries on from where it is (attaches to the job, reuses the file, "
+            "completes the deployment): nothing is started twice")
 _stop = threading.Event()
 
 
@@ -38,11 +44,28 @@ def request_stop() -> None:
 
 
 def stop_requested() -> bool:
-    return _stop.is_set()
+    return _stop.is_set() or not threading.main_thread().is_alive()
 
 
 def _interrupted(what: str, object_id: Any) -> WaitInterrupted:
-    return WaitInterrupted(f"{what}: the wait was interrupted; it goes on in the service", object_id=object_id)
+    return WaitInterrupted(f"{what}: the wait was interrupted; it goes on in the service, and {NEXT_RUN}",
+                           object_id=object_id)
+
+
+def stoppable_sleep(seconds: float, *, what: str = "", object_id: Any = None, note: str = "") -> None:
+    """``time.sleep`` that a stop request ends within :data:`TICK` seconds, raising
+    :class:`WaitInterrupted`: about ``what`` (an object that goes on in the service), or with ``note``
+    (what the interruption leaves, when nothing goes on)."""
+    deadline = time.monotonic() + max(0.0, seconds)
+    while True:
+        if stop_requested():
+            if what:
+                raise _interrupted(what, object_id)
+            raise WaitInterrupted(f"interrupted while waiting: {note or 'nothing more was sent'}")
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return
+        _stop.wait(min(TICK, left))
 
 
 def poll(
@@ -64,10 +87,12 @@ def poll(
     last: Any = None
 
     def pause(seconds: float) -> None:
-        if _stop.is_set() or (sleep is None and _stop.wait(seconds)):
+        if sleep is None:
+            stoppable_sleep(seconds, what=what, object_id=getattr(last, "id", None))
+            return
+        if stop_requested():
             raise _interrupted(what, getattr(last, "id", None))
-        if sleep is not None:
-            sleep(seconds)
+        sleep(seconds)
 
     started = time.monotonic()
     deadline = started + timeout
@@ -107,9 +132,12 @@ def wait_operation(poller: Any, *, timeout: float, what: str, object_id: Optiona
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             break
-        if _stop.is_set():
+        if stop_requested():
             raise _interrupted(what, object_id)
-        poller.wait(min(0.5, remaining))
+        try:
+            poller.wait(min(TICK, remaining))
+        except WaitInterrupted:  # the poller's own pause (the transport's sleep) saw the stop first
+            raise _interrupted(what, object_id) from None
     return poller.result(timeout=0)
 
 
@@ -132,6 +160,9 @@ def retry_transient(
         asked = getattr(exc, "retry_after", None) or 0.0
         return max(backoff(state), min(asked, max_wait))
 
+    def pause(seconds: float) -> None:
+        stoppable_sleep(seconds, note=f"a retry was interrupted before its next attempt; {advice}")
+
     started = time.monotonic()
     attempts = max(1, attempts)
     try:
@@ -139,6 +170,7 @@ def retry_transient(
             retry=retry_if_exception_type(on),
             stop=stop_after_attempt(attempts),
             wait=wait,
+            sleep=pause,
             reraise=True,
         ):
             with attempt:
@@ -168,7 +200,7 @@ def create_once(
 
 
 def while_access_propagates(call: Callable[[], T], *, timeout: float, what: str, account: str,
-                            sleep: Callable[[float], None] = time.sleep) -> T:
+                            sleep: Optional[Callable[[float], None]] = None) -> T:
     """``call``, retried while the data plane refuses the credential (401/403) for at most ``timeout``
     seconds: a role assignment made moments ago (the dev stack creates "Cognitive Services OpenAI
     Contributor" in the same ``up``) takes minutes to propagate (rule A1 of docs/azure-rules.md). Then,
@@ -196,5 +228,8 @@ def while_access_propagates(call: Callable[[], T], *, timeout: float, what: str,
 
             log.info(f"{what}: the data plane refused the credential ({exc.__class__.__name__}, status "
                      f"{exc.status}); a new role assignment takes minutes to propagate: retrying in {pause:.0f} s")
-            sleep(pause)
+            if sleep is None:
+                stoppable_sleep(pause, note="nothing was created while the credential was refused")
+            else:
+                sleep(pause)
             pause = min(pause * 2, 30.0)

@@ -58,12 +58,87 @@ def load_sdks() -> None:
         import azure.core.credentials  # noqa: F401
         import azure.core.exceptions  # noqa: F401
         import azure.core.pipeline.policies  # noqa: F401
+        import azure.core.pipeline.transport  # noqa: F401
         import azure.identity  # noqa: F401
         import azure.mgmt.cognitiveservices  # noqa: F401
         import azure.mgmt.cognitiveservices.models  # noqa: F401
         import openai  # noqa: F401
 
         _sdk_loaded = True
+
+
+# -- bounded retries -----------------------------------------------------------------------
+# The SDKs retry throttled and failed calls themselves, honouring Retry-After: azure-core for as long as
+# ARM asks (one answer with "Retry-After: 100000" held a preview for more than ten minutes, deaf to
+# SIGTERM), the openai SDK up to two minutes, and both in a plain time.sleep. Here their pauses honour
+# Retry-After up to ``maxRetryAfter``, end within a fraction of a second of a stop request
+# (:func:`._wait.request_stop`), and a call stops retrying once its retries would pass
+# ``requestTimeout``, with an error that says it was throttled (the call's name is added by
+# :func:`arm_errors` / :func:`openai_errors`).
+_calls = threading.local()  # when the outermost openai_errors block of this thread began
+_bounded: dict[tuple, Any] = {}
+
+
+def _gave_up(status: Any, asked: float | None, elapsed: float, attempts: int, budget: float,
+             cap: float) -> errors.TransientError:
+    what = f"answered {status}" if status else "could not be reached"
+    if asked:
+        what += f" and asked to wait {asked:,.0f} s (at most aoai-finetune:maxRetryAfter, {cap:,.0f} s, is honoured)"
+    return errors.TransientError(
+        f"the service {what}; gave up after {attempts} attempt(s) in {elapsed:,.1f} s: aoai-finetune:requestTimeout "
+        f"({budget:,.0f} s) bounds a call with its retries", status=status if isinstance(status, int) else None,
+        retry_after=asked)
+
+
+def _bounded_sdk_classes(cap: float, budget: float) -> dict[str, Any]:
+    """The SDK classes whose retry pauses are bounded and stoppable (made once per setting, after
+    :func:`load_sdks`): ``retry`` (azure-core's RetryPolicy), ``transport`` (its transport, whose
+    sleep ARM operation polls use) and ``openai`` (AzureOpenAI)."""
+    key = (cap, budget)
+    with _lock:
+        found = _bounded.get(key)
+    if found is not None:
+        return found
+    from azure.core.pipeline.policies import RetryPolicy
+    from azure.core.pipeline.transport import RequestsTransport
+    from openai import AzureOpenAI
+
+    from . import _wait
+
+    class BoundedRetryPolicy(RetryPolicy):
+        def configure_retries(self, options):
+            settings = super().configure_retries(options)
+            settings["aoai_started"] = time.monotonic()
+            return settings
+
+        def sleep(self, settings, transport, response=None):
+            asked = self.get_retry_after(response) if response is not None else None
+            pause = min(asked if asked else self.get_backoff_time(settings), cap)
+            elapsed = time.monotonic() - settings.get("aoai_started", time.monotonic())
+            if elapsed + pause > budget:
+                status = getattr(getattr(response, "http_response", None), "status_code", None)
+                raise _gave_up(status, asked, elapsed, len(settings.get("history") or []) + 1, budget, cap)
+            _wait.stoppable_sleep(pause, note="a call to ARM was waiting to be retried; nothing more was sent")
+
+    class BoundedTransport(RequestsTransport):
+        def sleep(self, duration):  # an ARM operation's poll interval (its Retry-After) and retry pauses
+            _wait.stoppable_sleep(min(float(duration), cap), note="an ARM operation goes on in Azure")
+
+    class BoundedAzureOpenAI(AzureOpenAI):
+        def _sleep_for_retry(self, *, retries_taken, max_retries, options, response):  # the SDK's hook
+            headers = response.headers if response is not None else None
+            pause = min(self._calculate_retry_timeout(max_retries - retries_taken, options, headers), cap)
+            asked = retry_after_seconds(headers) if headers is not None else None
+            started = getattr(_calls, "started", None) or time.monotonic()
+            elapsed = time.monotonic() - started
+            if elapsed + pause > budget:
+                raise _gave_up(getattr(response, "status_code", None), asked, elapsed, retries_taken + 1, budget, cap)
+            _wait.stoppable_sleep(pause, note="a call to the data plane was waiting to be retried; nothing more "
+                                              "was sent")
+
+    made = {"retry": BoundedRetryPolicy, "transport": BoundedTransport, "openai": BoundedAzureOpenAI}
+    with _lock:
+        return _bounded.setdefault(key, made)
 
 
 # -- credentials ---------------------------------------------------------------------------
@@ -167,19 +242,19 @@ def arm(settings: ProviderSettings, subscription_id: str, *, api_version: str | 
     base = settings.arm_endpoint.rstrip("/")
     require_secure(base, settings, "ARM endpoint")
     cred = credential(settings)
+    bounded = _bounded_sdk_classes(settings.max_retry_after, settings.request_timeout)
     kwargs: dict[str, Any] = dict(
         base_url=base,
         api_version=api_version or settings.arm_api_version,
         polling_interval=settings.poll_interval,
-        # azure-core caps connection, read and status retries at 3 each unless told: maxRetries bounds all
-        retry_total=settings.max_retries,
-        retry_connect=settings.max_retries,
-        retry_read=settings.max_retries,
-        retry_status=settings.max_retries,
-        retry_backoff_factor=min(0.8, settings.poll_interval),
-        retry_backoff_max=60,
-        connection_timeout=min(60.0, settings.request_timeout),
-        read_timeout=settings.request_timeout,
+        # azure-core caps connection, read and status retries at 3 each unless told: maxRetries bounds all;
+        # its timeout (the whole call, retries included) is requestTimeout
+        retry_policy=bounded["retry"](
+            retry_total=settings.max_retries, retry_connect=settings.max_retries, retry_read=settings.max_retries,
+            retry_status=settings.max_retries, retry_backoff_factor=min(0.8, settings.poll_interval),
+            retry_backoff_max=60, timeout=settings.request_timeout),
+        transport=bounded["transport"](connection_timeout=min(60.0, settings.request_timeout),
+                                       read_timeout=settings.request_timeout),
     )
     scope = base + "/.default"
     if base.startswith("https://"):
@@ -228,7 +303,7 @@ def account_read(account: AccountRef) -> Any:
 def data_plane(settings: ProviderSettings, account: AccountRef, *, api_version: str | None = None,
                timeout: float | None = None):
     load_sdks()
-    from openai import AzureOpenAI
+    AzureOpenAI = _bounded_sdk_classes(settings.max_retry_after, settings.request_timeout)["openai"]
 
     url = endpoint(settings, account)
     require_secure(url, settings, f"endpoint of account {account.name}")
@@ -295,12 +370,20 @@ def _service_message(body: Any, fallback: str) -> tuple[str, str | None]:
 
 @contextlib.contextmanager
 def openai_errors(operation: str) -> Iterator[None]:
-    """Map openai SDK exceptions raised inside the block to :mod:`.errors`."""
+    """Map openai SDK exceptions raised inside the block to :mod:`.errors`; an error of ours raised
+    inside (a bounded retry that gave up) gets ``operation`` as its name."""
     load_sdks()
     import openai
 
+    outermost = getattr(_calls, "started", None) is None
+    if outermost:
+        _calls.started = time.monotonic()
     try:
         yield
+    except errors.ServiceError as exc:
+        if exc.operation is None:
+            raise exc.for_operation(operation) from exc
+        raise
     except openai.APIStatusError as exc:
         message, code = _service_message(exc.body, exc.message)
         status = exc.status_code
@@ -327,6 +410,9 @@ def openai_errors(operation: str) -> Iterator[None]:
         _raise_if_tls(exc, operation)
         raise errors.TransientError(f"the connection broke inside the answer ({exc.__class__.__name__})",
                                     operation=operation) from exc
+    finally:
+        if outermost:
+            _calls.started = None
 
 
 def _transport_errors() -> tuple[type[BaseException], ...]:
@@ -343,12 +429,17 @@ def _transport_errors() -> tuple[type[BaseException], ...]:
 
 @contextlib.contextmanager
 def arm_errors(operation: str) -> Iterator[None]:
-    """Map azure-core exceptions raised inside the block to :mod:`.errors`."""
+    """Map azure-core exceptions raised inside the block to :mod:`.errors`; an error of ours raised
+    inside (a bounded retry that gave up) gets ``operation`` as its name."""
     load_sdks()
     from azure.core import exceptions as az
 
     try:
         yield
+    except errors.ServiceError as exc:
+        if exc.operation is None:
+            raise exc.for_operation(operation) from exc
+        raise
     except az.ClientAuthenticationError as exc:
         if _azure_code(exc) == CROSS_TENANT_CODE:
             raise errors.CrossTenantError(f"{operation}: {_azure_message(exc)}") from exc

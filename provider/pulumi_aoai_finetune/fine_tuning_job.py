@@ -61,7 +61,7 @@ from ._common import check_account, rfc3339, same_account
 from .adapters.dynamic import DynamicProvider
 from . import schema
 from .controller import Controller, Diff, as_int, is_unknown
-from ._wait import create_once, poll, while_access_propagates
+from ._wait import create_once, poll, stoppable_sleep, while_access_propagates
 from .account import AccountArgs, AccountRef, account_inputs
 from .errors import (ConfigurationError, ConflictError, NotFoundError, ServiceError, TrainingFailedError,
                      TrainingPausedError, WaitTimeoutError)
@@ -352,7 +352,9 @@ class FineTuningJobController(Controller):
                 if waited == 0 or delay >= MAX_TURN_WAIT:
                     pulumi.log.info(f"account {account.name} runs and queues as many fine-tuning jobs as it may "
                                     f"({exc.service_message}): waiting for its turn, next try in {delay:.0f} s")
-                time.sleep(exc.retry_after if exc.retry_after and exc.retry_after < MAX_TURN_WAIT else delay)
+                stoppable_sleep(exc.retry_after if exc.retry_after and exc.retry_after < MAX_TURN_WAIT else delay,
+                                note="no job was created while the account was at its job limit: the next "
+                                     "`pulumi up` asks again")
                 waited += 1
                 delay = min(delay * 2, MAX_TURN_WAIT)
             except ServiceError as exc:

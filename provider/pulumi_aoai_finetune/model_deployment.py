@@ -64,7 +64,7 @@ from ._common import check_account, same_account
 from . import schema
 from .adapters.dynamic import DynamicProvider
 from .controller import Controller, Diff, as_int, is_unknown
-from ._wait import retry_transient, wait_operation
+from ._wait import retry_transient, stoppable_sleep, wait_operation
 from .account import AccountArgs, AccountRef, account_inputs
 from .errors import (BrokenResponseError, ConfigurationError, ConflictError, CrossTenantError, DeploymentFailedError,
                      NotFoundError,
@@ -267,7 +267,10 @@ class ModelDeploymentController(Controller):
         with _account_lock(account):
             for attempt in Retrying(retry=retry_if_exception(_is_busy), reraise=True,
                                     stop=stop_after_delay(max(600.0, self.settings.poll_interval * 60)),
-                                    wait=wait_exponential(multiplier=min(1.0, self.settings.poll_interval), max=30)):
+                                    wait=wait_exponential(multiplier=min(1.0, self.settings.poll_interval), max=30),
+                                    sleep=lambda seconds: stoppable_sleep(
+                                        seconds, note=f"{what}: it waited for another operation on the account to "
+                                                      "end; nothing was sent: the next `pulumi up` does it")):
                 with attempt:
                     if attempt.retry_state.attempt_number > 1:
                         pulumi.log.info(f"{what}: the account is busy with another operation; retrying")

@@ -645,6 +645,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("request_timeout", "requestTimeout", "AOAI_FT_REQUEST_TIMEOUT", NUMBER,
             "Seconds one HTTP request may wait for the service before it counts as failed (and is retried).",
             default=600.0),
+    Setting("max_retry_after", "maxRetryAfter", "AOAI_FT_MAX_RETRY_AFTER", NUMBER,
+            "The longest pause, in seconds, a service's Retry-After is honoured for (both planes, ARM operation polls "
+            "too); a longer one counts as this long.", default=60.0),
     Setting("eval_concurrency", "evalConcurrency", "AOAI_FT_EVAL_CONCURRENCY", INTEGER,
             "Cases an evaluation (ModelEvaluation, `aoai-ft eval`) has in flight at once: 1 to 64.", default=4),
     Setting("token_scope", "tokenScope", "AOAI_FT_TOKEN_SCOPE", STRING,

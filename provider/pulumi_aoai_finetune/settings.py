@@ -24,7 +24,9 @@ config key                 environment variable             meaning
                                                             assignment propagates (default 0)
 ``requestTimeout``         ``AOAI_FT_REQUEST_TIMEOUT``      seconds one HTTP call may wait for the
                                                             service before it counts as failed
-                                                            (and is retried)
+                                                            (and is retried); a call stops retrying
+                                                            once its retries passed it
+``maxRetryAfter``          ``AOAI_FT_MAX_RETRY_AFTER``      the longest Retry-After honoured (60 s)
 ``evalConcurrency``        ``AOAI_FT_EVAL_CONCURRENCY``     cases an evaluation has in flight at once
 =========================  ===============================  =====================================
 
@@ -64,6 +66,7 @@ _KEYS = {
     "poll_interval": ("pollInterval", "AOAI_FT_POLL_INTERVAL"),
     "max_retries": ("maxRetries", "AOAI_FT_MAX_RETRIES"),
     "request_timeout": ("requestTimeout", "AOAI_FT_REQUEST_TIMEOUT"),
+    "max_retry_after": ("maxRetryAfter", "AOAI_FT_MAX_RETRY_AFTER"),
     "token_scope": ("tokenScope", "AOAI_FT_TOKEN_SCOPE"),
     "access_propagation_timeout": ("accessPropagationTimeout", "AOAI_FT_ACCESS_PROPAGATION_TIMEOUT"),
     "eval_concurrency": ("evalConcurrency", "AOAI_FT_EVAL_CONCURRENCY"),
@@ -86,6 +89,9 @@ class ProviderSettings:
     poll_interval: float = 10.0
     max_retries: int = 6
     request_timeout: float = 600.0
+    #: The longest pause a service's Retry-After is honoured for (ARM and data plane; ARM operations'
+    #: polls too): one answer asking for 100000 s no longer holds a preview for a day.
+    max_retry_after: float = 60.0
     #: Entra scope of data-plane tokens: Azure public cloud by default; sovereign clouds have their own
     #: (Azure Government: https://cognitiveservices.azure.us/.default). Rule A2 of docs/azure-rules.md.
     token_scope: str = "https://cognitiveservices.azure.com/.default"
@@ -113,6 +119,11 @@ class ProviderSettings:
             if name in SECRET_FIELDS:
                 if not isinstance(raw, str):
                     raise ConfigurationError(f"{NAMESPACE}:{key} / {env} must be a string")
+                if any(c.isspace() or not c.isprintable() for c in raw.strip()):
+                    # a pasted key with a line break used to fail `up` after 30 s of retries as "could not
+                    # reach ARM"; the value itself is never shown
+                    raise ConfigurationError(f"{NAMESPACE}:{key} / {env} contains a line break, a space or another "
+                                             "control character (the value is not shown): set it again, without them")
                 values[name] = raw.strip()
                 continue
             values[name] = _coerce(name, raw, f"{NAMESPACE}:{key} / {env}")
@@ -145,6 +156,8 @@ class ProviderSettings:
             raise ConfigurationError(f"{NAMESPACE}:accessPropagationTimeout must be from 0 to 3600 seconds")
         if not 0 < self.request_timeout <= 24 * 3600:
             raise ConfigurationError(f"{NAMESPACE}:requestTimeout must be a positive number of seconds (at most a day)")
+        if not 0 < self.max_retry_after <= 3600:
+            raise ConfigurationError(f"{NAMESPACE}:maxRetryAfter must be a positive number of seconds (at most 3600)")
 
 
 def _coerce(name: str, raw: Any, where: str) -> Any:

@@ -199,7 +199,7 @@ def test_at_the_job_limit_create_waits_its_turn(monkeypatch):
     ctl = FineTuningJobController(ProviderSettings(poll_interval=1.0))
     client = FakeClient([_limit_error(), _limit_error(), types.SimpleNamespace(id="ftjob-9")])
     sleeps, logs = [], []
-    monkeypatch.setattr("pulumi_aoai_finetune.fine_tuning_job.time.sleep", sleeps.append)
+    monkeypatch.setattr("pulumi_aoai_finetune.fine_tuning_job.stoppable_sleep", lambda s, **kw: sleeps.append(s))
     monkeypatch.setattr("pulumi.log.info", lambda msg, *a, **k: logs.append(msg))
     from pulumi_aoai_finetune.account import AccountRef
 
@@ -212,7 +212,7 @@ def test_at_the_job_limit_create_waits_its_turn(monkeypatch):
 def test_at_the_job_limit_create_gives_up_after_the_timeout(monkeypatch):
     ctl = FineTuningJobController(ProviderSettings(poll_interval=1.0))
     client = FakeClient([_limit_error()] * 10)
-    monkeypatch.setattr("pulumi_aoai_finetune.fine_tuning_job.time.sleep", lambda s: None)
+    monkeypatch.setattr("pulumi_aoai_finetune.fine_tuning_job.stoppable_sleep", lambda s, **kw: None)
     from pulumi_aoai_finetune.account import AccountRef
     from pulumi_aoai_finetune.errors import WaitTimeoutError
 
@@ -229,7 +229,7 @@ def test_a_limit_is_recognised_by_status_and_code_not_wording(monkeypatch, error
     """Rule L2: 429, or the codes quotaExceeded/tooManyRequests, mean "wait for a turn"."""
     ctl = FineTuningJobController(ProviderSettings(poll_interval=1.0))
     client = FakeClient([error, types.SimpleNamespace(id="ftjob-7")])
-    monkeypatch.setattr("pulumi_aoai_finetune.fine_tuning_job.time.sleep", lambda s: None)
+    monkeypatch.setattr("pulumi_aoai_finetune.fine_tuning_job.stoppable_sleep", lambda s, **kw: None)
     from pulumi_aoai_finetune.account import AccountRef
 
     assert ctl._create_in_turn(client, AccountRef.parse(account()), {**BASE, "timeout_seconds": 60}).id == "ftjob-7"

@@ -11,13 +11,24 @@ Facts of the dynamic protocol handled here (see pulumi-notes.md):
 - unknown values at preview arrive as :data:`UNKNOWN`;
 - the provider object is pickled (by reference: the ``...Provider`` classes stay in their resource
   modules, whose names existing states record) into the state: it holds no client, credential or
-  setting; settings are loaded in ``configure`` in the provider process.
+  setting; settings are loaded in ``configure`` in the provider process;
+- cancellation: the CLI turns the first Ctrl-C or SIGTERM into the engine's ``Cancel`` call, then
+  waits for the operations in flight. The SDK's dynamic-provider server answers ``Cancel`` and does
+  nothing else, so a create waiting hours for a training run held the update (the first Ctrl-C looked
+  ignored; users killed the CLI and left pending operations). ``configure`` hooks it
+  (:func:`hook_engine_cancel`): every wait of this process then ends at once, saying what goes on in
+  the service (:func:`.._wait.request_stop`);
+- shutdown: the engine stops a plugin with SIGINT to its process group, then SIGKILL 5 s later. A
+  ``pulumi`` started with SIGINT ignored (``cmd &`` in a script, nohup-style CI runners) hands SIG_IGN
+  on to the provider, where Python installs no handler: ``configure`` gives SIGINT its default
+  action back in that case (:func:`default_sigint_if_ignored`).
 """
 
 from __future__ import annotations
 
 import sys
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import ClassVar
 
@@ -66,6 +77,82 @@ def widen_worker_pool(size: int = PROVIDER_THREADS) -> bool:
     return True
 
 
+def hook_engine_cancel() -> bool:
+    """Make the engine's ``Cancel`` call to this dynamic-provider process stop every wait
+    (:func:`.._wait.request_stop`); True if it was hooked. The SDK's server (``pulumi.dynamic.__main__``,
+    run as ``__main__``) registered its servicer's bound ``Cancel`` with gRPC when it started, so the
+    method cannot be replaced: its code is (same arguments, no closure, the same globals). Anything
+    else than that layout is left alone."""
+    main = sys.modules.get("__main__")
+    spec = getattr(main, "__spec__", None)
+    target = getattr(getattr(main, "DynamicResourceProviderServicer", None), "Cancel", None)
+    code = getattr(target, "__code__", None)
+    if getattr(spec, "name", None) != "pulumi.dynamic.__main__" or code is None or code.co_freevars \
+            or code.co_argcount != _engine_cancel.__code__.co_argcount:
+        return False
+    if code is not _engine_cancel.__code__:
+        target.__code__ = _engine_cancel.__code__
+    return True
+
+
+def _engine_cancel(self, request, context):  # pragma: no cover - becomes the servicer's Cancel
+    from google.protobuf import empty_pb2
+
+    from pulumi_aoai_finetune import _wait
+
+    _wait.request_stop()
+    return empty_pb2.Empty()
+
+
+def default_sigint_if_ignored() -> bool:
+    """Give SIGINT its default action back if this process started with it ignored; True if it did.
+    ``signal.signal`` works in the main thread only, and ``configure`` runs in a worker thread, so the
+    C library's ``signal`` is called (POSIX only). The engine sends SIGINT only to stop the plugin."""
+    import signal
+
+    if sys.platform == "win32" or signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+        return False
+    import ctypes
+
+    return ctypes.CDLL(None, use_errno=True).signal(int(signal.SIGINT), 0) != -1  # 0: SIG_DFL
+
+
+def watch_engine(argv: list[str] | None = None, *, every: float = 2.0, refusals: int = 3) -> bool:
+    """Stop every wait, then end this process, once the engine is gone: a ``pulumi up`` killed hard
+    (SIGKILL, a closed CI runner) leaves its plugins behind, in process groups of their own, and a
+    provider waiting for a training run would poll it for hours for nobody. The engine passes its
+    address as the plugin's first argument; ``refusals`` refused connections in a row (a closed port,
+    not a slow one) mean it is gone. True if the watch started."""
+    import os
+    import socket
+
+    from .. import _wait
+
+    args = sys.argv[1:] if argv is None else argv
+    host, _, port = (args[0] if args else "").rpartition(":")
+    if not host or not port.isdigit() or getattr(watch_engine, "started", False):
+        return False
+    watch_engine.started = True  # type: ignore[attr-defined]
+
+    def run() -> None:
+        refused = 0
+        while refused < refusals:
+            time.sleep(every)
+            try:
+                socket.create_connection((host, int(port)), timeout=every).close()
+                refused = 0
+            except ConnectionRefusedError:
+                refused += 1
+            except OSError:
+                refused = 0  # slow or unreachable for a moment: not proof the engine is gone
+        _wait.request_stop()
+        time.sleep(1.0)  # the waits end and their threads return (to nobody)
+        os._exit(0)
+
+    threading.Thread(target=run, name="aoai-engine-watch", daemon=True).start()
+    return True
+
+
 class DynamicProvider(ResourceProvider):
     controller: ClassVar[type[Controller]]
 
@@ -73,6 +160,9 @@ class DynamicProvider(ResourceProvider):
         # Runs in the provider process only: keep error output to the message users need.
         sys.tracebacklimit = 0
         widen_worker_pool()
+        if hook_engine_cancel():  # only in the SDK's provider server (not under tests or other hosts)
+            default_sigint_if_ignored()
+            watch_engine()
         load_check_modules()
         try:
             self._settings = ProviderSettings.load(req.config)
