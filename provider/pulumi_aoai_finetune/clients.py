@@ -70,33 +70,20 @@ def load_sdks() -> None:
 # -- bounded retries -----------------------------------------------------------------------
 # The SDKs retry throttled and failed calls themselves, honouring Retry-After: azure-core for as long as
 # ARM asks (one answer with "Retry-After: 100000" held a preview for more than ten minutes, deaf to
-# SIGTERM), the openai SDK up to two minutes, and both in a plain time.sleep. Here their pauses honour
-# Retry-After up to ``maxRetryAfter``, end within a fraction of a second of a stop request
-# (:func:`._wait.request_stop`), and a call stops retrying once its retries would pass
-# ``requestTimeout``, with an error that says it was throttled (the call's name is added by
-# :func:`arm_errors` / :func:`openai_errors`).
-_calls = threading.local()  # when the outermost openai_errors block of this thread began
+# SIGTERM), the openai SDK up to two minutes, and both in a plain time.sleep. Here no pause is longer
+# than ``maxRetryAfter`` nor ``requestTimeout`` (an attempt is bounded by requestTimeout already), and
+# every pause ends within a fraction of a second of a stop request (:func:`._wait.request_stop`). A
+# throttled call still failing after ``maxRetries`` retries ends in an error naming it and saying what
+# the service asked for (:func:`_throttled`).
 _bounded: dict[tuple, Any] = {}
 
 
-def _gave_up(status: Any, asked: float | None, elapsed: float, attempts: int, budget: float,
-             cap: float) -> errors.TransientError:
-    what = f"answered {status}" if status else "could not be reached"
-    if asked:
-        what += f" and asked to wait {asked:,.0f} s (at most aoai-finetune:maxRetryAfter, {cap:,.0f} s, is honoured)"
-    return errors.TransientError(
-        f"the service {what}; gave up after {attempts} attempt(s) in {elapsed:,.1f} s: aoai-finetune:requestTimeout "
-        f"({budget:,.0f} s) bounds a call with its retries", status=status if isinstance(status, int) else None,
-        retry_after=asked)
-
-
-def _bounded_sdk_classes(cap: float, budget: float) -> dict[str, Any]:
-    """The SDK classes whose retry pauses are bounded and stoppable (made once per setting, after
-    :func:`load_sdks`): ``retry`` (azure-core's RetryPolicy), ``transport`` (its transport, whose
-    sleep ARM operation polls use) and ``openai`` (AzureOpenAI)."""
-    key = (cap, budget)
+def _bounded_sdk_classes(cap: float) -> dict[str, Any]:
+    """The SDK classes whose retry pauses are bounded by ``cap`` seconds and stoppable (made once per
+    cap, after :func:`load_sdks`): ``retry`` (azure-core's RetryPolicy), ``transport`` (whose sleep the
+    ARM operations' polls use, Retry-After included) and ``openai`` (AzureOpenAI)."""
     with _lock:
-        found = _bounded.get(key)
+        found = _bounded.get(cap)
     if found is not None:
         return found
     from azure.core.pipeline.policies import RetryPolicy
@@ -106,39 +93,38 @@ def _bounded_sdk_classes(cap: float, budget: float) -> dict[str, Any]:
     from . import _wait
 
     class BoundedRetryPolicy(RetryPolicy):
-        def configure_retries(self, options):
-            settings = super().configure_retries(options)
-            settings["aoai_started"] = time.monotonic()
-            return settings
-
         def sleep(self, settings, transport, response=None):
             asked = self.get_retry_after(response) if response is not None else None
-            pause = min(asked if asked else self.get_backoff_time(settings), cap)
-            elapsed = time.monotonic() - settings.get("aoai_started", time.monotonic())
-            if elapsed + pause > budget:
-                status = getattr(getattr(response, "http_response", None), "status_code", None)
-                raise _gave_up(status, asked, elapsed, len(settings.get("history") or []) + 1, budget, cap)
-            _wait.stoppable_sleep(pause, note="a call to ARM was waiting to be retried; nothing more was sent")
+            _wait.stoppable_sleep(min(asked if asked else self.get_backoff_time(settings), cap),
+                                  note="a call to ARM was waiting to be retried; nothing more was sent")
 
     class BoundedTransport(RequestsTransport):
-        def sleep(self, duration):  # an ARM operation's poll interval (its Retry-After) and retry pauses
+        def sleep(self, duration):  # an ARM operation's poll interval (its Retry-After)
             _wait.stoppable_sleep(min(float(duration), cap), note="an ARM operation goes on in Azure")
 
     class BoundedAzureOpenAI(AzureOpenAI):
         def _sleep_for_retry(self, *, retries_taken, max_retries, options, response):  # the SDK's hook
             headers = response.headers if response is not None else None
-            pause = min(self._calculate_retry_timeout(max_retries - retries_taken, options, headers), cap)
-            asked = retry_after_seconds(headers) if headers is not None else None
-            started = getattr(_calls, "started", None) or time.monotonic()
-            elapsed = time.monotonic() - started
-            if elapsed + pause > budget:
-                raise _gave_up(getattr(response, "status_code", None), asked, elapsed, retries_taken + 1, budget, cap)
-            _wait.stoppable_sleep(pause, note="a call to the data plane was waiting to be retried; nothing more "
-                                              "was sent")
+            pause = self._calculate_retry_timeout(max_retries - retries_taken, options, headers)
+            _wait.stoppable_sleep(min(pause, cap), note="a call to the data plane was waiting to be retried; "
+                                                        "nothing more was sent")
 
     made = {"retry": BoundedRetryPolicy, "transport": BoundedTransport, "openai": BoundedAzureOpenAI}
     with _lock:
-        return _bounded.setdefault(key, made)
+        return _bounded.setdefault(cap, made)
+
+
+def _pause_cap(settings: ProviderSettings) -> float:
+    return min(settings.max_retry_after, settings.request_timeout)
+
+
+def _throttled(exc: errors.ServiceError) -> errors.ServiceError:
+    """A throttled call that is still refused after the retries: say so, with what the service asked."""
+    if exc.status != 429:
+        return exc
+    asked = f" and asked to wait {exc.retry_after:,.0f} s" if exc.retry_after else ""
+    return exc.with_note(f"throttled: the service kept answering 429{asked} (a pause is at most "
+                         "aoai-finetune:maxRetryAfter; aoai-finetune:maxRetries sets how many retries)")
 
 
 # -- credentials ---------------------------------------------------------------------------
@@ -242,17 +228,16 @@ def arm(settings: ProviderSettings, subscription_id: str, *, api_version: str | 
     base = settings.arm_endpoint.rstrip("/")
     require_secure(base, settings, "ARM endpoint")
     cred = credential(settings)
-    bounded = _bounded_sdk_classes(settings.max_retry_after, settings.request_timeout)
+    bounded = _bounded_sdk_classes(_pause_cap(settings))
     kwargs: dict[str, Any] = dict(
         base_url=base,
         api_version=api_version or settings.arm_api_version,
         polling_interval=settings.poll_interval,
-        # azure-core caps connection, read and status retries at 3 each unless told: maxRetries bounds all;
-        # its timeout (the whole call, retries included) is requestTimeout
+        # azure-core caps connection, read and status retries at 3 each unless told: maxRetries bounds all
         retry_policy=bounded["retry"](
             retry_total=settings.max_retries, retry_connect=settings.max_retries, retry_read=settings.max_retries,
             retry_status=settings.max_retries, retry_backoff_factor=min(0.8, settings.poll_interval),
-            retry_backoff_max=60, timeout=settings.request_timeout),
+            retry_backoff_max=60),
         transport=bounded["transport"](connection_timeout=min(60.0, settings.request_timeout),
                                        read_timeout=settings.request_timeout),
     )
@@ -303,7 +288,7 @@ def account_read(account: AccountRef) -> Any:
 def data_plane(settings: ProviderSettings, account: AccountRef, *, api_version: str | None = None,
                timeout: float | None = None):
     load_sdks()
-    AzureOpenAI = _bounded_sdk_classes(settings.max_retry_after, settings.request_timeout)["openai"]
+    AzureOpenAI = _bounded_sdk_classes(_pause_cap(settings))["openai"]
 
     url = endpoint(settings, account)
     require_secure(url, settings, f"endpoint of account {account.name}")
@@ -370,20 +355,12 @@ def _service_message(body: Any, fallback: str) -> tuple[str, str | None]:
 
 @contextlib.contextmanager
 def openai_errors(operation: str) -> Iterator[None]:
-    """Map openai SDK exceptions raised inside the block to :mod:`.errors`; an error of ours raised
-    inside (a bounded retry that gave up) gets ``operation`` as its name."""
+    """Map openai SDK exceptions raised inside the block to :mod:`.errors`."""
     load_sdks()
     import openai
 
-    outermost = getattr(_calls, "started", None) is None
-    if outermost:
-        _calls.started = time.monotonic()
     try:
         yield
-    except errors.ServiceError as exc:
-        if exc.operation is None:
-            raise exc.for_operation(operation) from exc
-        raise
     except openai.APIStatusError as exc:
         message, code = _service_message(exc.body, exc.message)
         status = exc.status_code
@@ -398,8 +375,8 @@ def openai_errors(operation: str) -> Iterator[None]:
             raise refused from exc
         elif status == 429 or status >= 500:
             cls = errors.TransientError
-        raise cls(message, status=status, code=code, operation=operation,
-                  retry_after=retry_after_seconds(exc.response.headers)) from exc
+        raise _throttled(cls(message, status=status, code=code, operation=operation,
+                             retry_after=retry_after_seconds(exc.response.headers))) from exc
     except openai.APITimeoutError as exc:
         raise errors.TransientError("the request timed out (after retries)", operation=operation) from exc
     except openai.APIConnectionError as exc:
@@ -410,9 +387,6 @@ def openai_errors(operation: str) -> Iterator[None]:
         _raise_if_tls(exc, operation)
         raise errors.TransientError(f"the connection broke inside the answer ({exc.__class__.__name__})",
                                     operation=operation) from exc
-    finally:
-        if outermost:
-            _calls.started = None
 
 
 def _transport_errors() -> tuple[type[BaseException], ...]:
@@ -429,17 +403,12 @@ def _transport_errors() -> tuple[type[BaseException], ...]:
 
 @contextlib.contextmanager
 def arm_errors(operation: str) -> Iterator[None]:
-    """Map azure-core exceptions raised inside the block to :mod:`.errors`; an error of ours raised
-    inside (a bounded retry that gave up) gets ``operation`` as its name."""
+    """Map azure-core exceptions raised inside the block to :mod:`.errors`."""
     load_sdks()
     from azure.core import exceptions as az
 
     try:
         yield
-    except errors.ServiceError as exc:
-        if exc.operation is None:
-            raise exc.for_operation(operation) from exc
-        raise
     except az.ClientAuthenticationError as exc:
         if _azure_code(exc) == CROSS_TENANT_CODE:
             raise errors.CrossTenantError(f"{operation}: {_azure_message(exc)}") from exc
@@ -456,8 +425,8 @@ def arm_errors(operation: str) -> Iterator[None]:
         elif status == 429 or (status or 0) >= 500:
             cls = errors.TransientError
         headers = exc.response.headers if exc.response is not None else {}
-        raise cls(_azure_message(exc), status=status, code=_azure_code(exc), operation=operation,
-                  retry_after=retry_after_seconds(headers)) from exc
+        raise _throttled(cls(_azure_message(exc), status=status, code=_azure_code(exc), operation=operation,
+                             retry_after=retry_after_seconds(headers))) from exc
     except (az.ServiceRequestError, az.ServiceResponseError) as exc:
         _raise_if_tls(exc, operation)
         raise errors.TransientError(f"could not reach ARM (after retries): {exc.__class__.__name__}",

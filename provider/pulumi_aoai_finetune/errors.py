@@ -39,12 +39,6 @@ class ServiceError(AoaiFinetuneError):
         super().__init__(f"{where}{message}{tag}")
         self.service_message = message
 
-    def for_operation(self, operation: str) -> "ServiceError":
-        """The same error, named after the call it came from."""
-        err = type(self)(self.service_message, status=self.status, code=self.code, operation=operation,
-                         retry_after=self.retry_after)
-        return err
-
     def with_note(self, note: str) -> "ServiceError":
         """The same error, with ``note`` (e.g. how many attempts were made) after its message."""
         err = type(self)(self.service_message, status=self.status, code=self.code, operation=self.operation,

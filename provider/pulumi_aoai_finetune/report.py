@@ -8,7 +8,7 @@ global backend is left alone), at an exact pixel size: ``width`` x ``height`` pi
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 from . import results
 
@@ -69,17 +69,26 @@ def summary_table(summary: Mapping[str, Any], *, title: str | None = None) -> st
     return "\n".join(out)
 
 
-def plot(rows: list[dict[str, Any]], path: str | Path, *, title: str | None = None,
-         width: int = DEFAULT_WIDTH, height: int = DEFAULT_HEIGHT) -> Path:
-    """Write a PNG of loss and token accuracy against step to ``path``; return the path."""
+SERIES = ("train_loss", "valid_loss", "full_valid_loss", "train_mean_token_accuracy",
+          "validation_mean_token_accuracy", "full_valid_mean_token_accuracy")
+
+
+def plot(rows: Iterable[dict[str, Any]], path: str | Path, *, title: str | None = None,
+         width: int = DEFAULT_WIDTH, height: int = DEFAULT_HEIGHT, last_step: int | None = None) -> Path:
+    """Write a PNG of loss and token accuracy against step to ``path``; return the path. ``rows`` (a
+    list, or a :class:`results.ResultsFile` read streamed) is drawn from at most
+    :data:`results.PLOT_POINTS` points per series (``last_step``: the run's, if known)."""
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
     except ImportError as exc:  # an optional dependency of the CLI only
         raise RuntimeError("the plot needs matplotlib: pip install matplotlib") from exc
 
-    if not rows:
+    if last_step is None:
+        last_step = max((r["step"] for r in rows), default=None)
+    if last_step is None:
         raise ValueError("results.csv has no rows to plot")
+    points = results.plot_series(rows, last_step, SERIES)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig = Figure(figsize=(width / DPI, height / DPI), dpi=DPI)
@@ -87,8 +96,7 @@ def plot(rows: list[dict[str, Any]], path: str | Path, *, title: str | None = No
     loss_ax, acc_ax = fig.subplots(2, 1, sharex=True)
 
     def series(col: str) -> tuple[list[int], list[float]]:
-        pts = [(r["step"], r[col]) for r in rows if r.get(col) is not None]
-        return [p[0] for p in pts], [p[1] for p in pts]
+        return [p[0] for p in points[col]], [p[1] for p in points[col]]
 
     for ax, (train_col, valid_col, full_col, label) in (
         (loss_ax, ("train_loss", "valid_loss", "full_valid_loss", "loss")),
@@ -115,10 +123,12 @@ def plot(rows: list[dict[str, Any]], path: str | Path, *, title: str | None = No
     return path
 
 
-def write_report(rows: list[dict[str, Any]], out_dir: str | Path, name: str, *,
+def write_report(rows: Iterable[dict[str, Any]], out_dir: str | Path, name: str, *,
                  title: str | None = None, width: int = DEFAULT_WIDTH, height: int = DEFAULT_HEIGHT,
                  n_epochs: int | None = None) -> tuple[dict[str, Any], str, Path]:
-    """Summary, its text table, and the PNG written as ``<out_dir>/<name>.png``."""
+    """Summary, its text table, and the PNG written as ``<out_dir>/<name>.png``. ``rows`` is read
+    three times at most (a :class:`results.ResultsFile` streams them each time)."""
     summary = results.summarize(rows, n_epochs=n_epochs)
-    png = plot(rows, Path(out_dir) / f"{name}.png", title=title or name, width=width, height=height)
+    png = plot(rows, Path(out_dir) / f"{name}.png", title=title or name, width=width, height=height,
+               last_step=summary.get("steps") or None)
     return summary, summary_table(summary, title=title or name), png

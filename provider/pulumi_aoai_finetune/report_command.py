@@ -79,7 +79,7 @@ def report(source: str, account: str | None, endpoint: str | None, out_dir: Path
     path = Path(source)
     try:
         if path.is_file():
-            rows = results.parse_file(path)
+            rows = results.ResultsFile(path)  # streamed: read again by each pass, never held whole
             name, csv_path = path.stem, str(path)
         else:
             if not source.startswith(("ftjob-", "ft-")) and ("/" in source or source.endswith(".csv")):
@@ -92,12 +92,12 @@ def report(source: str, account: str | None, endpoint: str | None, out_dir: Path
             name = _SAFE.sub("_", source)
     except AoaiFinetuneError as exc:
         raise click.ClickException(str(exc)) from None
-    if not rows:
-        raise click.ClickException(f"{csv_path}: no result rows (is it a results.csv?)")
     try:
+        if not any(True for _ in rows):
+            raise click.ClickException(f"{csv_path}: no result rows (is it a results.csv?)")
         summary, table, png = report_mod.write_report(rows, out_dir, name, title=name, width=width,
                                                       height=height, n_epochs=n_epochs)
-    except (RuntimeError, OSError) as exc:
+    except (RuntimeError, OSError, results.ResultsError) as exc:
         raise click.ClickException(str(exc)) from None
     if as_json:
         click.echo(json.dumps({"source": source, "results_csv": csv_path, "plot": str(png), "summary": summary,

@@ -39,12 +39,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
 import csv
 import io
 import math
 import re
+from array import array
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 COLUMNS = ("step", "train_loss", "train_mean_token_accuracy", "valid_loss",
            "validation_mean_token_accuracy", "full_valid_loss", "full_valid_mean_token_accuracy")
@@ -89,59 +91,97 @@ def decode(text: str) -> str:
     return decoded if "," in decoded.split("\n", 1)[0] else text
 
 
+class ResultsError(ValueError):
+    """A results.csv that cannot be read as one; the message names the file and the line."""
+
+
+#: The longest line read (results.csv rows are short): a longer one is refused, never held.
+MAX_LINE_BYTES = 64 * 1024
+#: Figures beyond this magnitude are not losses or accuracies: treated as missing, like nan (a loss of
+#: 1e308 made the plot fail and the JSON summary hold Infinity).
+LIMIT = 1e9
+
+
+def _row(raw: dict[str, Any]) -> dict[str, float | None] | None:
+    raw = {(k or "").strip(): v for k, v in raw.items()}
+    row: dict[str, Any] = {}
+    for col in COLUMNS:
+        value = raw.get(col)
+        for alias in _ALIASES.get(col, ()):
+            if value in (None, ""):
+                value = raw.get(alias)
+        number = _num(value)
+        row[col] = number if number is None or abs(number) <= LIMIT else None
+    if row["step"] is None:
+        return None
+    row["step"] = int(row["step"])
+    return row
+
+
 def parse(text: str) -> list[dict[str, float | None]]:
     """The rows of a results.csv text (plain, or base64-encoded as the service may send it); rows
     without a step are skipped, steps are ints."""
     rows = []
     for raw in csv.DictReader(io.StringIO(decode(text).lstrip("\ufeff"))):
-        raw = {(k or "").strip(): v for k, v in raw.items()}
-        row = {}
-        for col in COLUMNS:
-            value = raw.get(col)
-            for alias in _ALIASES.get(col, ()):
-                if value in (None, ""):
-                    value = raw.get(alias)
-            row[col] = _num(value)
-        if row["step"] is None:
-            continue
-        row["step"] = int(row["step"])
-        rows.append(row)
+        row = _row(raw)
+        if row is not None:
+            rows.append(row)
     return rows
 
 
+class ResultsFile:
+    """The rows of a results.csv file, read streamed each time it is iterated (so a summary can pass
+    over them twice in constant memory). Errors name the file and the line: text that is not UTF-8,
+    a line longer than :data:`MAX_LINE_BYTES`, a file that is not CSV."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+
+    def __iter__(self) -> Iterator[dict[str, float | None]]:
+        where = [0]  # the line number being read
+
+        def lines(fh) -> Iterator[str]:
+            while raw := fh.readline(MAX_LINE_BYTES + 1):
+                where[0] += 1
+                if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+                    raise ResultsError(f"{self.path}:{where[0]}: a line longer than {MAX_LINE_BYTES // 1024} KiB: "
+                                       "not a results.csv")
+                try:
+                    yield raw.decode("utf-8-sig" if where[0] == 1 else "utf-8")
+                except UnicodeDecodeError as exc:
+                    raise ResultsError(f"{self.path}:{where[0]}: not UTF-8 text (byte {exc.start + 1} of the line): "
+                                       "not a results.csv") from None
+
+        with open(self.path, "rb") as fh:
+            reader = csv.reader(lines(fh))
+            try:
+                header = [f.strip() for f in next(reader, [])]
+                for fields in reader:
+                    row = _row(dict(zip(header, fields)))
+                    if row is not None:
+                        yield row
+            except csv.Error as exc:
+                raise ResultsError(f"{self.path}:{where[0]}: not CSV ({exc})") from None
+
+
 def parse_file(path: str | Path) -> list[dict[str, float | None]]:
-    return parse(Path(path).read_text(encoding="utf-8-sig"))
+    return list(ResultsFile(path))
 
 
-def _last(rows: Iterable[dict], col: str) -> float | None:
-    value = None
-    for row in rows:
-        if row.get(col) is not None:
-            value = row[col]
-    return value
-
-
-def _best(rows: list[dict], col: str, *, highest: bool = False) -> dict | None:
-    have = [r for r in rows if r.get(col) is not None]
-    if not have:
-        return None
-    pick = max if highest else min
-    # the first step reaching the best value
-    return pick(have, key=lambda r: (r[col], -r["step"] if highest else r["step"]))
-
-
-def _mean(values: list[float]) -> float | None:
-    return sum(values) / len(values) if values else None
-
-
-def epoch_ends(rows: list[dict], n_epochs: int | None = None) -> tuple[list[int], str]:
+def epoch_ends(rows: Iterable[dict], n_epochs: int | None = None) -> tuple[list[int], str]:
     """The last step of each epoch, and how that was found."""
-    if not rows:
+    first = _Pass()
+    for row in rows:
+        first.add(row)
+    ends, basis = _ends(first.full_steps, first.last_step, first.count, n_epochs)
+    return list(ends), basis
+
+
+def _ends(full: Any, last: int | None, count: int, n_epochs: int | None) -> tuple[Any, str]:
+    if not count or last is None:
         return [], "no rows"
-    full = [r["step"] for r in rows if r.get("full_valid_loss") is not None]
     if len(full) >= 2:
         return full, "epochs from the full-validation rows"
-    last = rows[-1]["step"]
     if n_epochs and n_epochs >= 2:
         per = math.ceil(last / n_epochs)
         return [min(last, per * (i + 1)) for i in range(n_epochs)], f"{n_epochs} epochs of ~{per} steps (n_epochs)"
@@ -152,42 +192,115 @@ def epoch_ends(rows: list[dict], n_epochs: int | None = None) -> tuple[list[int]
     return ends, "epochs unknown: the run split in quarters"
 
 
-def _segments(rows: list[dict], ends: list[int]) -> list[list[dict]]:
-    segments: list[list[dict]] = []
-    start = -math.inf
-    for end in ends:
-        segments.append([r for r in rows if start < r["step"] <= end])
-        start = end
-    return [s for s in segments if s]
+class _Pass:
+    """What one pass over the rows gathers: the last figure of each column, the best ones (with the
+    first step reaching them), the full-validation steps, whether there is validation data."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.last_step: int | None = None
+        self.last: dict[str, float] = {}
+        self.best: dict[tuple[str, bool], tuple[float, int]] = {}
+        self.full_steps = array("q")  # 8 bytes a full-validation row (one per epoch in a real run)
+        self.validation = False
+
+    def add(self, row: dict) -> None:
+        self.count += 1
+        step = row["step"]
+        self.last_step = step
+        for col in COLUMNS[1:]:
+            value = row.get(col)
+            if value is None:
+                continue
+            self.last[col] = value
+            for highest in (False, True):
+                best = self.best.get((col, highest))
+                better = best is None or (value > best[0] if highest else value < best[0]) \
+                    or (value == best[0] and step < best[1])  # the first step reaching it
+                if better:
+                    self.best[(col, highest)] = (value, step)
+        if row.get("full_valid_loss") is not None:
+            self.full_steps.append(step)
+        if row.get("valid_loss") is not None or row.get("full_valid_loss") is not None:
+            self.validation = True
+
+    def best_of(self, col: str, *, highest: bool = False) -> tuple[float, int] | None:
+        return self.best.get((col, highest))
 
 
-def overfitting(rows: list[dict], n_epochs: int | None = None) -> dict[str, Any]:
+class _Segment:
+    """Running sums of one epoch (or quarter): gaps, training loss, validation loss, last full loss."""
+
+    def __init__(self) -> None:
+        self.gap = [0.0, 0]
+        self.train = [0.0, 0]
+        self.valid = [0.0, 0]
+        self.full: tuple[int, float] | None = None
+
+    def add(self, row: dict) -> None:
+        if row.get("valid_loss") is not None and row.get("train_loss") is not None:
+            self.gap[0] += row["valid_loss"] - row["train_loss"]
+            self.gap[1] += 1
+        if row.get("train_loss") is not None:
+            self.train[0] += row["train_loss"]
+            self.train[1] += 1
+        if row.get("valid_loss") is not None:
+            self.valid[0] += row["valid_loss"]
+            self.valid[1] += 1
+        if row.get("full_valid_loss") is not None:
+            self.full = (row["step"], row["full_valid_loss"]) if self.full is None or row["step"] >= self.full[0] \
+                else self.full
+
+    def stats(self) -> tuple[float | None, float | None, float | None]:
+        def mean(pair: list) -> float | None:
+            return pair[0] / pair[1] if pair[1] else None
+
+        valid = self.full[1] if self.full is not None else mean(self.valid)
+        return mean(self.gap), mean(self.train), valid
+
+
+def _last_two_segments(rows: Iterable[dict], ends: list[int]) -> list[_Segment]:
+    """The last two epochs (segments between ``ends``) that hold rows, gathered in one pass whatever
+    the rows' order, keeping two segments at most."""
+    kept: dict[int, _Segment] = {}
+    for row in rows:
+        step = row["step"]
+        index = bisect.bisect_left(ends, step)
+        if index >= len(ends):
+            continue  # past the last epoch's end
+        if index not in kept:
+            if len(kept) == 2 and index < min(kept):
+                continue
+            kept[index] = _Segment()
+            if len(kept) > 2:
+                del kept[min(kept)]
+        kept[index].add(row)
+    return [kept[i] for i in sorted(kept)]
+
+
+def overfitting(rows: Iterable[dict], n_epochs: int | None = None, *, first: _Pass | None = None) -> dict[str, Any]:
     """The overfitting signal of :func:`summarize` (keys ``overfitting``, ``overfitting_note``,
-    ``epochs``, ``train_valid_gap_last_epoch``, ``train_valid_gap_previous_epoch``)."""
-    ends, basis = epoch_ends(rows, n_epochs)
-    has_full = any(r.get("full_valid_loss") is not None for r in rows)
+    ``epochs``, ``train_valid_gap_last_epoch``, ``train_valid_gap_previous_epoch``). ``rows`` is
+    iterated twice at most (a list, or a :class:`ResultsFile`)."""
+    if first is None:
+        first = _Pass()
+        for row in rows:
+            first.add(row)
+    ends, basis = _ends(first.full_steps, first.last_step, first.count, n_epochs)
+    has_full = bool(first.full_steps)
     epochs = len(ends) if (has_full or n_epochs) and "quarters" not in basis else None
     out: dict[str, Any] = {"epochs": epochs, "train_valid_gap_last_epoch": None,
                            "train_valid_gap_previous_epoch": None, "overfitting": None, "overfitting_note": ""}
-    if not any(r.get("valid_loss") is not None or r.get("full_valid_loss") is not None for r in rows):
+    if not first.validation:
         out["overfitting_note"] = "no validation data: overfitting cannot be told (add a validation_file)"
         return out
-    segs = _segments(rows, ends)
+    segs = _last_two_segments(rows, ends)
     if len(segs) < 2:
         out["overfitting_note"] = "a single epoch: nothing to compare the last epoch with"
         return out
     unit = "quarter" if "quarters" in basis else "epoch"
-
-    def stats(seg: list[dict]) -> tuple[float | None, float | None, float | None]:
-        gaps = [r["valid_loss"] - r["train_loss"] for r in seg
-                if r.get("valid_loss") is not None and r.get("train_loss") is not None]
-        train = _mean([r["train_loss"] for r in seg if r.get("train_loss") is not None])
-        end_full = [r["full_valid_loss"] for r in seg if r.get("full_valid_loss") is not None]
-        valid = end_full[-1] if end_full else _mean([r["valid_loss"] for r in seg if r.get("valid_loss") is not None])
-        return _mean(gaps), train, valid
-
-    gap_prev, train_prev, valid_prev = stats(segs[-2])
-    gap_last, train_last, valid_last = stats(segs[-1])
+    gap_prev, train_prev, valid_prev = segs[-2].stats()
+    gap_last, train_last, valid_last = segs[-1].stats()
     out["train_valid_gap_last_epoch"] = gap_last
     out["train_valid_gap_previous_epoch"] = gap_prev
     reasons = []
@@ -213,33 +326,67 @@ def overfitting(rows: list[dict], n_epochs: int | None = None) -> dict[str, Any]
     return out
 
 
-def summarize(rows: list[dict[str, float | None]], *, n_epochs: int | None = None) -> dict[str, Any]:
+def summarize(rows: Iterable[dict[str, float | None]], *, n_epochs: int | None = None) -> dict[str, Any]:
     """Final and best figures, and the overfitting signal; ``None`` where the data has no such
-    column. ``n_epochs`` (optional) helps find epochs when there are no full-validation rows."""
-    if not rows:
+    column. ``n_epochs`` (optional) helps find epochs when there are no full-validation rows.
+    ``rows`` (a list, or a :class:`ResultsFile` read streamed) is iterated at most twice: memory does
+    not grow with the number of rows, beyond the steps of the full-validation rows."""
+    first = _Pass()
+    for row in rows:
+        first.add(row)
+    if not first.count:
         return {"steps": 0}
-    best_valid = _best(rows, "valid_loss")
-    best_full = _best(rows, "full_valid_loss")
-    best_train_acc = _best(rows, "train_mean_token_accuracy", highest=True)
-    best_valid_acc = _best(rows, "validation_mean_token_accuracy", highest=True)
+
+    def best(col: str, highest: bool = False) -> tuple[float, int] | tuple[None, None]:
+        found = first.best_of(col, highest=highest)
+        return found if found is not None else (None, None)
+
+    best_valid, best_valid_step = best("valid_loss")
+    best_full, best_full_step = best("full_valid_loss")
     summary = {
-        "steps": rows[-1]["step"],
-        "final_train_loss": _last(rows, "train_loss"),
-        "final_train_token_accuracy": _last(rows, "train_mean_token_accuracy"),
-        "final_valid_loss": _last(rows, "valid_loss"),
-        "final_valid_token_accuracy": _last(rows, "validation_mean_token_accuracy"),
-        "final_full_valid_loss": _last(rows, "full_valid_loss"),
-        "final_full_valid_token_accuracy": _last(rows, "full_valid_mean_token_accuracy"),
-        "best_train_loss": min((r["train_loss"] for r in rows if r.get("train_loss") is not None), default=None),
-        "best_valid_loss": best_valid["valid_loss"] if best_valid else None,
-        "best_valid_loss_step": best_valid["step"] if best_valid else None,
-        "best_train_token_accuracy": best_train_acc["train_mean_token_accuracy"] if best_train_acc else None,
-        "best_valid_token_accuracy": best_valid_acc["validation_mean_token_accuracy"] if best_valid_acc else None,
-        "best_full_valid_loss": best_full["full_valid_loss"] if best_full else None,
-        "best_full_valid_loss_step": best_full["step"] if best_full else None,
+        "steps": first.last_step,
+        "final_train_loss": first.last.get("train_loss"),
+        "final_train_token_accuracy": first.last.get("train_mean_token_accuracy"),
+        "final_valid_loss": first.last.get("valid_loss"),
+        "final_valid_token_accuracy": first.last.get("validation_mean_token_accuracy"),
+        "final_full_valid_loss": first.last.get("full_valid_loss"),
+        "final_full_valid_token_accuracy": first.last.get("full_valid_mean_token_accuracy"),
+        "best_train_loss": best("train_loss")[0],
+        "best_valid_loss": best_valid,
+        "best_valid_loss_step": best_valid_step,
+        "best_train_token_accuracy": best("train_mean_token_accuracy", True)[0],
+        "best_valid_token_accuracy": best("validation_mean_token_accuracy", True)[0],
+        "best_full_valid_loss": best_full,
+        "best_full_valid_loss_step": best_full_step,
     }
-    summary.update(overfitting(rows, n_epochs))
+    summary.update(overfitting(rows, n_epochs, first=first))
     return {k: (round(v, 6) if isinstance(v, float) else v) for k, v in summary.items()}
+
+
+#: Points per plotted series at most: a longer run is drawn from each bucket's lowest and highest point.
+PLOT_POINTS = 4000
+
+
+def plot_series(rows: Iterable[dict], last_step: int, columns: Iterable[str]) -> dict[str, list[tuple[int, float]]]:
+    """(step, value) points of each column, for a plot, in constant memory: steps are split in
+    ``PLOT_POINTS / 2`` buckets and each keeps its lowest and highest point (spikes stay visible)."""
+    width = max(1, math.ceil(max(last_step, 1) / (PLOT_POINTS // 2)))
+    kept: dict[str, dict[int, list[tuple[int, float]]]] = {col: {} for col in columns}
+    for row in rows:
+        bucket = row["step"] // width
+        for col, buckets in kept.items():
+            value = row.get(col)
+            if value is None:
+                continue
+            point = (row["step"], value)
+            low_high = buckets.get(bucket)
+            if low_high is None:
+                buckets[bucket] = [point, point]
+            elif value < low_high[0][1]:
+                low_high[0] = point
+            elif value > low_high[1][1]:
+                low_high[1] = point
+    return {col: sorted({p for pair in buckets.values() for p in pair}) for col, buckets in kept.items()}
 
 
 def final_valid_loss(metrics: dict[str, Any] | None) -> float | None:

@@ -647,7 +647,7 @@ SETTINGS: tuple[Setting, ...] = (
             default=600.0),
     Setting("max_retry_after", "maxRetryAfter", "AOAI_FT_MAX_RETRY_AFTER", NUMBER,
             "The longest pause, in seconds, a service's Retry-After is honoured for (both planes, ARM operation polls "
-            "too); a longer one counts as this long.", default=60.0),
+            "too; never longer than requestTimeout either); a longer one counts as this long.", default=60.0),
     Setting("eval_concurrency", "evalConcurrency", "AOAI_FT_EVAL_CONCURRENCY", INTEGER,
             "Cases an evaluation (ModelEvaluation, `aoai-ft eval`) has in flight at once: 1 to 64.", default=4),
     Setting("token_scope", "tokenScope", "AOAI_FT_TOKEN_SCOPE", STRING,

@@ -24,8 +24,8 @@ config key                 environment variable             meaning
                                                             assignment propagates (default 0)
 ``requestTimeout``         ``AOAI_FT_REQUEST_TIMEOUT``      seconds one HTTP call may wait for the
                                                             service before it counts as failed
-                                                            (and is retried); a call stops retrying
-                                                            once its retries passed it
+                                                            (and is retried); no pause between
+                                                            retries is longer
 ``maxRetryAfter``          ``AOAI_FT_MAX_RETRY_AFTER``      the longest Retry-After honoured (60 s)
 ``evalConcurrency``        ``AOAI_FT_EVAL_CONCURRENCY``     cases an evaluation has in flight at once
 =========================  ===============================  =====================================
@@ -77,6 +77,20 @@ _KEYS = {
 SECRET_FIELDS = ("api_key", "access_token")
 CREDENTIAL_KINDS = ("default", "token")
 MAX_EVAL_CONCURRENCY = 64
+
+
+def credentials_in_clear(is_secret: Any, config: Mapping[str, Any]) -> list[str]:
+    """Warnings for the credentials set in stack config without ``--secret`` (``is_secret(key)`` says
+    whether the stack config key ``aoai-finetune:<key>`` is secret): such a value sits in clear in
+    ``Pulumi.<stack>.yaml`` and in the state. The value itself is never shown."""
+    found = []
+    for name in SECRET_FIELDS:
+        key = f"{NAMESPACE}:{_KEYS[name][0]}"
+        if config.get(key) not in (None, "") and not is_secret(key):
+            found.append(f"{key} is set in stack config without --secret: it sits in clear in Pulumi.<stack>.yaml "
+                         f"and in the state. Set it again with `pulumi config set --secret {key}` (or use the "
+                         f"environment variable {_KEYS[name][1]})")
+    return found
 
 
 @dataclass(frozen=True)

@@ -321,6 +321,31 @@ def test_credentials_from_secret_stack_config_work_and_stay_encrypted(tmp_path, 
         assert key not in stack.all_logs()
 
 
+def test_a_credential_set_without_secret_gets_a_warning_at_preview_that_does_not_show_it(stack, base_spec):
+    """`pulumi config set aoai-finetune:apiKey ...` (no --secret) leaves the key in clear in the stack's
+    file and in the state: the preview says so, naming the key, never the value; --secret silences it."""
+    stack.set_spec(base_spec)
+    stack.run("config", "set", "aoai-finetune:apiKey", API_KEY)
+    preview = stack.preview()
+    text = preview.stdout + preview.stderr
+    assert "aoai-finetune:apiKey is set in stack config without --secret" in text, text[-3000:]
+    assert "pulumi config set --secret aoai-finetune:apiKey" in text
+    assert API_KEY not in text and "aoai-finetune:accessToken is set" not in text
+    stack.run("config", "set", "--secret", "aoai-finetune:apiKey", API_KEY)
+    preview = stack.preview()
+    assert "without --secret" not in preview.stdout + preview.stderr
+    # a key pasted with a line break: refused at preview as a configuration error, without being shown
+    # (it used to fail `up` after 31 s of retries as "could not reach ARM")
+    pasted = API_KEY[:8] + "\n" + API_KEY[8:]
+    stack.run("config", "set", "--secret", "aoai-finetune:apiKey", pasted)
+    started = time.monotonic()
+    preview = stack.preview(check=False)
+    text = preview.stdout + preview.stderr
+    assert preview.returncode != 0 and time.monotonic() - started < 30
+    assert "aoai-finetune:apiKey / AZURE_OPENAI_API_KEY contains a line break" in text, text[-3000:]
+    assert API_KEY[8:] not in text and "Traceback" not in text
+
+
 def test_a_sas_token_in_an_import_url_stays_encrypted_and_out_of_logs(stack, base_spec, data_server, tmp_path,
                                                                       emulator):
     sas = "sv=2025-01-05&se=2026-12-31&sr=b&sp=r&sig=S3cr3tSASsignature%2Fe2e"

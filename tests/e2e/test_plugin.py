@@ -156,3 +156,18 @@ def test_the_policy_pack_guards_a_yaml_program(tmp_path, pulumi_bin, emulator, r
     assert "aoai-ft-required-suffix" in out and "suffix 'e2e' must start with 'prod'" in out, out
     assert "aoai-ft-quality-gate" in out  # the deployment declares no qualityGate
     assert requests_log.writes(requests_log.since(mark)) == []
+
+
+def test_a_credential_in_clear_in_stack_config_gets_a_warning_from_the_plugin(tmp_path, pulumi_bin, emulator):
+    """The engine hands the plugin's CheckConfig the stack config with secret values marked: a key set
+    without --secret is named in a warning (its value never shown); set with --secret, no warning."""
+    from .harness import API_KEY
+
+    stack = yaml_stack(tmp_path, pulumi_bin, emulator)
+    stack.run("config", "set", "aoai-finetune:apiKey", API_KEY)
+    text = "".join(stack.preview().__dict__.get(k) or "" for k in ("stdout", "stderr"))
+    assert "aoai-finetune:apiKey is set in stack config without --secret" in text, text[-3000:]
+    assert API_KEY not in text
+    stack.run("config", "set", "--secret", "aoai-finetune:apiKey", API_KEY)
+    result = stack.preview()
+    assert "without --secret" not in result.stdout + result.stderr

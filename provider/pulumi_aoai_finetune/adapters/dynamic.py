@@ -44,7 +44,7 @@ from pulumi.dynamic import (
 
 from ..controller import UNKNOWN, Controller, is_unknown, load_check_modules, strip_internal
 from ..errors import AoaiFinetuneError
-from ..settings import ProviderSettings
+from ..settings import ProviderSettings, credentials_in_clear
 
 __all__ = ["UNKNOWN", "DynamicProvider", "ProviderError", "is_unknown", "widen_worker_pool"]
 
@@ -153,8 +153,29 @@ def watch_engine(argv: list[str] | None = None, *, every: float = 2.0, refusals:
     return True
 
 
+_credentials_checked = threading.Event()
+
+
+def warn_credentials_in_clear() -> None:
+    """In the program, once: a credential in stack config set without ``--secret`` gets a warning at
+    preview (the provider process cannot tell: its config arrives decrypted, secret or not)."""
+    if _credentials_checked.is_set():
+        return
+    _credentials_checked.set()
+    import pulumi
+    from pulumi.runtime import config as runtime_config
+
+    config = {key: runtime_config.get_config(key) for key in (f"aoai-finetune:{k}" for k in ("apiKey", "accessToken"))}
+    for warning in credentials_in_clear(runtime_config.is_config_secret, config):
+        pulumi.log.warn(warning)
+
+
 class DynamicProvider(ResourceProvider):
     controller: ClassVar[type[Controller]]
+
+    def __init__(self) -> None:  # made in the program only (the provider process unpickles it)
+        super().__init__()
+        warn_credentials_in_clear()
 
     def configure(self, req) -> None:
         # Runs in the provider process only: keep error output to the message users need.

@@ -352,3 +352,30 @@ def test_every_resource_of_the_schema_is_served():
     with pytest.raises(ConfigurationError, match="ModelEvaluation cannot be imported"):
         ids.parse_import_id(evaluation, "x")
     assert ids.long_id(evaluation, "eval-1", {"resource_id": ACCOUNT}) == "eval-1"
+
+
+def test_a_credential_in_clear_gets_a_warning_naming_the_key_never_the_value(tmp_path, monkeypatch):
+    """The engine hands CheckConfig secret config unmarked: the stack's file tells a key set with
+    --secret (`secure:`) from one set in clear."""
+    import pulumi
+
+    said = []
+    monkeypatch.setattr(pulumi.log, "warn", lambda message, *a, **k: said.append(message))
+    (tmp_path / "Pulumi.yaml").write_text("name: proj\nruntime: yaml\nstackConfigDir: config\n")
+    (tmp_path / "config").mkdir()
+    stack_file = tmp_path / "config" / "Pulumi.dev.yaml"
+    stack_file.write_text("config:\n  aoai-finetune:apiKey: k-123\n  aoai-finetune:accessToken:\n"
+                          "    secure: AAABAxyz\n")
+    provider = AoaiFinetuneProvider("0.0.1", cwd=str(tmp_path))
+    urn = "urn:pulumi:dev::proj::pulumi:providers:aoai-finetune::default"
+    given = {"apiKey": PropertyValue("k-123"), "accessToken": PropertyValue("t-456")}
+    response = run(provider.check_config(p.CheckRequest(urn, {}, given, b"")))
+    assert response.failures == []
+    assert len(said) == 1 and said[0].startswith("aoai-finetune:apiKey is set in stack config without --secret")
+    assert "k-123" not in said[0] and "t-456" not in said[0]
+    said.clear()
+    stack_file.write_text("config:\n  aoai-finetune:apiKey:\n    secure: AAABAxyz\n")
+    run(provider.check_config(p.CheckRequest(urn, {}, given, b"")))
+    stack_file.unlink()  # no file (an environment, another tool): nothing to tell
+    run(provider.check_config(p.CheckRequest(urn, {}, given, b"")))
+    assert said == []

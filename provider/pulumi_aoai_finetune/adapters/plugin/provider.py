@@ -26,12 +26,14 @@ import os
 import sys
 import traceback
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any, Callable
 
 import grpc
 import grpc.aio
 import pulumi
 import pulumi.runtime.settings
+import yaml
 from pulumi.provider.experimental import provider as p
 from pulumi.provider.experimental.server import ProviderServicer
 from pulumi.runtime import proto
@@ -41,7 +43,7 @@ from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc, provider_pb2_grpc
 from ... import ids, schema
 from ...controller import Controller, load_check_modules
 from ...errors import AoaiFinetuneError
-from ...settings import NAMESPACE, ProviderSettings
+from ...settings import NAMESPACE, ProviderSettings, credentials_in_clear
 from ..dynamic import PROVIDER_THREADS
 from . import wire
 from .pulumi_schema import package_schema
@@ -74,6 +76,22 @@ def _plain_config(values: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _clear_in_stack_file(project_dir: str, urn: str) -> set[str]:
+    """The keys the stack's config file (``Pulumi.<stack>.yaml``, in the project's ``stackConfigDir``)
+    holds in clear. The engine hands CheckConfig secret and plain config alike, unmarked, so the file
+    is what tells them apart; a file that cannot be read tells nothing (no warning)."""
+    stack = urn.split("::")[0].rsplit(":", 1)[-1]
+    try:
+        project = yaml.safe_load((Path(project_dir) / "Pulumi.yaml").read_text(encoding="utf-8")) or {}
+        folder = Path(project_dir) / str(project.get("stackConfigDir") or ".")
+        config = (yaml.safe_load((folder / f"Pulumi.{stack}.yaml").read_text(encoding="utf-8")) or {}).get("config")
+    except (OSError, yaml.YAMLError, AttributeError):
+        return set()
+    if not isinstance(config, dict):
+        return set()
+    return {key for key, value in config.items() if isinstance(value, str)}
+
+
 class AoaiFinetuneProvider(p.Provider):
     def __init__(self, version: str, cwd: str | None = None) -> None:
         self.version = version
@@ -87,10 +105,18 @@ class AoaiFinetuneProvider(p.Provider):
 
     async def check_config(self, request: p.CheckRequest) -> p.CheckResponse:
         failures = []
+        config = _plain_config(request.new_inputs)
         try:  # bad settings fail the preview, naming the key
-            ProviderSettings.load(_plain_config(request.new_inputs))
+            ProviderSettings.load(config)
         except AoaiFinetuneError as exc:
             failures.append(p.CheckFailure("", str(exc)))
+        in_clear = _clear_in_stack_file(self.cwd, request.urn)
+        for warning in credentials_in_clear(lambda key: key not in in_clear, config):
+            token = _current_urn.set(request.urn)
+            try:
+                pulumi.log.warn(warning)
+            finally:
+                _current_urn.reset(token)
         return p.CheckResponse(inputs=request.new_inputs, failures=failures)
 
     async def diff_config(self, request: p.DiffRequest) -> p.DiffResponse:
