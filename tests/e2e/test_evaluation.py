@@ -83,3 +83,32 @@ def test_a_noop_up_asks_nothing_and_a_new_case_file_runs_again(tmp_path, pulumi_
     stack.up()
     assert len(requests_log.matching(requests_log.since(mark), "POST", CHAT)) == 5
     assert stack.outputs()["evaluation"]["cases_run"] == 5
+
+
+def test_one_ctrl_c_stops_an_evaluation_under_pulumi_up(tmp_path, pulumi_bin, emulator, faults):
+    """The engine's cancel (one SIGINT to `pulumi up`) reaches the evaluation's run: it stops within
+    seconds, saying how far it got, and the next `up` runs it again."""
+    import os
+    import signal
+    import time
+
+    from .conftest import start_up, wait_until
+
+    stack = Stack(tmp_path / "local", pulumi_bin, emulator.base_url, program="root", name="local", passphrase="local")
+    stack.up()
+    cases = stack.project / "data" / "eval.jsonl"
+    cases.write_text("\n".join(cases.read_text().splitlines()[:6]) + "\n")  # a new case file: a new run
+    held = faults.add(method="POST", path_regex=CHAT, delay_seconds=60, times=None)  # answers held back a minute
+    proc = start_up(stack)
+    wait_until(lambda: faults.hits(held) >= 1, timeout=180, what="the evaluation to ask its first case")
+    started = time.monotonic()
+    os.kill(proc.pid, signal.SIGINT)
+    out, _ = proc.communicate(timeout=120)
+    took = time.monotonic() - started
+    print(f"\n[cancel] one SIGINT during an evaluation: `pulumi up` exited {took:.1f} s later")
+    assert proc.returncode != 0 and took < 20, (took, out[-3000:])  # before: the run went on to its end
+    assert "stopped (it was cancelled) after 0 of 6 cases" in out, out[-3000:]
+    assert "Traceback" not in out
+    faults.clear()
+    stack.up()
+    assert stack.outputs()["evaluation"]["cases_run"] == 6
