@@ -19,6 +19,9 @@ mkdir -p "$state/pulumi" "$state/emulator"
 export PULUMI_BACKEND_URL="file://$state/pulumi"
 export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE:-local}"   # the local stack's passphrase
 export PULUMI_SKIP_UPDATE_CHECK=1
+# the provider plugin scripts/setup.sh installed, not the copy in .venv/bin (on PATH for aoai-ft): the
+# engine loads it for every program of this virtualenv and warns about a plugin found on PATH
+export PULUMI_IGNORE_AMBIENT_PLUGINS=true
 
 emulator_url() {
   local url
