@@ -49,7 +49,7 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 from urllib.parse import urlsplit
 
 from . import catalog, lifecycle, management
@@ -125,8 +125,25 @@ def public(record: dict[str, Any]) -> dict[str, Any]:
     return json.loads(json.dumps(out))  # a deep copy: callers may not mutate the store
 
 
+#: Job fields the 2024-10-21 data plane does not define: ``method`` and ``integrations`` (added by
+#: 2025-04-01-preview's ``FineTuningJob``) and ``trainingType`` (documented for the preview versions
+#: only, rule T1). A job is shown in the shape of the api-version that asks: a DPO job listed through
+#: 2024-10-21 comes without its ``method``. Azure does not document what an older api-version shows of a
+#: newer job; the emulator follows the version's spec (docs/azure-rules.md, V1).
+PREVIEW_JOB_FIELDS = ("method", "integrations", "trainingType")
+
+
+def public_job(job: dict[str, Any], caller: Caller) -> dict[str, Any]:
+    """A job as the caller's api-version shows it (:data:`PREVIEW_JOB_FIELDS`)."""
+    out = public(job)
+    if not caller.preview:
+        for key in PREVIEW_JOB_FIELDS:
+            out.pop(key, None)
+    return out
+
+
 def _page(items: list[dict[str, Any]], after: str | None, limit: str | int | None, *, default: int,
-          maximum: int) -> dict[str, Any]:
+          maximum: int, show: Callable[[dict[str, Any]], dict[str, Any]] = public) -> dict[str, Any]:
     if limit in (None, ""):
         n = default
     else:
@@ -143,7 +160,7 @@ def _page(items: list[dict[str, Any]], after: str | None, limit: str | int | Non
                 break
         else:
             raise invalid_payload(f"after: no item with id '{after}' in this list.", target="after")
-    return {"object": "list", "data": [public(i) for i in items[:n]], "has_more": len(items) > n}
+    return {"object": "list", "data": [show(i) for i in items[:n]], "has_more": len(items) > n}
 
 
 def _newest_first(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -711,7 +728,7 @@ def create_job(backend, caller: Caller, body: Any) -> dict[str, Any]:
         backend.store["jobs"][job_id] = job
         lifecycle.add_event(backend, job, now, "Job enqueued. Waiting for jobs ahead to complete.")
         backend.save()
-        return public(job)
+        return public_job(job, caller)
 
 
 def _job(backend, caller: Caller, job_id: str) -> dict[str, Any]:
@@ -729,13 +746,14 @@ def _state_error(job: dict[str, Any], action: str, allowed: Iterable[str]) -> Se
 
 def get_job(backend, caller: Caller, job_id: str) -> dict[str, Any]:
     with backend.lock:
-        return public(_job(backend, caller, job_id))
+        return public_job(_job(backend, caller, job_id), caller)
 
 
 def list_jobs(backend, caller: Caller, *, after: str | None = None, limit: str | None = None) -> dict[str, Any]:
     with backend.lock:
         jobs = [j for j in backend.store["jobs"].values() if j["_account"] == caller.account]
-        return _page(_newest_first(jobs), after, limit, default=20, maximum=100)
+        return _page(_newest_first(jobs), after, limit, default=20, maximum=100,
+                     show=lambda job: public_job(job, caller))
 
 
 def cancel_job(backend, caller: Caller, job_id: str) -> dict[str, Any]:
@@ -746,7 +764,7 @@ def cancel_job(backend, caller: Caller, job_id: str) -> dict[str, Any]:
             raise _state_error(job, "cancelled", allowed)
         lifecycle.cancel(backend, job, backend.now())
         backend.save()
-        return public(job)
+        return public_job(job, caller)
 
 
 def pause_job(backend, caller: Caller, job_id: str) -> dict[str, Any]:
@@ -757,7 +775,7 @@ def pause_job(backend, caller: Caller, job_id: str) -> dict[str, Any]:
             raise _state_error(job, "paused", ("running, with at least one trained step",))
         lifecycle.pause(backend, job, backend.now())
         backend.save()
-        return public(job)
+        return public_job(job, caller)
 
 
 def resume_job(backend, caller: Caller, job_id: str) -> dict[str, Any]:
@@ -768,7 +786,7 @@ def resume_job(backend, caller: Caller, job_id: str) -> dict[str, Any]:
             raise _state_error(job, "resumed", ("paused",))
         lifecycle.resume(backend, job, backend.now())
         backend.save()
-        return public(job)
+        return public_job(job, caller)
 
 
 def _require_preview(caller: Caller) -> None:

@@ -138,6 +138,25 @@ def test_dpo_on_gpt41_mini_with_global_training(modern):
     assert hp.beta == 0.3 and hp.model_extra["l2_multiplier"] == 0.05
 
 
+def test_a_dpo_job_is_shown_in_the_shape_of_the_api_version_that_asks(modern):
+    """2024-10-21's FineTuningJob has no `method`, `integrations` nor `trainingType`: a DPO job created
+    through the preview version and listed through 2024-10-21 (as the provider lists jobs to find its
+    own) comes without them, so the answer keeps to that version's spec (rule V1). It broke the strict
+    contract mode once (an e2e run with a DPO job and a plain job on one account)."""
+    client = client_for(modern, "aoai-weu")
+    data = upload(modern, client, preference_jsonl(12), "prefs.jsonl")
+    job = client.fine_tuning.jobs.create(
+        model=MINI41, training_file=data.id, extra_body={"trainingType": "GlobalStandard"},
+        method={"type": "dpo", "dpo": {"hyperparameters": {"beta": 0.3, "n_epochs": 1}}})
+    old = client_for(modern, "aoai-weu", api_version="2024-10-21")
+    for shown in (old.fine_tuning.jobs.retrieve(job.id), old.fine_tuning.jobs.list().data[0]):
+        assert shown.id == job.id and shown.method is None
+        assert "trainingType" not in (shown.model_extra or {})
+    assert modern.backend.contract_violations == []
+    new = client.fine_tuning.jobs.list().data[0]
+    assert new.method.type == "dpo" and new.model_extra["trainingType"] == "GlobalStandard"
+
+
 # -- pause and resume -------------------------------------------------------------------------
 def test_pause_goes_through_pausing_and_resume_through_resuming(modern):
     client = client_for(modern)
