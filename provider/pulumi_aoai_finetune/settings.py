@@ -47,7 +47,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, fields, replace
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from .errors import ConfigurationError
 
@@ -79,14 +79,14 @@ CREDENTIAL_KINDS = ("default", "token")
 MAX_EVAL_CONCURRENCY = 64
 
 
-def credentials_in_clear(is_secret: Any, config: Mapping[str, Any]) -> list[str]:
-    """Warnings for the credentials set in stack config without ``--secret`` (``is_secret(key)`` says
-    whether the stack config key ``aoai-finetune:<key>`` is secret): such a value sits in clear in
-    ``Pulumi.<stack>.yaml`` and in the state. The value itself is never shown."""
+def credentials_in_clear(is_secret: Callable[[str], bool], value_of: Callable[[str], Any]) -> list[str]:
+    """Warnings for the credentials set in stack config without ``--secret``: ``value_of(key)`` and
+    ``is_secret(key)`` tell a stack config key ``aoai-finetune:<key>``'s value and whether it is secret.
+    Such a value sits in clear in ``Pulumi.<stack>.yaml`` and in the state. It is never shown."""
     found = []
     for name in SECRET_FIELDS:
         key = f"{NAMESPACE}:{_KEYS[name][0]}"
-        if config.get(key) not in (None, "") and not is_secret(key):
+        if value_of(key) not in (None, "") and not is_secret(key):
             found.append(f"{key} is set in stack config without --secret: it sits in clear in Pulumi.<stack>.yaml "
                          f"and in the state. Set it again with `pulumi config set --secret {key}` (or use the "
                          f"environment variable {_KEYS[name][1]})")

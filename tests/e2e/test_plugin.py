@@ -165,7 +165,8 @@ def test_a_credential_in_clear_in_stack_config_gets_a_warning_from_the_plugin(tm
 
     stack = yaml_stack(tmp_path, pulumi_bin, emulator)
     stack.run("config", "set", "aoai-finetune:apiKey", API_KEY)
-    text = "".join(stack.preview().__dict__.get(k) or "" for k in ("stdout", "stderr"))
+    preview = stack.preview()
+    text = preview.stdout + preview.stderr
     assert "aoai-finetune:apiKey is set in stack config without --secret" in text, text[-3000:]
     assert API_KEY not in text
     stack.run("config", "set", "--secret", "aoai-finetune:apiKey", API_KEY)

@@ -53,17 +53,28 @@ def _recalled(client, deployment: str, n: int = 40) -> int:
     return hits
 
 
-def test_a_base_model_answers_generically_and_the_answer_follows_the_spec(emulator, control):
+CHAT_URL = "/accounts/aoai-ncus/openai/deployments/chat/chat/completions"
+
+
+def deploy_chat(emulator) -> None:
+    """A deployment ``chat`` of the base gpt-4o-mini on aoai-ncus."""
     make_arm(emulator).deployments.begin_create_or_update(RG, "aoai-ncus", "chat",
                                                           arm_deployment("gpt-4o-mini", "2024-07-18")).result()
+
+
+def post_chat(control, body, api_version: str = "2024-10-21"):
+    """A raw chat completions request to ``chat`` (bodies the SDK would not send)."""
+    return control.post(CHAT_URL, params={"api-version": api_version}, headers={"api-key": "k"}, json=body)
+
+
+def test_a_base_model_answers_generically_and_the_answer_follows_the_spec(emulator, control):
+    deploy_chat(emulator)
     client = make_openai(emulator)
     reply = client.chat.completions.create(model="chat", messages=[{"role": "user", "content": "Ping?"}])
     assert reply.choices[0].message.content == inference.GENERIC_ANSWER
     assert reply.object == "chat.completion" and reply.choices[0].finish_reason == "stop"
     assert "aoai-ncus/chat" in emulator.backend.store["activity"]  # the 15-day inactivity rule reads it
-    raw = control.post("/accounts/aoai-ncus/openai/deployments/chat/chat/completions",
-                       params={"api-version": "2024-10-21"}, headers={"api-key": "k"},
-                       json={"messages": [{"role": "user", "content": "Ping?"}]}).json()
+    raw = post_chat(control, {"messages": [{"role": "user", "content": "Ping?"}]}).json()
     # createChatCompletionResponse: required choices, created, id, model, object; a choice's
     # finish_reason, index, message, logprobs; a message's role, content and refusal; usage's three counts
     assert {"choices", "created", "id", "model", "object"} <= set(raw)
@@ -106,23 +117,19 @@ OUTSIDE = [
 @pytest.mark.parametrize("body, param", OUTSIDE)
 @pytest.mark.outside_contract  # the emulator's own answer, in Azure's error shape (the strict layer would answer first)
 def test_requests_outside_the_contract_are_400_naming_the_parameter(emulator, control, body, param):
-    make_arm(emulator).deployments.begin_create_or_update(RG, "aoai-ncus", "chat",
-                                                          arm_deployment("gpt-4o-mini", "2024-07-18")).result()
-    response = control.post("/accounts/aoai-ncus/openai/deployments/chat/chat/completions",
-                            params={"api-version": "2024-10-21"}, headers={"api-key": "k"}, json=body)
+    deploy_chat(emulator)
+    response = post_chat(control, body)
     assert response.status_code == 400, response.text
     error = response.json()["error"]
     assert error["param"] == param and error["type"] == "invalid_request_error" and error["message"]
 
 
 def test_the_developer_role_needs_a_newer_api_version(emulator, control):
-    make_arm(emulator).deployments.begin_create_or_update(RG, "aoai-ncus", "chat",
-                                                          arm_deployment("gpt-4o-mini", "2024-07-18")).result()
+    deploy_chat(emulator)
     body = {"messages": [{"role": "developer", "content": "be brief"}, {"role": "user", "content": "x"}]}
-    url = "/accounts/aoai-ncus/openai/deployments/chat/chat/completions"
-    refused = control.post(url, params={"api-version": "2024-10-21"}, headers={"api-key": "k"}, json=body)
+    refused = post_chat(control, body)
     assert refused.status_code == 400 and "2024-10-21" in refused.json()["error"]["message"]
-    accepted = control.post(url, params={"api-version": "2025-04-01-preview"}, headers={"api-key": "k"}, json=body)
+    accepted = post_chat(control, body, "2025-04-01-preview")
     assert accepted.status_code == 200
 
 
@@ -211,8 +218,7 @@ def test_a_checkpoint_knows_less_than_the_final_model(emulator, control):
 
 
 def test_faults_reach_the_client_as_429_with_retry_after(emulator, control):
-    make_arm(emulator).deployments.begin_create_or_update(RG, "aoai-ncus", "chat",
-                                                          arm_deployment("gpt-4o-mini", "2024-07-18")).result()
+    deploy_chat(emulator)
     control.post("/_emulator/faults", json={"method": "POST", "path_regex": "/chat/completions", "status": 429,
                                             "times": 1, "retry_after": 1}).raise_for_status()
     with pytest.raises(openai.RateLimitError) as err:
@@ -234,10 +240,8 @@ SPEC_ALLOWS = {"stream", "messages[0].content"}
 def test_the_strict_layer_refuses_them_from_the_inference_spec(emulator, control, body, param):
     """The same requests, in the suite's strict contract mode: refused by the official inference spec
     (2024-10-21, ``ChatCompletions_Create``) before the emulator's own rules see them."""
-    make_arm(emulator).deployments.begin_create_or_update(RG, "aoai-ncus", "chat",
-                                                          arm_deployment("gpt-4o-mini", "2024-07-18")).result()
-    response = control.post("/accounts/aoai-ncus/openai/deployments/chat/chat/completions",
-                            params={"api-version": "2024-10-21"}, headers={"api-key": "k"}, json=body)
+    deploy_chat(emulator)
+    response = post_chat(control, body)
     assert response.status_code == 400, response.text
     error = response.json()["error"]
     assert error["code"] == "EmulatorStrictContract", error

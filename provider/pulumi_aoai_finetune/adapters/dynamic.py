@@ -165,8 +165,7 @@ def warn_credentials_in_clear() -> None:
     import pulumi
     from pulumi.runtime import config as runtime_config
 
-    config = {key: runtime_config.get_config(key) for key in (f"aoai-finetune:{k}" for k in ("apiKey", "accessToken"))}
-    for warning in credentials_in_clear(runtime_config.is_config_secret, config):
+    for warning in credentials_in_clear(runtime_config.is_config_secret, runtime_config.get_config):
         pulumi.log.warn(warning)
 
 

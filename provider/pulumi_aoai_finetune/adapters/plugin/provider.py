@@ -111,7 +111,7 @@ class AoaiFinetuneProvider(p.Provider):
         except AoaiFinetuneError as exc:
             failures.append(p.CheckFailure("", str(exc)))
         in_clear = _clear_in_stack_file(self.cwd, request.urn)
-        for warning in credentials_in_clear(lambda key: key not in in_clear, config):
+        for warning in credentials_in_clear(lambda key: key not in in_clear, config.get):
             token = _current_urn.set(request.urn)
             try:
                 pulumi.log.warn(warning)
